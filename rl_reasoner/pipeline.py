@@ -1,0 +1,187 @@
+"""The pipeline runner: ``runs/<name>/{data,sft,grpo,eval}`` plus ``manifest.json``.
+
+Stages run in order ``data -> sft -> grpo (+ baselines) -> eval``. The manifest records the recipe,
+library versions, git commit and, per stage, its status, timings and a fingerprint of the recipe
+sections it depends on. Re-running resumes: finished stages are skipped; a stage that was started
+but not finished resumes from its last trainer checkpoint. A finished stage whose recipe sections
+changed is never redone silently: the runner stops and says which keys changed. ``--force`` redoes
+the requested stages, moving the old output aside (``<stage>.bak-<time>``) rather than deleting it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from rl_reasoner.recipe import Recipe, recipe_to_dict
+
+STAGES = ("data", "sft", "grpo", "eval")
+# Recipe sections each stage depends on (upstream stages' sections included).
+STAGE_INPUTS = {
+    "data": ("seed", "model", "data"),
+    "sft": ("seed", "model", "data", "sft"),
+    "grpo": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines"),
+    "eval": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "eval"),
+}
+
+
+class PipelineError(RuntimeError):
+    """A run cannot go ahead as asked; the message says why and what to do."""
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _fingerprint(recipe_dict: dict, stage: str) -> str:
+    relevant = {key: recipe_dict[key] for key in STAGE_INPUTS[stage]}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _changed_keys(old: dict, new: dict, prefix: str = "") -> list[str]:
+    keys = []
+    for key in sorted(set(old) | set(new), key=str):
+        a, b, where = old.get(key), new.get(key), f"{prefix}{key}"
+        if isinstance(a, dict) and isinstance(b, dict):
+            keys += _changed_keys(a, b, where + ".")
+        elif a != b:
+            keys.append(f"{where}: {a!r} -> {b!r}")
+    return keys
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for pkg in ("rl-reasoner", "torch", "trl", "transformers", "accelerate", "datasets", "sympy", "wandb"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def _git_commit() -> str | None:
+    try:
+        here = Path(__file__).resolve().parent
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@dataclass
+class Manifest:
+    path: Path
+    data: dict
+
+    @classmethod
+    def open(cls, run_dir: Path, recipe: dict) -> Manifest:
+        path = run_dir / "manifest.json"
+        if path.exists():
+            data = json.loads(path.read_text())
+        else:
+            data = {"created": _now(), "stages": {}}
+        data.update(recipe=recipe, versions=_versions(), git_commit=_git_commit())
+        return cls(path, data)
+
+    def stage(self, name: str) -> dict:
+        return self.data["stages"].get(name, {})
+
+    def update(self, name: str, **fields) -> None:
+        self.data["stages"].setdefault(name, {}).update(fields)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.data, indent=2))
+        os.replace(tmp, self.path)  # atomic: a crash never leaves half a manifest
+
+
+class Pipeline:
+    """Runs a recipe's stages under ``runs_dir/<recipe.name>``."""
+
+    def __init__(self, recipe: Recipe, runs_dir: Path | str = "runs", force: bool = False):
+        self.recipe = recipe
+        self.recipe_dict = recipe_to_dict(recipe)
+        self.run_dir = Path(runs_dir) / recipe.name
+        self.force = force
+        self.old_recipe = None
+        if (self.run_dir / "manifest.json").exists():
+            self.old_recipe = json.loads((self.run_dir / "manifest.json").read_text()).get("recipe")
+        self.manifest = Manifest.open(self.run_dir, self.recipe_dict)
+
+    # -- planning -------------------------------------------------------------------------------
+    def units(self, stage: str) -> list[str]:
+        """Manifest entries of a stage: ``grpo`` also covers one ``grpo-<baseline>`` per baseline."""
+        if stage == "grpo":
+            return ["grpo", *(f"grpo-{name}" for name in self.recipe.baselines)]
+        return [stage]
+
+    def plan(self, stages: Sequence[str]) -> list[str]:
+        """The units to run; raises before anything runs when a finished unit is out of date."""
+        unknown = [s for s in stages if s not in STAGES]
+        if unknown:
+            raise PipelineError(f"unknown stage(s) {unknown}; valid stages, in order: {list(STAGES)}")
+        todo, stale = [], []
+        for stage in (s for s in STAGES if s in stages):
+            for unit in self.units(stage):
+                entry = self.manifest.stage(unit)
+                if entry.get("status") != "done" or self.force:
+                    todo.append(unit)
+                elif entry.get("fingerprint") != _fingerprint(self.recipe_dict, stage):
+                    stale.append(unit)
+        if stale:
+            changes = _changed_keys(self.old_recipe or {}, self.recipe_dict)
+            raise PipelineError(
+                f"{self.run_dir} already holds finished stage(s) {stale} made with a different recipe "
+                f"(changed: {'; '.join(changes) or 'unknown'}). Nothing was touched. Pick a new run name "
+                f"(name=<new>) or pass --force to redo them (old outputs are kept as *.bak-<time>)."
+            )
+        return todo
+
+    # -- running --------------------------------------------------------------------------------
+    def run(self, stages: Sequence[str] = STAGES, log: Callable[[str], None] = print) -> dict:
+        from rl_reasoner import stages as stage_impl
+
+        todo = self.plan(stages)
+        for stage in (s for s in STAGES if s in stages):
+            for unit in self.units(stage):
+                if unit not in todo:
+                    log(f"[rl-reasoner] {unit}: done ({self.manifest.stage(unit).get('finished')}), skipped")
+                    continue
+                self._run_unit(stage, unit, getattr(stage_impl, f"run_{stage}_unit"), log)
+        return self.manifest.data
+
+    def _run_unit(self, stage: str, unit: str, fn: Callable, log: Callable[[str], None]) -> None:
+        out = self.run_dir / unit
+        entry = self.manifest.stage(unit)
+        if entry.get("status") == "done" and out.exists():  # only reachable with --force
+            backup = out.with_name(f"{unit}.bak-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+            shutil.move(str(out), str(backup))
+            log(f"[rl-reasoner] {unit}: previous output moved to {backup}")
+        resumed = entry.get("status") in ("running", "failed")
+        log(f"[rl-reasoner] {unit}: {'resuming' if resumed else 'starting'} -> {out}")
+        start = time.time()
+        self.manifest.update(unit, status="running", started=_now(), error=None)
+        try:
+            result = fn(self, unit, out)
+        except BaseException as exc:
+            self.manifest.update(unit, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        self.manifest.update(
+            unit,
+            status="done",
+            finished=_now(),
+            seconds=round(time.time() - start, 1),
+            fingerprint=_fingerprint(self.recipe_dict, stage),
+            **({"result": result} if isinstance(result, dict) else {}),
+        )
+        log(f"[rl-reasoner] {unit}: done in {time.time() - start:.0f}s")

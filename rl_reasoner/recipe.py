@@ -1,0 +1,400 @@
+"""Strict YAML recipes: recipes are data, unknown keys are errors, defaults live only in the dataclasses.
+
+Keys are the fields of :class:`Recipe` and its section dataclasses; ``sft`` / ``grpo`` take trl.SFTConfig /
+trl.GRPOConfig fields. ``inherit: other.yaml`` (relative to the file) deep-merges the file over another one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import difflib
+import enum
+import re
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+TaskName = Literal["arith"]
+WandbMode = Literal["offline", "online", "disabled"]
+TASKS: tuple[str, ...] = typing.get_args(TaskName)
+WANDB_MODES: tuple[str, ...] = typing.get_args(WandbMode)
+STYLES: tuple[str, ...] = ("direct", "concise", "verbose")
+# TrainingArguments fields that the pipeline runner derives from runs/<name>/; a recipe may not set them.
+RUNNER_MANAGED: tuple[str, ...] = ("output_dir", "run_name", "resume_from_checkpoint")
+_NAME_RE = re.compile(r"(?!\.+$)[A-Za-z0-9._-]+")  # not only dots: names are directories under runs/
+_EXP_FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
+
+
+class RecipeError(ValueError):
+    """A recipe could not be loaded or is invalid; the message is one readable paragraph."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: list[Any] = []
+        for key_node, _ in node.value:
+            if key_node.tag != "tag:yaml.org,2002:merge":  # `<<: *anchor` entries may be overridden locally
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    mark = key_node.start_mark
+                    raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=mark)
+                seen.append(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise RecipeError(message)
+
+
+def _check_positive(obj: object, *names: str) -> None:
+    for name in names:
+        _check(getattr(obj, name) > 0, f"'{name}' must be > 0, got {getattr(obj, name)!r}")
+
+
+@dataclass
+class TinyModelSpec:
+    layers: int = 4
+    """Number of transformer decoder layers."""
+    hidden: int = 128
+    """Hidden size (must be divisible by ``heads``)."""
+    heads: int = 4
+    """Number of attention heads."""
+    intermediate: int = 512
+    """Width of the MLP inner layer."""
+    max_positions: int = 512
+    """Maximum sequence length (prompt + completion) the model supports."""
+
+    def __post_init__(self) -> None:
+        _check_positive(self, *(f.name for f in dataclasses.fields(self)))
+        _check(self.hidden % self.heads == 0, f"'hidden' ({self.hidden}) must be divisible by 'heads' "
+               f"({self.heads})")
+
+
+@dataclass
+class ModelSection:
+    base: str = "tiny"
+    """"tiny" builds the offline tiny model from ``tiny``; anything else is a local path or hub id."""
+    tiny: TinyModelSpec = field(default_factory=TinyModelSpec)
+    """Shape of the tiny model; only used when ``base`` is "tiny"."""
+
+
+@dataclass
+class DataSection:
+    task: TaskName = "arith"
+    """Which synthetic task to generate; one of ``TASKS``."""
+    levels: list[int] = field(default_factory=lambda: [1, 2, 3, 4])
+    """Difficulty levels to generate, each 1..9, no repeats."""
+    train_size: int = 20000
+    """Number of SFT training examples."""
+    grpo_size: int = 2000
+    """Number of GRPO prompts."""
+    eval_per_level: int = 100
+    """Number of evaluation problems per level."""
+    style_mix: dict[str, float] = field(
+        default_factory=lambda: {"direct": 0.15, "concise": 0.25, "verbose": 0.60})
+    """Relative weight of each SFT answer style (keys among ``STYLES``; values >= 0 with a positive sum)."""
+
+    def __post_init__(self) -> None:
+        levels = self.levels
+        _check(bool(levels) and all(1 <= lv <= 9 for lv in levels) and len(set(levels)) == len(levels),
+               f"'levels' must be distinct numbers in 1..9 (at least one), got {levels}")
+        _check_positive(self, "train_size", "grpo_size", "eval_per_level")
+        for style, weight in self.style_mix.items():
+            _check(style in STYLES, f"'style_mix' key {style!r} is not one of the styles {list(STYLES)}")
+            _check(weight >= 0, f"'style_mix' weight for {style!r} must be >= 0, got {weight}")
+        _check(sum(self.style_mix.values()) > 0, f"'style_mix' weights must sum to > 0, got {self.style_mix}")
+
+
+@dataclass
+class RewardSpec:
+    name: str
+    """Name of a registered reward function."""
+    weight: float
+    """Weight of this reward in the GRPO total."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments for the reward function."""
+
+
+@dataclass
+class BaselineSpec:
+    rewards: list[RewardSpec]
+    """Rewards of this extra GRPO run (same shape as the top-level ``rewards``)."""
+
+
+@dataclass
+class EvalSection:
+    batch_size: int = 128
+    """Generation batch size for evaluation."""
+    max_new_tokens: int | None = None
+    """Generation budget; None means use ``grpo.max_completion_length``."""
+    oracle_threshold: float = 0.99
+    """Accuracy in (0, 1] above which a level counts as solved."""
+
+    def __post_init__(self) -> None:
+        _check_positive(self, "batch_size")
+        _check(self.max_new_tokens is None or self.max_new_tokens > 0,
+               f"'max_new_tokens' must be > 0 or null, got {self.max_new_tokens}")
+        _check(0 < self.oracle_threshold <= 1, f"'oracle_threshold' must be in (0, 1], got "
+               f"{self.oracle_threshold}")
+
+
+@dataclass
+class WandbSection:
+    project: str = "rl-reasoner"
+    """Weights & Biases project name."""
+    mode: WandbMode = "offline"
+    """Weights & Biases mode; one of ``WANDB_MODES``."""
+
+
+@dataclass
+class Recipe:
+    name: str
+    """Run name, [A-Za-z0-9._-]+; outputs go to runs/<name>/."""
+    seed: int = 0
+    """Global random seed (>= 0)."""
+    model: ModelSection = field(default_factory=ModelSection)
+    """Which model to start from."""
+    data: DataSection = field(default_factory=DataSection)
+    """Synthetic data generation."""
+    sft: dict[str, Any] = field(default_factory=dict)
+    """trl.SFTConfig field -> value (except the runner-managed ``RUNNER_MANAGED`` fields)."""
+    grpo: dict[str, Any] = field(default_factory=dict)
+    """trl.GRPOConfig field -> value (except the runner-managed ``RUNNER_MANAGED`` fields)."""
+    rewards: list[RewardSpec] = field(default_factory=lambda: [RewardSpec("accuracy", 1.0)])
+    """Weighted rewards of the main GRPO run."""
+    baselines: dict[str, BaselineSpec] = field(default_factory=dict)
+    """Extra GRPO runs from the same SFT checkpoint, by name ([A-Za-z0-9._-]+)."""
+    eval: EvalSection = field(default_factory=EvalSection)
+    """Evaluation settings."""
+    report_to: Literal["wandb", "none"] = "wandb"
+    """Where training metrics go."""
+    wandb: WandbSection = field(default_factory=WandbSection)
+    """Weights & Biases settings (used when ``report_to`` is "wandb")."""
+
+    def __post_init__(self) -> None:
+        _check(self.seed >= 0, f"'seed' must be >= 0, got {self.seed}")
+        for what, value in [("'name'", self.name), *(("baseline name", b) for b in self.baselines)]:
+            _check(bool(_NAME_RE.fullmatch(value)), f"{what} must match [A-Za-z0-9._-]+ and not be only dots "
+                   f"(it names a directory under runs/), got {value!r}")
+
+
+class _Mismatch(Exception):
+    """A value does not fit an annotation (turned into a RecipeError by the caller)."""
+
+
+def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return " | ".join(_type_name(arm) for arm in typing.get_args(tp))
+    if isinstance(tp, type) and not typing.get_args(tp):
+        return "None" if tp is type(None) else tp.__name__
+    return re.sub(r"\b(?:\w+\.)+(\w+)", r"\1", str(tp))  # list[...], Literal[...]: drop module paths
+
+
+def _coerce(value: Any, tp: Any, where: str, lenient: bool) -> Any:
+    """Return ``value`` checked against ``tp`` (converted where noted); raise _Mismatch if it does not fit."""
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        enums = tuple(a for a in args if isinstance(a, enum.EnumMeta))
+        if enums and isinstance(value, str):  # `SchedulerType | str`: only enum values work
+            args = enums
+        for lenient_pass in (False, True) if lenient else (False,):  # exact fits win over conversions
+            for arm in args:
+                try:
+                    return _coerce(value, arm, where, lenient_pass)
+                except _Mismatch:
+                    pass
+    elif origin is Literal:
+        if any(value == a and type(value) is type(a) for a in args):
+            return value
+    elif tp in (bool, int, str, type(None)):  # strict: YAML 0/1 or "yes" are not booleans, True is not an int
+        if isinstance(value, tp) and (tp is bool or not isinstance(value, bool)):
+            return value
+    elif tp is float:  # ints stay ints (TrainingArguments' `save_steps: float` means "int or float")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        # PyYAML implements YAML 1.1, which reads `1e-4` (no dot) as the STRING "1e-4"; accept such strings.
+        if lenient and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                return float(value)
+    elif isinstance(tp, enum.EnumMeta):  # e.g. `SchedulerType | str`: keep the string, TRL converts it
+        if isinstance(value, tp) or value in [m.value for m in tp]:
+            return tp(value).value
+    elif tp is list or origin is list:
+        if isinstance(value, list):
+            item_tp = args[0] if args else Any
+            return [_coerce(v, item_tp, f"{where}[{i}]", lenient) for i, v in enumerate(value)]
+    elif tp is dict or origin is dict:
+        key_tp, value_tp = args or (Any, Any)
+        if isinstance(value, Mapping):
+            return {_coerce(k, key_tp, where, lenient): _coerce(v, value_tp, f"{where}.{k}", lenient)
+                    for k, v in value.items()}
+    elif isinstance(tp, type) and dataclasses.is_dataclass(tp) and tp.__module__ == __name__:
+        return _build(tp, value, where)
+    else:
+        return value  # Any, or something exotic (a foreign class, a forward reference): accept it as written
+    raise _Mismatch
+
+
+def _checked(value: Any, tp: Any, where: str) -> Any:
+    try:
+        return _coerce(value, tp, where, lenient=True)
+    except _Mismatch:
+        enums = [a for a in typing.get_args(tp) if isinstance(a, enum.EnumMeta)]
+        expected = _type_name(tp) + (f" (one of {[m.value for e in enums for m in e]})" if enums else "")
+        raise RecipeError(f"invalid value for '{where}': expected {expected}, got {type(value).__name__} "
+                          f"{value!r}") from None
+
+
+def _unknown_key(key: Any, section: str, valid: Sequence[str], documented: str) -> RecipeError:
+    close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else "."
+    listed = f" Valid keys: {', '.join(valid)}." if len(valid) <= 12 else ""
+    return RecipeError(f"unknown key '{key}' in section '{section}'{hint}{listed} "
+                       f"Valid keys are the fields of {documented}.")
+
+
+def _build(cls: type, data: Any, section: str) -> Any:
+    if not isinstance(data, Mapping):
+        raise RecipeError(f"section '{section}' must be a mapping, got {type(data).__name__} {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key in data:
+        if key not in fields:
+            raise _unknown_key(key, section, list(fields), f"{cls.__name__} in rl_reasoner/recipe.py")
+    kwargs: dict[str, Any] = {}
+    for name, f in fields.items():
+        if name not in data:
+            no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+            _check(not no_default, f"missing required key '{name}' in section '{section}'")
+            continue
+        if name in ("sft", "grpo") and cls is Recipe:
+            kwargs[name] = _trl_section(name, data[name])
+        else:
+            kwargs[name] = _checked(data[name], hints[name], f"{section}.{name}".removeprefix("(top level)."))
+    try:
+        return cls(**kwargs)
+    except RecipeError as exc:
+        raise RecipeError(exc if section == "(top level)" else f"in section '{section}': {exc}") from None
+
+
+def _trl_section(section: str, data: Any) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise RecipeError(f"section '{section}' must be a mapping, got {type(data).__name__} {data!r}")
+    if not data:
+        return {}
+    import trl  # lazily, only for a non-empty section: TRL's config classes pull in transformers and torch
+    config_cls = trl.SFTConfig if section == "sft" else trl.GRPOConfig
+    # TRL does not postpone annotations, so f.type is the real type (a string one is accepted as exotic)
+    fields = {f.name: f for f in dataclasses.fields(config_cls) if f.init}
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in RUNNER_MANAGED:
+            raise RecipeError(f"'{section}.{key}' cannot be set in a recipe: the pipeline runner sets it "
+                              f"under runs/<name>/ (remove it from the recipe)")
+        if key not in fields:
+            settable = [k for k in fields if k not in RUNNER_MANAGED]
+            raise _unknown_key(key, section, settable, f"trl.{config_cls.__name__} (`help(trl."
+                               f"{config_cls.__name__})`, https://huggingface.co/docs/trl/{section}_trainer)")
+        out[key] = _checked(value, fields[key].type, f"{section}.{key}")
+        choices = list(fields[key].metadata.get("choices") or [])  # TRL lists the choices of some str fields
+        _check(not choices or not isinstance(out[key], str) or out[key] in choices,
+               f"invalid value for '{section}.{key}': {out[key]!r} is not one of {choices}")
+    return out
+
+
+def recipe_from_dict(data: dict, source: str = "<dict>") -> Recipe:
+    """Validate a plain mapping (as from YAML, inheritance already resolved) and build a :class:`Recipe`."""
+    try:
+        _check(isinstance(data, Mapping), f"the top level must be a mapping, got {type(data).__name__}")
+        _check("inherit" not in data, "'inherit' only works in recipe files (load_recipe resolves it)")
+        return _build(Recipe, copy.deepcopy(dict(data)), "(top level)")
+    except RecipeError as exc:
+        raise RecipeError(f"invalid recipe {source}: {exc}") from None
+
+
+def recipe_to_dict(recipe: Recipe) -> dict:
+    """Plain (YAML/JSON-serialisable) form of ``recipe``; ``recipe_from_dict`` of it gives an equal recipe."""
+    return dataclasses.asdict(recipe)
+
+
+def parse_override(text: str) -> tuple[list[str], object]:
+    """Split ``"a.b.1.c=value"`` into ``(["a", "b", "1", "c"], value)``, the value parsed as YAML."""
+    key, sep, raw = text.partition("=")
+    path = key.strip().split(".")
+    _check(bool(sep) and all(path), f"override {text!r} must look like key.path=value (e.g. grpo.beta=0.04)")
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"override {text!r}: invalid YAML value ({exc})".replace("\n", " ")) from None
+    if isinstance(value, str) and _EXP_FLOAT_RE.fullmatch(value.strip()):
+        value = float(value)  # YAML 1.1 reads 1e-4 as a string; on the command line it surely means a number
+    return path, value
+
+
+def _apply_override(data: dict, text: str) -> None:
+    """Set one ``key.path=value`` in the raw recipe mapping; validation later rejects unknown keys."""
+    path, value = parse_override(text)
+    node: Any = data
+    for depth, part in enumerate(path):
+        here, index = ".".join(path[:depth]), part
+        if isinstance(node, list):
+            _check(part.isdigit() and int(part) < len(node),
+                   f"override {text!r}: {part!r} is not an index into '{here}' ({len(node)} items)")
+            index = int(part)
+        elif not isinstance(node, dict):
+            raise RecipeError(f"override {text!r}: '{here}' is a {type(node).__name__}, not a mapping/list")
+        elif depth < len(path) - 1 and part not in node:  # a section the file leaves to the defaults
+            _check(not path[depth + 1].isdigit(), f"override {text!r}: the recipe sets no list "
+                   f"'{'.'.join(path[:depth + 1])}' to index")
+            node[part] = {}
+        if depth == len(path) - 1:
+            node[index] = value
+        else:
+            node = node[index]
+
+
+def _deep_merge(base: Any, over: Any) -> Any:
+    """``over`` merged onto ``base``: mappings merge key by key, anything else (lists too) replaces."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        return {**base, **{key: _deep_merge(base.get(key), value) for key, value in over.items()}}
+    return over
+
+
+def _read_with_inheritance(path: Path, chain: tuple[Path, ...]) -> dict:
+    resolved = path.resolve()
+    if resolved in chain:
+        raise RecipeError(f"recipe inheritance cycle: {' -> '.join(str(p) for p in (*chain, resolved))}")
+    if not path.is_file():
+        via = f" (inherited by {chain[-1]})" if chain else ""
+        raise RecipeError(f"no such recipe file: {path}{via}")
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RecipeError(f"invalid YAML in recipe {path}{line}: {problem}".replace("\n", " ")) from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"recipe {path}: the top level must be a mapping, got {type(data).__name__}")
+    if (parent := data.pop("inherit", None)) is None:
+        return data
+    _check(isinstance(parent, str) and bool(parent), f"{path}: 'inherit' must be a file path, got {parent!r}")
+    return _deep_merge(_read_with_inheritance(path.parent / parent, (*chain, resolved)), data)
+
+
+def load_recipe(path: str | Path, overrides: Sequence[str] = ()) -> Recipe:
+    """Read a recipe file, resolve ``inherit``, apply ``key.path=value`` overrides, then validate it all."""
+    data = _read_with_inheritance(Path(path), ())
+    for text in overrides:
+        _apply_override(data, text)
+    return recipe_from_dict(data, source=str(path))

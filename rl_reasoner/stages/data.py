@@ -1,0 +1,27 @@
+"""Data stage: the synthetic task's splits (jsonl) and, for ``model.base: tiny``, the tiny base model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rl_reasoner.data.arith import build_splits, write_splits
+from rl_reasoner.tiny_model import TinyModelSpec, save_tiny_model
+
+
+def run_data_unit(pipeline, unit: str, out: Path) -> dict:
+    recipe = pipeline.recipe
+    data = recipe.data
+    splits = build_splits(
+        data.levels, data.train_size, data.grpo_size, data.eval_per_level, data.style_mix, recipe.seed
+    )
+    write_splits(splits, out)
+    if recipe.model.base == "tiny":
+        save_tiny_model(out / "tiny-base", TinyModelSpec(**vars(recipe.model.tiny)), seed=recipe.seed)
+    return {split: len(rows) for split, rows in splits.items()}
+
+
+def base_model_path(pipeline) -> str:
+    """What the SFT stage starts from: the tiny model built by the data stage, or a path / hub id."""
+    if pipeline.recipe.model.base == "tiny":
+        return str(pipeline.run_dir / "data" / "tiny-base")
+    return pipeline.recipe.model.base
