@@ -4,4 +4,5 @@ import sys
 
 from rl_reasoner.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # worker processes may re-import __main__; only the real entry runs
+    sys.exit(main())

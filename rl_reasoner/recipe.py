@@ -27,7 +27,7 @@ TASKS: tuple[str, ...] = typing.get_args(TaskName)
 WANDB_MODES: tuple[str, ...] = typing.get_args(WandbMode)
 STYLES: tuple[str, ...] = ("direct", "concise", "verbose")
 # TrainingArguments fields that the pipeline runner derives from runs/<name>/; a recipe may not set them.
-RUNNER_MANAGED: tuple[str, ...] = ("output_dir", "run_name", "resume_from_checkpoint")
+RUNNER_MANAGED: tuple[str, ...] = ("output_dir", "run_name", "resume_from_checkpoint", "reward_weights")
 _NAME_RE = re.compile(r"(?!\.+$)[A-Za-z0-9._-]+")  # not only dots: names are directories under runs/
 _EXP_FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 

@@ -6,24 +6,14 @@ with ``from_pretrained(path)`` exactly as it would load ``Qwen/Qwen2.5-Math-1.5B
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
+from rl_reasoner.recipe import TinyModelSpec
+
 EOS, PAD = "<|endoftext|>", "<|pad|>"
 THINK_TAGS = ("<think>", "</think>")
-
-
-@dataclass(frozen=True)
-class TinyModelSpec:
-    """Sizes of the tiny Qwen2-style model (defaults: ~0.8M parameters)."""
-
-    layers: int = 4
-    hidden: int = 128
-    heads: int = 4
-    intermediate: int = 512
-    max_positions: int = 512
 
 
 def build_tokenizer():

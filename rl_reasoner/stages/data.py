@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rl_reasoner.data.arith import build_splits, write_splits
-from rl_reasoner.tiny_model import TinyModelSpec, save_tiny_model
+from rl_reasoner.tiny_model import save_tiny_model
 
 
 def run_data_unit(pipeline, unit: str, out: Path) -> dict:
@@ -16,7 +16,7 @@ def run_data_unit(pipeline, unit: str, out: Path) -> dict:
     )
     write_splits(splits, out)
     if recipe.model.base == "tiny":
-        save_tiny_model(out / "tiny-base", TinyModelSpec(**vars(recipe.model.tiny)), seed=recipe.seed)
+        save_tiny_model(out / "tiny-base", recipe.model.tiny, seed=recipe.seed)
     return {split: len(rows) for split, rows in splits.items()}
 
 

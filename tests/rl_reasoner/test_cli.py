@@ -1,0 +1,100 @@
+"""The real CLI in a subprocess: an end-to-end smoke run, resume, and bad input before any training."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SMOKE = "recipes/tiny-arith/smoke.yaml"
+
+
+def cli(*args, cwd, timeout=600):
+    env = {**os.environ, "WANDB_SILENT": "true", "TOKENIZERS_PARALLELISM": "false"}
+    env.pop("WANDB_MODE", None)
+    return subprocess.run(
+        [sys.executable, "-m", "rl_reasoner", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
+        env=env,
+    )
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    out = cli("run", os.path.abspath(SMOKE), "--runs-dir", str(runs), cwd=Path.cwd())
+    assert out.returncode == 0, out.stderr[-3000:]
+    return runs / "tiny-arith-smoke", out
+
+
+def test_smoke_run_writes_every_stage_and_the_eval_report(smoke_run):
+    run_dir, out = smoke_run
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    units = ["data", "sft", "grpo", "grpo-accuracy-only", "eval"]
+    assert [manifest["stages"][u]["status"] for u in units] == ["done"] * 5
+    for unit in ("sft", "grpo", "grpo-accuracy-only"):
+        assert (run_dir / unit / "model.safetensors").exists()
+    results = json.loads((run_dir / "eval" / "results.json").read_text())
+    assert set(results["models"]) == {"sft", "grpo", "grpo-accuracy-only"}
+    assert set(results["forced"]) == {"direct", "concise", "verbose"}
+    assert set(results["oracle"]["levels"]) == {"1", "2"}
+    for summary in results["models"].values():
+        assert summary["overall"]["n"] == 8 and 0 <= summary["overall"]["accuracy"] <= 1
+    table = (run_dir / "eval" / "table.md").read_text()
+    assert "| grpo-accuracy-only |" in table and "| oracle |" in table
+    assert table.splitlines()[0] in out.stdout  # printed at the end
+    assert (run_dir / "eval" / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_grpo_logged_reward_components_to_an_offline_wandb_run(smoke_run):
+    run_dir, _ = smoke_run
+    offline = sorted((run_dir / "wandb").glob("offline-run-*"))
+    assert len(offline) == 3  # sft, grpo, grpo-accuracy-only
+    history = [
+        json.loads(line)
+        for d in offline
+        for line in (d / "files" / "wandb-summary.json").read_text().splitlines()
+    ]
+    keys = set().union(*history)
+    assert {"train/rewards/accuracy/mean", "train/rewards/below_mean_bonus/mean"} <= keys
+
+
+def test_second_run_skips_everything(smoke_run):
+    run_dir, _ = smoke_run
+    out = cli("run", os.path.abspath(SMOKE), "--runs-dir", str(run_dir.parent), cwd=Path.cwd())
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.count("skipped") == 5
+
+
+def test_interrupted_grpo_resumes_from_its_last_checkpoint(smoke_run, tmp_path):
+    run_dir, _ = smoke_run
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["stages"]["grpo"]["status"] = "running"  # as if the process died after its last checkpoint
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    out = cli("run", os.path.abspath(SMOKE), "--runs-dir", str(run_dir.parent), "--stages", "grpo",
+              cwd=Path.cwd())
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "grpo: resuming" in out.stdout
+    state = json.loads((run_dir / "grpo" / "checkpoint-2" / "trainer_state.json").read_text())
+    assert state["global_step"] == 2
+    assert json.loads((run_dir / "manifest.json").read_text())["stages"]["grpo"]["status"] == "done"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "recipes/tiny-arith/nope.yaml"], "no such recipe file"),
+        (["run", SMOKE, "grpo.learning_rat=1e-4"], "did you mean 'learning_rate'"),
+        (["run", SMOKE, "sft.max_steps=many"], "sft.max_steps"),
+        (["run", SMOKE, "model.base=./no/such/model"], "model.base"),
+        (["run", SMOKE, "rewards.1.name=brevity"], "valid names"),
+        (["run", SMOKE, "--stages", "sft,train"], "unknown stage"),
+    ],
+)
+def test_bad_input_fails_fast_with_one_paragraph_and_touches_nothing(tmp_path, args, message):
+    out = cli(*args, "--runs-dir", str(tmp_path / "runs"), cwd=Path.cwd(), timeout=120)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
+    assert not (tmp_path / "runs").exists()

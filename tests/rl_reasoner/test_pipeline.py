@@ -1,0 +1,61 @@
+"""Runner semantics on the cheap data stage: skip finished, refuse stale, --force keeps a backup."""
+
+import json
+
+import pytest
+
+from rl_reasoner.pipeline import Pipeline, PipelineError
+from rl_reasoner.recipe import load_recipe
+
+SMOKE = "recipes/tiny-arith/smoke.yaml"
+
+
+def run_data(tmp_path, *overrides, force=False, log=None):
+    recipe = load_recipe(SMOKE, ["report_to=none", *overrides])
+    pipeline = Pipeline(recipe, runs_dir=tmp_path, force=force)
+    pipeline.report_to = "none"
+    lines = []
+    pipeline.run(["data"], log=lines.append)
+    return pipeline, lines
+
+
+def test_manifest_records_recipe_versions_and_stage_status(tmp_path):
+    pipeline, _ = run_data(tmp_path)
+    manifest = json.loads((pipeline.run_dir / "manifest.json").read_text())
+    assert manifest["recipe"]["name"] == "tiny-arith-smoke"
+    assert {"trl", "transformers", "torch", "accelerate"} <= set(manifest["versions"])
+    assert manifest["git_commit"] is None or len(manifest["git_commit"]) == 40
+    entry = manifest["stages"]["data"]
+    assert entry["status"] == "done" and entry["seconds"] >= 0 and entry["result"]["sft"] == 64
+    assert (pipeline.run_dir / "data" / "tiny-base" / "config.json").exists()
+
+
+def test_rerun_skips_a_finished_stage_without_touching_it(tmp_path):
+    pipeline, _ = run_data(tmp_path)
+    sft_file = pipeline.run_dir / "data" / "sft.jsonl"
+    before = sft_file.stat().st_mtime_ns
+    _, lines = run_data(tmp_path)
+    assert any("data: done" in line and "skipped" in line for line in lines)
+    assert sft_file.stat().st_mtime_ns == before
+
+
+def test_changed_recipe_is_refused_naming_the_key_and_nothing_changes(tmp_path):
+    pipeline, _ = run_data(tmp_path)
+    snapshot = {p: p.read_bytes() for p in pipeline.run_dir.rglob("*") if p.is_file()}
+    with pytest.raises(PipelineError, match=r"data\.train_size: 64 -> 65.*--force"):
+        run_data(tmp_path, "data.train_size=65")
+    assert {p: p.read_bytes() for p in pipeline.run_dir.rglob("*") if p.is_file()} == snapshot
+
+
+def test_force_redoes_the_stage_and_keeps_the_old_output(tmp_path):
+    pipeline, _ = run_data(tmp_path)
+    _, lines = run_data(tmp_path, "data.train_size=65", force=True)
+    backups = list(pipeline.run_dir.glob("data.bak-*"))
+    assert len(backups) == 1 and len((backups[0] / "sft.jsonl").read_text().splitlines()) == 64
+    assert len((pipeline.run_dir / "data" / "sft.jsonl").read_text().splitlines()) == 65
+
+
+def test_unknown_stage_lists_the_valid_ones(tmp_path):
+    recipe = load_recipe(SMOKE, ["report_to=none"])
+    with pytest.raises(PipelineError, match=r"\['data', 'sft', 'grpo', 'eval'\]"):
+        Pipeline(recipe, runs_dir=tmp_path).plan(["trian"])
