@@ -67,6 +67,7 @@ class AccuracyReward:
 
     def __init__(self, shared: SharedCorrectness):
         self.shared = shared
+        self._counters = counters_snapshot()
 
     def __call__(self, completions, completion_ids, answer, log_metric=None, **_: Any) -> list[float | None]:
         correct = self.shared.correct(completions, answer)
@@ -76,8 +77,10 @@ class AccuracyReward:
                 picked = [n for n, c in zip(lengths, correct, strict=True) if c is flag]
                 if picked:
                     log_metric(f"length/{label}_mean_tokens", sum(picked) / len(picked))
-            for name, value in counters_snapshot().items():
-                log_metric(f"verify/{name}", float(value))
+            now = counters_snapshot()  # the verifier's counters are cumulative: log this batch's share
+            for name, value in now.items():
+                log_metric(f"verify/{name}", float(value - self._counters.get(name, 0)))
+            self._counters = now
         return [None if c is None else float(c) for c in correct]
 
 
