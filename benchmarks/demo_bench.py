@@ -26,13 +26,21 @@ def targets(results: dict, wall_s: float) -> dict[str, dict]:
     models, oracle = results["models"], results["oracle"]["overall"]
     bonus, acc_only, sft = (models[k]["overall"] for k in ("grpo", "grpo-accuracy-only", "sft"))
     checks = {
-        "bonus accuracy >= SFT accuracy": (bonus["accuracy"], sft["accuracy"], bonus["accuracy"] >= sft["accuracy"]),
+        "bonus accuracy >= SFT accuracy": (
+            bonus["accuracy"],
+            sft["accuracy"],
+            bonus["accuracy"] >= sft["accuracy"],
+        ),
         "bonus accuracy >= 95 %": (bonus["accuracy"], 0.95, bonus["accuracy"] >= 0.95),
         "bonus tokens <= 1.25 x oracle": (
-            bonus["mean_tokens"], 1.25 * oracle["mean_tokens"], bonus["mean_tokens"] <= 1.25 * oracle["mean_tokens"]
+            bonus["mean_tokens"],
+            1.25 * oracle["mean_tokens"],
+            bonus["mean_tokens"] <= 1.25 * oracle["mean_tokens"],
         ),
         "bonus tokens <= 0.8 x accuracy-only": (
-            bonus["mean_tokens"], 0.8 * acc_only["mean_tokens"], bonus["mean_tokens"] <= 0.8 * acc_only["mean_tokens"]
+            bonus["mean_tokens"],
+            0.8 * acc_only["mean_tokens"],
+            bonus["mean_tokens"] <= 0.8 * acc_only["mean_tokens"],
         ),
         "wall time <= 15 min": (wall_s, 900.0, wall_s <= 900),
     }
@@ -40,7 +48,9 @@ def targets(results: dict, wall_s: float) -> dict[str, dict]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--recipe", default=str(ROOT / "recipes/tiny-arith/demo.yaml"))
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/demo.json"))
     parser.add_argument("overrides", nargs="*")
@@ -72,19 +82,24 @@ def main() -> int:
     docs = ROOT / "docs"
     docs.mkdir(exist_ok=True)
     shutil.copy(run_dir / "eval" / "plot.png", docs / "demo-plot.png")
-    lines = [f"{name}: {t['value']:.3f} vs {t['bound']:.3f} -> {'met' if t['met'] else 'NOT met'}"
-             for name, t in report["targets"].items()]
+    lines = [
+        f"{name}: {t['value']:.3f} vs {t['bound']:.3f} -> {'met' if t['met'] else 'NOT met'}"
+        for name, t in report["targets"].items()
+    ]
     (docs / "demo-results.md").write_text(
         "# Demo results (generated)\n\n"
         f"Command: `{report['command']}` at commit `{report['git_commit']}`, "
         f"{report['machine']['cpus']} CPU cores, wall time {wall_s / 60:.1f} min "
-        f"(stages: {report['stage_seconds']}).\n\n" + table + "\n## Targets\n\n"
-        + "\n".join(f"- {line}" for line in lines) + "\n\n![accuracy vs tokens](demo-plot.png)\n"
+        f"(stages: {report['stage_seconds']}).\n\n"
+        + table
+        + "\n## Targets\n\n"
+        + "\n".join(f"- {line}" for line in lines)
+        + "\n\n![accuracy vs tokens](demo-plot.png)\n"
     )
     print(table)
     print(f"wall time: {wall_s / 60:.1f} min")
     print("\n".join(lines))
-    shutil.rmtree(runs, ignore_errors=True)
+    print(f"run directory kept for inspection: {run_dir}")
     return 0
 
 

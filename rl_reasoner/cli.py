@@ -24,7 +24,8 @@ def preflight(recipe: Recipe) -> None:
     from rl_reasoner.stages.sft import build_sft_config
 
     base = recipe.model.base
-    if base != "tiny" and not Path(base).exists() and (base.startswith((".", "/", "~")) or base.count("/") != 1):
+    looks_like_hub_id = not base.startswith((".", "/", "~")) and base.count("/") == 1
+    if base != "tiny" and not Path(base).exists() and not looks_like_hub_id:
         raise PreflightError(
             f"model.base {base!r} is neither an existing local folder nor a hub id (owner/name); "
             "use 'tiny' to build the offline tiny model, a folder saved with save_pretrained, or a hub id"

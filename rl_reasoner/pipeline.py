@@ -73,7 +73,8 @@ def _versions() -> dict[str, str]:
 def _git_commit() -> str | None:
     try:
         here = Path(__file__).resolve().parent
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        cmd = ["git", "rev-parse", "HEAD"]
+        out = subprocess.run(cmd, cwd=here, capture_output=True, text=True, timeout=5)
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None

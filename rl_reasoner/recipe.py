@@ -299,8 +299,9 @@ def _trl_section(section: str, data: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key in RUNNER_MANAGED:
+            how = "from the weights in 'rewards'" if key == "reward_weights" else "under runs/<name>/"
             raise RecipeError(f"'{section}.{key}' cannot be set in a recipe: the pipeline runner sets it "
-                              f"under runs/<name>/ (remove it from the recipe)")
+                              f"{how} (remove it from the recipe)")
         if key not in fields:
             settable = [k for k in fields if k not in RUNNER_MANAGED]
             raise _unknown_key(key, section, settable, f"trl.{config_cls.__name__} (`help(trl."

@@ -128,7 +128,8 @@ def build_reward_funcs(
             _check_params(spec.name, fn, spec.params)
             func = GroupLengthReward(spec.name, fn, dict(spec.params), shared, num_generations)
         else:
-            raise ValueError(f"unknown reward {spec.name!r} in recipe 'rewards'; valid names: {list(REWARD_NAMES)}")
+            valid = list(REWARD_NAMES)
+            raise ValueError(f"unknown reward {spec.name!r} in recipe 'rewards'; valid names: {valid}")
         if spec.name in ITEM_REWARDS and spec.params:
             raise ValueError(f"reward {spec.name!r} takes no params, got {sorted(spec.params)}")
         funcs.append(func)

@@ -55,7 +55,7 @@ def build_model(spec: TinyModelSpec, tokenizer):
     return AutoModelForCausalLM.from_config(config, dtype=torch.float32)
 
 
-def save_tiny_model(out_dir: str | Path, spec: TinyModelSpec = TinyModelSpec(), seed: int = 0) -> Path:
+def save_tiny_model(out_dir: str | Path, spec: TinyModelSpec | None = None, seed: int = 0) -> Path:
     """Build tokenizer + model and save both to ``out_dir`` (a from_pretrained-loadable folder)."""
     import torch
     from transformers import GenerationConfig
@@ -63,7 +63,7 @@ def save_tiny_model(out_dir: str | Path, spec: TinyModelSpec = TinyModelSpec(), 
     torch.manual_seed(seed)
     out = Path(out_dir)
     tokenizer = build_tokenizer()
-    model = build_model(spec, tokenizer)
+    model = build_model(spec or TinyModelSpec(), tokenizer)
     model.generation_config = GenerationConfig(
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id
     )

@@ -37,9 +37,17 @@ def last_checkpoint(out_dir: Path) -> str | None:
 
 
 def trainer_device_args(user_args: Mapping[str, Any]) -> dict[str, Any]:
-    """``use_cpu`` and fp32 on a machine without CUDA (TRL configs default to bf16), unless set by the user."""
+    """``use_cpu`` and fp32 without CUDA (TRL configs default to bf16), unless the user set ``use_cpu``."""
     import torch
 
     if torch.cuda.is_available() or "use_cpu" in user_args:
         return {}
     return {"use_cpu": True, "bf16": False}
+
+
+def finish_reporting(report_to: str) -> None:
+    """Close this stage's wandb run so the next stage (SFT, GRPO, each baseline) gets its own run."""
+    if "wandb" in report_to:
+        import wandb
+
+        wandb.finish()

@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from rl_reasoner.reward_funcs import build_reward_funcs
-from rl_reasoner.stages.common import last_checkpoint, load_jsonl_dataset, trainer_device_args
+from rl_reasoner.stages.common import (
+    finish_reporting,
+    last_checkpoint,
+    load_jsonl_dataset,
+    trainer_device_args,
+)
 
 # Settings the stage sets unless the recipe says otherwise (all are plain GRPOConfig fields).
 GRPO_DEFAULTS: dict[str, Any] = {
@@ -61,6 +66,7 @@ def run_grpo(
         processing_class=tokenizer,
     )
     trainer.train(resume_from_checkpoint=last_checkpoint(out_dir))
+    finish_reporting(report_to)
     trainer.save_model(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))
     return out_dir

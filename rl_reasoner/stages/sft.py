@@ -6,7 +6,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rl_reasoner.stages.common import last_checkpoint, load_jsonl_dataset, trainer_device_args
+from rl_reasoner.stages.common import (
+    finish_reporting,
+    last_checkpoint,
+    load_jsonl_dataset,
+    trainer_device_args,
+)
 
 # Settings the stage sets unless the recipe says otherwise (all are plain SFTConfig fields).
 SFT_DEFAULTS: dict[str, Any] = {
@@ -51,6 +56,7 @@ def run_sft(
     model = AutoModelForCausalLM.from_pretrained(model_path)
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
     trainer.train(resume_from_checkpoint=last_checkpoint(out_dir))
+    finish_reporting(report_to)
     trainer.save_model(str(out_dir))
     tokenizer.save_pretrained(str(out_dir))
     return out_dir

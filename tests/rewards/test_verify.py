@@ -1,7 +1,6 @@
 """Tests for rewards.verify: labeled equivalence cases, extraction, safety guards, timeouts, counters."""
 
 import ast
-import importlib
 import threading
 import time
 from fractions import Fraction
@@ -11,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rewards.verify as verify_module
 from rewards.verify import (
     TAIL_CHARS,
     counters_snapshot,
@@ -20,8 +20,6 @@ from rewards.verify import (
     verify,
     verify_batch,
 )
-
-verify_module = importlib.import_module("rewards.verify")  # `rewards.verify` is the re-exported function
 
 CASES = [
     # integers with thousands separators

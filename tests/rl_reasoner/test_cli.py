@@ -2,6 +2,7 @@
 
 import json
 import os
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,11 @@ def cli(*args, cwd, timeout=600):
     env = {**os.environ, "WANDB_SILENT": "true", "TOKENIZERS_PARALLELISM": "false"}
     env.pop("WANDB_MODE", None)
     return subprocess.run(
-        [sys.executable, "-m", "rl_reasoner", *args], capture_output=True, text=True, cwd=cwd, timeout=timeout,
+        [sys.executable, "-m", "rl_reasoner", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=timeout,
         env=env,
     )
 
@@ -47,17 +52,42 @@ def test_smoke_run_writes_every_stage_and_the_eval_report(smoke_run):
     assert (run_dir / "eval" / "plot.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_grpo_logged_reward_components_to_an_offline_wandb_run(smoke_run):
+def wandb_history_keys(run_file: Path) -> set[str]:
+    """Metric keys of an offline ``.wandb`` file (a LevelDB-style log of protobuf records), read back."""
+    from wandb.proto import wandb_internal_pb2
+
+    data, pos, block, pending, keys = run_file.read_bytes(), 7, 32768, b"", set()
+    assert data[:4] == b":W&B"
+    while pos + 7 <= len(data):
+        if block - pos % block < 7:  # block trailer padding
+            pos += block - pos % block
+            continue
+        length, kind = struct.unpack("<HB", data[pos + 4 : pos + 7])
+        chunk, pos = data[pos + 7 : pos + 7 + length], pos + 7 + length
+        if kind == 0:
+            break
+        pending = chunk if kind in (1, 2) else pending + chunk
+        if kind in (1, 4):  # a full record, or the last piece of one
+            record = wandb_internal_pb2.Record()
+            record.ParseFromString(pending)
+            if record.WhichOneof("record_type") == "history":
+                keys |= {item.key or "/".join(item.nested_key) for item in record.history.item}
+    return keys
+
+
+def test_each_trainer_logged_to_its_own_offline_wandb_run(smoke_run):
     run_dir, _ = smoke_run
-    offline = sorted((run_dir / "wandb").glob("offline-run-*"))
-    assert len(offline) == 3  # sft, grpo, grpo-accuracy-only
-    history = [
-        json.loads(line)
-        for d in offline
-        for line in (d / "files" / "wandb-summary.json").read_text().splitlines()
-    ]
-    keys = set().union(*history)
-    assert {"train/rewards/accuracy/mean", "train/rewards/below_mean_bonus/mean"} <= keys
+    runs = sorted((run_dir / "wandb").glob("offline-run-*/*.wandb"))
+    assert len(runs) == 3  # sft, grpo, grpo-accuracy-only
+    sft, grpo, baseline = (wandb_history_keys(r) for r in runs)
+    assert "train/loss" in sft and not any("rewards/" in k for k in sft)
+    assert {
+        "train/rewards/accuracy/mean",
+        "train/rewards/below_mean_bonus/mean",
+        "train/frac_reward_zero_std",
+    } <= grpo
+    assert "train/rewards/accuracy/mean" in baseline and "train/rewards/below_mean_bonus/mean" not in baseline
+    assert any(k.startswith("train/length/") for k in grpo)
 
 
 def test_second_run_skips_everything(smoke_run):
@@ -72,8 +102,9 @@ def test_interrupted_grpo_resumes_from_its_last_checkpoint(smoke_run, tmp_path):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     manifest["stages"]["grpo"]["status"] = "running"  # as if the process died after its last checkpoint
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
-    out = cli("run", os.path.abspath(SMOKE), "--runs-dir", str(run_dir.parent), "--stages", "grpo",
-              cwd=Path.cwd())
+    out = cli(
+        "run", os.path.abspath(SMOKE), "--runs-dir", str(run_dir.parent), "--stages", "grpo", cwd=Path.cwd()
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "grpo: resuming" in out.stdout
     state = json.loads((run_dir / "grpo" / "checkpoint-2" / "trainer_state.json").read_text())

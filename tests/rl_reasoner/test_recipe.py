@@ -181,7 +181,7 @@ def test_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
         ("seed=true", "seed", "int"),
         ("grpo.num_generations=4.5", "grpo.num_generations", "int | None"),
         ("grpo.max_grad_norm=big", "grpo.max_grad_norm", "float"),
-        ("grpo.reward_weights=[1, x]", "grpo.reward_weights", "list[float] | None"),
+        ("grpo.label_names=[1, x]", "grpo.label_names", "list[str] | None"),
         ("data.levels=1", "data.levels", "list[int]"),
         ("report_to=tensorboard", "report_to", "Literal['wandb', 'none']"),
         ("wandb.mode=sometimes", "wandb.mode", "Literal['offline', 'online', 'disabled']"),
