@@ -97,16 +97,60 @@ def test_second_run_skips_everything(smoke_run):
     assert out.stdout.count("skipped") == 5
 
 
-def test_interrupted_grpo_resumes_from_its_last_checkpoint(smoke_run, tmp_path):
-    run_dir, _ = smoke_run
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    manifest["stages"]["grpo"]["status"] = "running"  # as if the process died after its last checkpoint
-    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+CRASH_AFTER_FIRST_GRPO_CHECKPOINT = """
+import sys, transformers
+from rl_reasoner.cli import main
+
+class Crash(transformers.TrainerCallback):  # a kill right after GRPO's first checkpoint is written
+    def on_save(self, args, state, control, **kwargs):
+        if "grpo" in args.output_dir and state.global_step == 1:
+            raise SystemExit(3)
+
+init = transformers.Trainer.__init__
+def patched(self, *a, **k):
+    init(self, *a, **k)
+    self.add_callback(Crash())
+transformers.Trainer.__init__ = patched
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_interrupted_grpo_resumes_from_its_last_checkpoint(tmp_path):
+    runs = tmp_path / "runs"
+    crashed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CRASH_AFTER_FIRST_GRPO_CHECKPOINT,
+            "run",
+            os.path.abspath(SMOKE),
+            "--runs-dir",
+            str(runs),
+            "--stages",
+            "data,sft,grpo",
+            "report_to=none",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert crashed.returncode == 3, crashed.stderr[-2000:]
+    run_dir = runs / "tiny-arith-smoke"
+    assert json.loads((run_dir / "manifest.json").read_text())["stages"]["grpo"]["status"] == "failed"
+    assert (run_dir / "grpo" / "checkpoint-1").exists()
+
     out = cli(
-        "run", os.path.abspath(SMOKE), "--runs-dir", str(run_dir.parent), "--stages", "grpo", cwd=Path.cwd()
+        "run",
+        os.path.abspath(SMOKE),
+        "--runs-dir",
+        str(runs),
+        "--stages",
+        "data,sft,grpo",
+        "report_to=none",
+        cwd=Path.cwd(),
     )
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "grpo: resuming" in out.stdout
+    assert "data: done" in out.stdout and "sft: done" in out.stdout and "grpo: resuming" in out.stdout
     state = json.loads((run_dir / "grpo" / "checkpoint-2" / "trainer_state.json").read_text())
     assert state["global_step"] == 2
     assert json.loads((run_dir / "manifest.json").read_text())["stages"]["grpo"]["status"] == "done"
