@@ -6,6 +6,7 @@ parser of ``latex2sympy2_extended``, run in a persistent process pool under a wa
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import re
@@ -262,6 +263,9 @@ def _kill_pool() -> None:
         proc.join(timeout=2)
         if proc.is_alive():
             proc.kill()
+
+
+atexit.register(_kill_pool)  # stop workers before interpreter teardown (else a noisy weakref callback)
 
 
 def _run_symbolic(items: list[tuple[str, str | None]], timeout_s: float, workers: int) -> list[object]:
