@@ -36,10 +36,8 @@ def preflight(recipe: Recipe) -> None:
         try:
             build_sft_config(probe, recipe.sft, seed=recipe.seed, report_to="none")
             for specs in [recipe.rewards, *(b.rewards for b in recipe.baselines.values())]:
-                _, weights = build_reward_funcs(
-                    specs, num_generations=recipe.grpo.get("num_generations", 8), eos_token_ids=[0]
-                )
-                build_grpo_config(probe, recipe.grpo, seed=recipe.seed, report_to="none", weights=weights)
+                config = build_grpo_config(probe, recipe.grpo, specs, seed=recipe.seed, report_to="none")
+                build_reward_funcs(specs, num_generations=config.num_generations, eos_token_ids=[0])
         except (ValueError, TypeError) as exc:
             raise PreflightError(f"recipe {recipe.name!r} cannot run: {exc}") from None
 
@@ -72,8 +70,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, args.overrides)
     preflight(recipe)
-    print(f"recipe {args.recipe} is valid: name={recipe.name}, rewards={[r.name for r in recipe.rewards]}, "
-          f"baselines={list(recipe.baselines)}")
+    print(
+        f"recipe {args.recipe} is valid: name={recipe.name}, rewards={[r.name for r in recipe.rewards]}, "
+        f"baselines={list(recipe.baselines)}"
+    )
     return 0
 
 

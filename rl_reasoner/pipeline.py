@@ -111,6 +111,7 @@ class Pipeline:
 
     def __init__(self, recipe: Recipe, runs_dir: Path | str = "runs", force: bool = False):
         self.recipe = recipe
+        self.report_to = "none"  # the CLI switches it to "wandb" once logging is set up
         self.recipe_dict = recipe_to_dict(recipe)
         self.run_dir = Path(runs_dir) / recipe.name
         self.force = force

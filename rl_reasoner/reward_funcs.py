@@ -111,13 +111,13 @@ class GroupLengthReward:
 
 def build_reward_funcs(
     specs: Sequence[Any], *, num_generations: int, eos_token_ids: Sequence[int]
-) -> tuple[list[Callable], list[float]]:
-    """TRL reward functions and their weights (for ``GRPOConfig.reward_weights``) from recipe specs.
+) -> list[Callable]:
+    """TRL reward functions from recipe specs (their weights go to ``GRPOConfig.reward_weights``).
 
     Raises ``ValueError`` naming an unknown reward or parameter and listing the valid ones.
     """
     shared = SharedCorrectness(eos_token_ids)
-    funcs, weights = [], []
+    funcs = []
     for spec in specs:
         if spec.name == "accuracy":
             func = AccuracyReward(shared)
@@ -133,8 +133,7 @@ def build_reward_funcs(
         if spec.name in ITEM_REWARDS and spec.params:
             raise ValueError(f"reward {spec.name!r} takes no params, got {sorted(spec.params)}")
         funcs.append(func)
-        weights.append(float(spec.weight))
-    return funcs, weights
+    return funcs
 
 
 def _check_params(name: str, fn: Callable, params: dict) -> None:

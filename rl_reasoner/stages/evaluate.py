@@ -130,7 +130,10 @@ def run_eval_unit(pipeline, unit: str, out: Path) -> dict:
 
     recipe = pipeline.recipe
     models = {u: str(pipeline.run_dir / u) for u in ("sft", *pipeline.units("grpo"))}
-    max_new = recipe.eval.max_new_tokens or recipe.grpo.get("max_completion_length", 512)
+    from trl import GRPOConfig
+
+    trained_budget = GRPOConfig.__dataclass_fields__["max_completion_length"].default
+    max_new = recipe.eval.max_new_tokens or recipe.grpo.get("max_completion_length", trained_budget)
     results = run_eval(
         read_jsonl(pipeline.run_dir / "data" / "eval.jsonl"),
         models,

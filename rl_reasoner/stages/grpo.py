@@ -23,7 +23,9 @@ GRPO_DEFAULTS: dict[str, Any] = {
 }
 
 
-def build_grpo_config(out_dir: Path, grpo_args: Mapping[str, Any], *, seed: int, report_to: str, weights):
+def build_grpo_config(
+    out_dir: Path, grpo_args: Mapping[str, Any], reward_specs: Sequence[Any], *, seed: int, report_to: str
+):
     """The ``GRPOConfig`` a stage runs with (also used by ``rl-reasoner check`` to validate a recipe)."""
     from trl import GRPOConfig
 
@@ -32,7 +34,7 @@ def build_grpo_config(out_dir: Path, grpo_args: Mapping[str, Any], *, seed: int,
         seed=seed,
         report_to=report_to,
         run_name=f"{out_dir.parent.name}/{out_dir.name}",
-        reward_weights=list(weights),
+        reward_weights=[float(spec.weight) for spec in reward_specs],
         **{**GRPO_DEFAULTS, **trainer_device_args(grpo_args), **grpo_args},
     )
 
@@ -53,11 +55,10 @@ def run_grpo(
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     dataset = load_jsonl_dataset(prompts_file, columns=("prompt", "answer", "id"))
-    num_generations = grpo_args.get("num_generations", 8)
-    funcs, weights = build_reward_funcs(
-        reward_specs, num_generations=num_generations, eos_token_ids=[tokenizer.eos_token_id]
+    config = build_grpo_config(out_dir, grpo_args, reward_specs, seed=seed, report_to=report_to)
+    funcs = build_reward_funcs(
+        reward_specs, num_generations=config.num_generations, eos_token_ids=[tokenizer.eos_token_id]
     )
-    config = build_grpo_config(out_dir, grpo_args, seed=seed, report_to=report_to, weights=weights)
     trainer = GRPOTrainer(
         model=model_path,
         reward_funcs=funcs,

@@ -13,7 +13,6 @@ SMOKE = "recipes/tiny-arith/smoke.yaml"
 def run_data(tmp_path, *overrides, force=False, log=None):
     recipe = load_recipe(SMOKE, ["report_to=none", *overrides])
     pipeline = Pipeline(recipe, runs_dir=tmp_path, force=force)
-    pipeline.report_to = "none"
     lines = []
     pipeline.run(["data"], log=lines.append)
     return pipeline, lines

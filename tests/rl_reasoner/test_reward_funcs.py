@@ -51,10 +51,9 @@ def call(func, sl=slice(None)):
 
 
 def test_accuracy_and_bonus_follow_the_group_rule():
-    (acc, bonus), weights = build_reward_funcs(
+    acc, bonus = build_reward_funcs(
         [spec("accuracy"), spec("below_mean_bonus", 0.5)], num_generations=4, eos_token_ids=[EOS]
     )
-    assert weights == [1.0, 0.5]
     assert call(acc) == [1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0] + [1.0] * 4
     lengths = [len(c) for c in BATCH["completions"]]
     correct = [True, True, True, False, True, True, False, True] + [True] * 4
@@ -81,7 +80,7 @@ WORKER = textwrap.dedent(
     from test_reward_funcs import BATCH, call, spec
     from rl_reasoner.reward_funcs import build_reward_funcs
     state = PartialState(cpu=True)
-    (bonus,), _ = build_reward_funcs([spec("below_mean_bonus")], num_generations=4, eos_token_ids=[1])
+    (bonus,) = build_reward_funcs([spec("below_mean_bonus")], num_generations=4, eos_token_ids=[1])
     n = len(BATCH["id"]) // state.num_processes
     local = call(bonus, slice(state.process_index * n, (state.process_index + 1) * n))
     print("RESULT", state.process_index, json.dumps(local), flush=True)
@@ -119,5 +118,5 @@ def test_groups_split_across_two_real_processes_match_one_process(tmp_path):
         for line in out.stdout.splitlines()
         if line.startswith("RESULT")
     )
-    (single,), _ = build_reward_funcs([spec("below_mean_bonus")], num_generations=4, eos_token_ids=[EOS])
+    (single,) = build_reward_funcs([spec("below_mean_bonus")], num_generations=4, eos_token_ids=[EOS])
     assert results[0] + results[1] == call(single)
