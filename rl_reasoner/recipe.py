@@ -1,8 +1,5 @@
-"""Strict YAML recipes: recipes are data, unknown keys are errors, defaults live only in the dataclasses.
-
-Keys are the fields of :class:`Recipe` and its section dataclasses; ``sft`` / ``grpo`` take trl.SFTConfig /
-trl.GRPOConfig fields. ``inherit: other.yaml`` (relative to the file) deep-merges the file over another one.
-"""
+"""Strict YAML recipes: data only, unknown keys are errors, defaults live only in the dataclasses below
+(``sft``/``grpo`` take trl.SFTConfig/GRPOConfig fields; ``inherit: other.yaml`` deep-merges over a file)."""
 
 from __future__ import annotations
 
@@ -21,12 +18,13 @@ from typing import Any, Literal
 
 import yaml
 
+from rl_reasoner.data.arith import STYLES
+
 TaskName = Literal["arith"]
 WandbMode = Literal["offline", "online", "disabled"]
 TASKS: tuple[str, ...] = typing.get_args(TaskName)
 WANDB_MODES: tuple[str, ...] = typing.get_args(WandbMode)
-STYLES: tuple[str, ...] = ("direct", "concise", "verbose")
-# TrainingArguments fields that the pipeline runner derives from runs/<name>/; a recipe may not set them.
+# Trainer fields the pipeline runner derives (from runs/<name>/ and 'rewards'); a recipe may not set them.
 RUNNER_MANAGED: tuple[str, ...] = ("output_dir", "run_name", "resume_from_checkpoint", "reward_weights")
 _NAME_RE = re.compile(r"(?!\.+$)[A-Za-z0-9._-]+")  # not only dots: names are directories under runs/
 _EXP_FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
@@ -42,12 +40,12 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: list[Any] = []
         for key_node, _ in node.value:
-            if key_node.tag != "tag:yaml.org,2002:merge":  # `<<: *anchor` entries may be overridden locally
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    mark = key_node.start_mark
-                    raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=mark)
-                seen.append(key)
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` entries may be overridden locally
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
+            seen.append(key)
         return super().construct_mapping(node, deep=deep)
 
 
