@@ -29,14 +29,13 @@ class SharedCorrectness:
 
     def __init__(self, eos_token_ids: Sequence[int]):
         self.eos_token_ids = set(eos_token_ids)
-        self._key: tuple[int, int] | None = None
+        self._completions: list[str] | None = None  # held, so its id cannot be reused by a later batch
         self._correct: list[bool | None] = []
 
     def correct(self, completions: list[str], answers: Sequence[str]) -> list[bool | None]:
-        key = (id(completions), len(completions))
-        if key != self._key:
+        if completions is not self._completions:  # TRL passes the same list to every reward of a step
             self._correct = verify_batch(list(answers), list(completions))
-            self._key = key
+            self._completions = completions
         return self._correct
 
     def lengths(self, completion_ids: Sequence[Sequence[int]]) -> list[int]:

@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -88,6 +89,12 @@ WORKER = textwrap.dedent(
 )
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_groups_split_across_two_real_processes_match_one_process(tmp_path):
     """Two gloo processes via torchrun, each holding half the batch as TRL hands it out: group p1 is
     split across ranks; every rank's slice must equal the single-process computation."""
@@ -103,7 +110,7 @@ def test_groups_split_across_two_real_processes_match_one_process(tmp_path):
             "--nproc_per_node",
             "2",
             "--master_port",
-            "29517",
+            str(free_port()),
             str(script),
             here,
         ],
@@ -120,3 +127,18 @@ def test_groups_split_across_two_real_processes_match_one_process(tmp_path):
     )
     (single,) = build_reward_funcs([spec("below_mean_bonus")], num_generations=4, eos_token_ids=[EOS])
     assert results[0] + results[1] == call(single)
+
+
+def test_correctness_is_verified_once_per_batch_and_shared_by_all_rewards():
+    from rewards.verify import counters_snapshot
+
+    acc, bonus = build_reward_funcs(
+        [spec("accuracy"), spec("below_mean_bonus")], num_generations=4, eos_token_ids=[EOS]
+    )
+    kwargs = {key: list(BATCH[key]) for key in ("completions", "completion_ids", "answer", "id")}
+    before = counters_snapshot()["calls"]
+    acc(prompts=["q"] * 12, **kwargs)
+    bonus(prompts=["q"] * 12, **kwargs)  # same list objects, as TRL passes them within one step
+    once = counters_snapshot()["calls"] - before
+    acc(prompts=["q"] * 12, **{**kwargs, "completions": list(kwargs["completions"])})  # a new batch
+    assert once > 0 and counters_snapshot()["calls"] - before == 2 * once
