@@ -6,22 +6,53 @@ the rewards in rank order and forms groups from consecutive blocks of ``num_gene
 group-relative rewards here gather ``(prompt id, length, correct)`` from every rank, key each item by
 ``(block, prompt id)`` — the same grouping TRL's advantages use, made explicit — compute per group
 and hand back the local slice. Correctness is verified once per completion and shared by all rewards.
+
+Every length reward also takes adapter params, used here and never passed to the pure function:
+``warmup_steps`` (the term is 0 while ``trainer_state.global_step`` < N: Kimi k1.5's warm-up),
+``min_accuracy`` (the term is 0 for a *group* whose accuracy over items with a parsable gold is below it;
+per group, not per batch, so hard prompts keep their long reasoning while easy ones are shortened) and,
+for rewards with a ``targets`` param (L1), ``target_column`` (dataset column of per-prompt target lengths).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rewards.format import think_format
-from rewards.length import apply_per_group, below_mean_bonus
+from rewards.length import (
+    absolute,
+    apply_per_group,
+    below_mean_bonus,
+    cosine,
+    efficiency,
+    kimi,
+    l1_exact,
+    l1_max,
+    shortest_correct,
+    soft_overlong,
+    truncation,
+)
 from rewards.verify import counters_snapshot, verify_batch
 
-# One visible table: recipe name -> pure group function (length rewards) or None (per-item rewards).
-LENGTH_REWARDS: dict[str, Callable[..., list[float]]] = {"below_mean_bonus": below_mean_bonus}
+# One visible table: recipe name -> pure group function (length rewards).
+LENGTH_REWARDS: dict[str, Callable[..., list[float]]] = {
+    "below_mean_bonus": below_mean_bonus,
+    "kimi": kimi,
+    "efficiency": efficiency,
+    "shortest_correct": shortest_correct,
+    "l1_exact": l1_exact,
+    "l1_max": l1_max,
+    "soft_overlong": soft_overlong,
+    "truncation": truncation,
+    "cosine": cosine,
+    "absolute": absolute,
+}
 ITEM_REWARDS = ("accuracy", "format")
 REWARD_NAMES = (*ITEM_REWARDS, *LENGTH_REWARDS)
+GATE_PARAMS = ("warmup_steps", "min_accuracy")  # accepted by every length reward
+TARGET_COLUMN = "target_column"  # accepted by length rewards that have a ``targets`` param
 
 
 class SharedCorrectness:
@@ -68,10 +99,14 @@ class AccuracyReward:
         self.shared = shared
         self._counters = counters_snapshot()
 
-    def __call__(self, completions, completion_ids, answer, log_metric=None, **_: Any) -> list[float | None]:
+    def __call__(
+        self, completions, completion_ids, answer, log_metric=None, level=None, **_: Any
+    ) -> list[float | None]:
         correct = self.shared.correct(completions, answer)
         if log_metric is not None:
             lengths = self.shared.lengths(completion_ids)
+            if level is not None:
+                log_per_level(log_metric, _gather(list(level)), _gather(lengths), _gather(list(correct)))
             for label, flag in (("correct", True), ("wrong", False)):
                 picked = [n for n, c in zip(lengths, correct, strict=True) if c is flag]
                 if picked:
@@ -81,6 +116,28 @@ class AccuracyReward:
                 log_metric(f"verify/{name}", float(value - self._counters.get(name, 0)))
             self._counters = now
         return [None if c is None else float(c) for c in correct]
+
+
+def log_per_level(
+    log_metric: Callable[[str, float], None],
+    levels: Sequence[Any],
+    lengths: Sequence[int],
+    correct: Sequence[bool | None],
+) -> None:
+    """Accuracy (over items with a parsable gold) and mean completion tokens per difficulty level.
+
+    Called with the batch gathered from all processes, so every rank logs the same values and TRL's
+    cross-process average of ``log_metric`` values leaves them unchanged.
+    """
+    by_level: dict[Any, list[tuple[int, bool | None]]] = {}
+    for lvl, n, c in zip(levels, lengths, correct, strict=True):
+        by_level.setdefault(lvl, []).append((n, c))
+    for lvl in sorted(by_level, key=str):
+        items = by_level[lvl]
+        log_metric(f"length/level_{lvl}_mean_tokens", sum(n for n, _ in items) / len(items))
+        scored = [c for _, c in items if c is not None]
+        if scored:
+            log_metric(f"accuracy/level_{lvl}", sum(scored) / len(scored))
 
 
 class FormatReward:
@@ -93,19 +150,60 @@ class FormatReward:
 
 
 class GroupLengthReward:
-    """A pure per-group length reward applied across the whole (multi-process) generation batch."""
+    """A pure per-group length reward applied across the whole (multi-process) generation batch, with the
+    adapter params of the module docstring popped from ``params`` (the rest go to ``fn``)."""
 
     def __init__(self, name: str, fn: Callable[..., list[float]], params: dict, shared, num_generations: int):
         self.__name__ = name
+        params = dict(params)
+        self.warmup_steps = _check_count(name, "warmup_steps", params.pop("warmup_steps", 0))
+        self.min_accuracy = _check_fraction(name, "min_accuracy", params.pop("min_accuracy", 0.0))
+        self.target_column = params.pop(TARGET_COLUMN, None)
+        self.columns = () if self.target_column is None else (self.target_column,)
         self.fn, self.params, self.shared, self.num_generations = fn, params, shared, num_generations
+        self._open: list[bool] = []
 
-    def __call__(self, completions, completion_ids, answer, id, **_: Any) -> list[float]:  # noqa: A002
+    def __call__(
+        self, completions, completion_ids, answer, id, trainer_state=None, log_metric=None, **columns: Any
+    ) -> list[float]:  # noqa: A002
+        if self.warmup_steps:
+            if trainer_state is None:
+                raise ValueError(f"reward {self.__name__!r}: warmup_steps needs TRL's trainer_state kwarg")
+            if trainer_state.global_step < self.warmup_steps:
+                if log_metric is not None:
+                    log_metric(f"length/{self.__name__}_open_groups", 0.0)
+                return [0.0] * len(completions)
         correct = self.shared.correct(completions, answer)
         lengths = self.shared.lengths(completion_ids)
         all_ids, all_lengths, all_correct = _gather(list(id)), _gather(lengths), _gather(list(correct))
         keys = [(i // self.num_generations, pid) for i, pid in enumerate(all_ids)]
-        values = apply_per_group(self.fn, keys, all_lengths, all_correct, **self.params)
+        self._open = []
+        per_item = self._gathered_targets(columns)
+        values = apply_per_group(
+            self._group_term, keys, all_lengths, all_correct, per_item=per_item, **self.params
+        )
+        if log_metric is not None and self._open:
+            log_metric(f"length/{self.__name__}_open_groups", sum(self._open) / len(self._open))
         return values[_local_range(len(completions))]
+
+    def _gathered_targets(self, columns: dict[str, Any]) -> dict[str, list]:
+        """``{"targets": the target column over all ranks}``, or ``{}`` without a ``target_column``."""
+        if self.target_column is None:
+            return {}
+        if self.target_column not in columns:
+            have = sorted(k for k in columns if k not in ("log_extra", "environments"))
+            raise ValueError(
+                f"reward {self.__name__!r}: target_column {self.target_column!r} is no dataset column; "
+                f"the batch has {have}"
+            )
+        return {"targets": _gather(list(columns[self.target_column]))}
+
+    def _group_term(self, lengths: list[int], correct: list[bool | None], **params: Any) -> list[float]:
+        """The pure function's values, or 0 for all when the group's accuracy is below ``min_accuracy``."""
+        scored = [c for c in correct if c is not None]
+        is_open = bool(scored) and sum(scored) / len(scored) >= self.min_accuracy
+        self._open.append(is_open)
+        return self.fn(lengths, correct, **params) if is_open else [0.0] * len(lengths)
 
 
 def build_reward_funcs(
@@ -136,9 +234,38 @@ def build_reward_funcs(
 
 
 def _check_params(name: str, fn: Callable, params: dict) -> None:
-    accepted = [
+    """ValueError naming an unknown param (listing the valid ones) or a bad value, at recipe-check time."""
+    own = [
         p.name for p in inspect.signature(fn).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
     ]
+    accepted = [*own, *GATE_PARAMS, *([TARGET_COLUMN] if "targets" in own else [])]
     unknown = sorted(set(params) - set(accepted))
     if unknown:
         raise ValueError(f"reward {name!r} has no parameter(s) {unknown}; valid parameters: {accepted}")
+    if "targets" in own and ("targets" in params) == (TARGET_COLUMN in params):
+        raise ValueError(
+            f"reward {name!r} needs exactly one of params.{TARGET_COLUMN} (the dataset column holding each "
+            "prompt's target length) and params.targets (one target length for all prompts)"
+        )
+    column = params.get(TARGET_COLUMN)
+    if TARGET_COLUMN in params and not (isinstance(column, str) and column):
+        raise ValueError(f"reward {name!r}: {TARGET_COLUMN}={column!r} must be a dataset column name")
+    if isinstance(params.get("targets"), (Sequence, Mapping)):
+        raise ValueError(f"reward {name!r}: targets must be one number; per prompt, use {TARGET_COLUMN}")
+    own_params = {key: value for key, value in params.items() if key in own}
+    try:
+        fn([0, 1], [True, False], **own_params)  # bad values fail now, not at the first training step
+    except ValueError as exc:
+        raise ValueError(f"reward {name!r}: {exc}") from None
+
+
+def _check_count(name: str, key: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"reward {name!r}: {key}={value!r} must be a whole number >= 0")
+    return value
+
+
+def _check_fraction(name: str, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"reward {name!r}: {key}={value!r} must be a number in [0, 1]")
+    return float(value)

@@ -54,11 +54,12 @@ def run_grpo(
     from trl import GRPOTrainer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
-    dataset = load_jsonl_dataset(prompts_file, columns=("prompt", "answer", "id"))
     config = build_grpo_config(out_dir, grpo_args, reward_specs, seed=seed, report_to=report_to)
     funcs = build_reward_funcs(
         reward_specs, num_generations=config.num_generations, eos_token_ids=[tokenizer.eos_token_id]
     )
+    extra = [c for func in funcs for c in getattr(func, "columns", ())]  # e.g. an L1 reward's target_column
+    dataset = load_jsonl_dataset(prompts_file, columns=("prompt", "answer", "id", *extra))
     trainer = GRPOTrainer(
         model=model_path,
         reward_funcs=funcs,

@@ -218,8 +218,12 @@ def test_injection_as_gold_is_never_correct() -> None:
     assert not marker.exists()
 
 
-def test_module_never_calls_string_evaluators() -> None:
-    tree = ast.parse(Path(verify_module.__file__).read_text())
+VERIFY_FILES = sorted(Path(verify_module.__file__).parent.glob("*.py"))
+
+
+@pytest.mark.parametrize("path", VERIFY_FILES, ids=lambda p: p.name)
+def test_module_never_calls_string_evaluators(path: Path) -> None:
+    tree = ast.parse(path.read_text())
     names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
     assert not names & {"eval", "exec", "compile", "__import__", "sympify", "parse_expr", "S", "Rational"}
     attributes = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
@@ -261,9 +265,9 @@ def test_power_tower_returns_within_deadline(runner) -> None:
 def test_slow_simplify_times_out_and_pool_recovers() -> None:
     _warm_pool(workers=2)
     reset_counters()
-    slow = r"\boxed{\int_{0}^{1} e^{-x^{2}}\sin(x)dx}"  # sympy.simplify needs seconds for this one
-    completions = [slow, r"\boxed{\sqrt{1}}"]
-    result, elapsed = _in_thread(verify_batch, ["1", "1"], completions, timeout_s=0.4, workers=2)
+    integral = r"\int_{0}^{1} e^{-x^{2}}\sin(x)dx"  # passes the guards; sympy needs seconds for it
+    completions = [r"\boxed{\int_0^1 \sin(x)e^{-x^2}dx}", r"\boxed{y=1}"]
+    result, elapsed = _in_thread(verify_batch, [integral, "y=1"], completions, timeout_s=0.4, workers=2)
     assert result == [False, True] and elapsed < 0.4 + 0.5
     assert counters_snapshot()["timeouts"] == 1
     assert verify(r"2\sqrt{3}", r"\boxed{\sqrt{12}}") is True  # a fresh pool answers afterwards

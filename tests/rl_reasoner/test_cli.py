@@ -88,6 +88,9 @@ def test_each_trainer_logged_to_its_own_offline_wandb_run(smoke_run):
     } <= grpo
     assert "train/rewards/accuracy/mean" in baseline and "train/rewards/below_mean_bonus/mean" not in baseline
     assert any(k.startswith("train/length/") for k in grpo)
+    # per-level metrics and the length reward's gate, logged through TRL's log_metric
+    assert {"train/accuracy/level_1", "train/length/level_2_mean_tokens"} <= grpo
+    assert "train/length/below_mean_bonus_open_groups" in grpo
 
 
 def test_second_run_skips_everything(smoke_run):

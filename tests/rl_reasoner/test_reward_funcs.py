@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from rewards.length import below_mean_bonus
-from rl_reasoner.reward_funcs import build_reward_funcs
+from rewards.length import below_mean_bonus, kimi, l1_exact
+from rl_reasoner.reward_funcs import LENGTH_REWARDS, build_reward_funcs
 
 EOS = 1
 # Three prompts x four completions; lengths are len(ids) minus the EOS. Split over two ranks (six
@@ -35,34 +35,138 @@ BATCH = {
     ],
 }
 BATCH["completion_ids"] = [[5] * len(c) + [EOS] for c in BATCH["completions"]]
+BATCH["level"] = [1] * 4 + [2] * 4 + [1] * 4
+BATCH["target_length"] = [8] * 4 + [20] * 4 + [11] * 4
+LENGTHS = [len(c) for c in BATCH["completions"]]
+CORRECT = [True, True, True, False, True, True, False, True] + [True] * 4
 
 
 def spec(name, weight=1.0, **params):
     return SimpleNamespace(name=name, weight=weight, params=params)
 
 
-def call(func, sl=slice(None)):
-    return func(
-        prompts=["q"] * len(BATCH["id"][sl]),
-        completions=BATCH["completions"][sl],
-        completion_ids=BATCH["completion_ids"][sl],
-        answer=BATCH["answer"][sl],
-        id=BATCH["id"][sl],
-    )
+# Every registered length reward, with params that make the tiny lengths here matter.
+LENGTH_SPECS = [
+    spec("below_mean_bonus"),
+    spec("kimi"),
+    spec("efficiency"),
+    spec("shortest_correct", beta=0.05),
+    spec("l1_exact", target_column="target_length", alpha=0.05),
+    spec("l1_max", targets=12, alpha=0.05),
+    spec("soft_overlong", max_len=16, buffer_len=6),
+    spec("truncation", budget=12),
+    spec("cosine", max_len=20),
+    spec("absolute", alpha=0.05, max_len=20),
+]
+
+
+def call(func, sl=slice(None), **extra):
+    """``func`` on ``BATCH[sl]`` with the kwargs TRL passes: every dataset column, plus ``extra``."""
+    columns = ("completions", "completion_ids", "answer", "id", "level", "target_length")
+    return func(prompts=["q"] * len(BATCH["id"][sl]), **{key: BATCH[key][sl] for key in columns}, **extra)
+
+
+def build(*specs):
+    return build_reward_funcs(list(specs), num_generations=4, eos_token_ids=[EOS])
+
+
+def per_group(fn, **params):
+    """The pure function on each prompt's four completions, concatenated; ``targets`` from the column
+    when ``params`` name ``target_column``."""
+    column = params.pop("target_column", None)
+    out = []
+    for g in range(3):
+        block = slice(4 * g, 4 * g + 4)
+        extra = {"targets": BATCH[column][block]} if column else {}
+        out += fn(LENGTHS[block], CORRECT[block], **params, **extra)
+    return out
 
 
 def test_accuracy_and_bonus_follow_the_group_rule():
-    acc, bonus = build_reward_funcs(
-        [spec("accuracy"), spec("below_mean_bonus", 0.5)], num_generations=4, eos_token_ids=[EOS]
-    )
-    assert call(acc) == [1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0] + [1.0] * 4
-    lengths = [len(c) for c in BATCH["completions"]]
-    correct = [True, True, True, False, True, True, False, True] + [True] * 4
-    expected = [
-        v for g in range(3) for v in below_mean_bonus(lengths[4 * g : 4 * g + 4], correct[4 * g : 4 * g + 4])
-    ]
+    acc, bonus = build(spec("accuracy"), spec("below_mean_bonus", 0.5))
+    assert call(acc) == [float(c) for c in CORRECT]
+    expected = per_group(below_mean_bonus)
     assert call(bonus) == expected
     assert expected[0] == 1.0 and expected[3] == 0.0 and expected[7] == 0.0
+
+
+def test_every_registered_length_reward_is_applied_per_group():
+    assert sorted(s.name for s in LENGTH_SPECS) == sorted(LENGTH_REWARDS)
+    for s, func in zip(LENGTH_SPECS, build(*LENGTH_SPECS), strict=True):
+        expected = per_group(LENGTH_REWARDS[s.name], **s.params)
+        assert call(func) == expected, s.name
+        assert len(set(expected)) > 1, f"{s.name}: the test batch should give it a length signal"
+
+
+def test_warmup_steps_hold_the_length_term_at_zero_until_the_global_step():
+    plain, warm = build(spec("kimi"), spec("kimi", warmup_steps=3))
+    logged = {}
+    for step in (0, 2):
+        state = SimpleNamespace(global_step=step)
+        assert call(warm, trainer_state=state, log_metric=logged.__setitem__) == [0.0] * 12
+        assert logged == {"length/kimi_open_groups": 0.0}
+    assert call(warm, trainer_state=SimpleNamespace(global_step=3)) == call(plain) == per_group(kimi)
+    with pytest.raises(ValueError, match="warmup_steps needs TRL's trainer_state"):
+        call(warm)
+
+
+def test_min_accuracy_gates_each_group_on_its_own_accuracy():
+    # groups p0 and p1 are 3/4 correct, p2 4/4
+    plain, strict, exact = build(
+        spec("kimi"), spec("kimi", min_accuracy=0.8), spec("kimi", min_accuracy=0.75)
+    )
+    logged = {}
+    assert call(strict, log_metric=logged.__setitem__) == [0.0] * 8 + per_group(kimi)[8:]
+    assert logged == {"length/kimi_open_groups": pytest.approx(1 / 3)}
+    assert call(exact) == call(plain) and any(call(plain)[:8])
+
+
+def test_l1_targets_come_from_the_dataset_column_or_one_number():
+    column, scalar = build(spec("l1_exact", target_column="target_length"), spec("l1_exact", targets=11))
+    assert call(column) == per_group(l1_exact, target_column="target_length")
+    assert call(scalar) == per_group(l1_exact, targets=11) != call(column)
+    (missing,) = build(spec("l1_max", target_column="budget"))
+    with pytest.raises(ValueError, match="target_column 'budget' is no dataset column.*target_length"):
+        call(missing)
+
+
+@pytest.mark.parametrize(
+    ("bad", "pattern"),
+    [
+        (spec("l1_exact"), "needs exactly one of params.target_column .* and params.targets"),
+        (spec("l1_max", targets=5, target_column="t"), "needs exactly one of"),
+        (spec("l1_max", targets=[5, 6]), "targets must be one number"),
+        (spec("l1_exact", target_column=""), "target_column='' must be a dataset column name"),
+        (
+            spec("kimi", target_column="t"),
+            r"no parameter\(s\) \['target_column'\]; valid parameters: \[.*warmup",
+        ),
+        (spec("efficiency", alpha=-1), "reward 'efficiency': alpha=-1 must be a finite number >= 0"),
+        (spec("cosine", max_len=0), "reward 'cosine': max_len=0 must be a finite number > 0"),
+        (spec("kimi", warmup_steps=-2), "reward 'kimi': warmup_steps=-2 must be a whole number >= 0"),
+        (spec("kimi", min_accuracy=1.5), r"reward 'kimi': min_accuracy=1.5 must be a number in \[0, 1\]"),
+    ],
+)
+def test_bad_length_params_fail_when_the_rewards_are_built(bad, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        build(bad)
+
+
+def expected_level_metrics():
+    metrics = {}
+    for level in (1, 2):
+        items = [(n, c) for n, c, lv in zip(LENGTHS, CORRECT, BATCH["level"], strict=True) if lv == level]
+        metrics[f"accuracy/level_{level}"] = sum(c for _, c in items) / len(items)
+        metrics[f"length/level_{level}_mean_tokens"] = sum(n for n, _ in items) / len(items)
+    return metrics
+
+
+def test_accuracy_logs_accuracy_and_tokens_per_level():
+    (acc,) = build(spec("accuracy"))
+    logged = {}
+    call(acc, log_metric=logged.__setitem__)
+    assert {k: v for k, v in logged.items() if "level" in k} == expected_level_metrics()
+    assert logged["accuracy/level_2"] == 0.75
 
 
 def test_unknown_reward_and_unknown_param_name_the_valid_choices():
@@ -78,13 +182,15 @@ WORKER = textwrap.dedent(
     from types import SimpleNamespace
     from accelerate import PartialState
     sys.path.insert(0, sys.argv[1])
-    from test_reward_funcs import BATCH, call, spec
+    from test_reward_funcs import BATCH, LENGTH_SPECS, call, spec
     from rl_reasoner.reward_funcs import build_reward_funcs
     state = PartialState(cpu=True)
-    (bonus,) = build_reward_funcs([spec("below_mean_bonus")], num_generations=4, eos_token_ids=[1])
+    funcs = build_reward_funcs([spec("accuracy"), *LENGTH_SPECS], num_generations=4, eos_token_ids=[1])
     n = len(BATCH["id"]) // state.num_processes
-    local = call(bonus, slice(state.process_index * n, (state.process_index + 1) * n))
-    print("RESULT", state.process_index, json.dumps(local), flush=True)
+    mine = slice(state.process_index * n, (state.process_index + 1) * n)
+    logged = {}
+    values = {f.__name__: call(f, mine, log_metric=logged.__setitem__) for f in funcs}
+    print("RESULT", state.process_index, json.dumps({"values": values, "logged": logged}), flush=True)
     """
 )
 
@@ -97,7 +203,8 @@ def free_port() -> int:
 
 def test_groups_split_across_two_real_processes_match_one_process(tmp_path):
     """Two gloo processes via torchrun, each holding half the batch as TRL hands it out: group p1 is
-    split across ranks; every rank's slice must equal the single-process computation."""
+    split across ranks; every rank's slice of every length reward (and of accuracy) must equal the
+    single-process computation. One launch computes them all."""
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
     here = os.path.dirname(__file__)
@@ -125,8 +232,13 @@ def test_groups_split_across_two_real_processes_match_one_process(tmp_path):
         for line in out.stdout.splitlines()
         if line.startswith("RESULT")
     )
-    (single,) = build_reward_funcs([spec("below_mean_bonus")], num_generations=4, eos_token_ids=[EOS])
-    assert results[0] + results[1] == call(single)
+    for func in build(spec("accuracy"), *LENGTH_SPECS):
+        name = func.__name__
+        assert results[0]["values"][name] + results[1]["values"][name] == call(func), name
+    for rank in (0, 1):  # per-level metrics are computed on the gathered batch: the same on every rank
+        logged = results[rank]["logged"]
+        assert {k: v for k, v in logged.items() if "level" in k} == pytest.approx(expected_level_metrics())
+        assert logged["length/kimi_open_groups"] == 1.0
 
 
 def test_correctness_is_verified_once_per_batch_and_shared_by_all_rewards():

@@ -1,0 +1,74 @@
+"""Canonical spelling of an answer span, before any comparison: spacing, units, ``$``, ``\\left``/``\\right``,
+thousands separators, ``\\dfrac`` and a trailing full stop are dropped; ``%`` is kept
+(whether it matters depends on the gold, see ``numbers``).
+"""
+
+from __future__ import annotations
+
+import re
+
+_REMOVE = (r"\!", r"\,", r"\;", r"\:", "~", r"\$", "$", r"\quad", r"\qquad")
+_UNITS = re.compile(
+    r"\\(?:text|textbf|textrm|textit|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}(?:\^\{?\d\}?)?"
+)
+_CONJUNCTION = re.compile(r"\\text\{\s*(?:and|or)\s*\}|\s+(?:and|or)\s+")
+_CHOICE_TEXT = re.compile(r"^\\text(?:bf|rm)?\{\s*(\([A-J]\))\s*\}")
+_THOUSANDS = re.compile(r"(?<![\d.,])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
+_CHOICE = re.compile(r"\(?([A-J])\)?[.:]?|\(([A-J])\).*")
+
+
+def normalize(span: str) -> str:
+    r"""Canonical spelling of an answer span.
+
+    >>> normalize(r"$1\,000\text{ cm}.$"), normalize(r"x = \dfrac 1 2"), normalize("1,234,567")
+    ('1000', 'x=\\frac{1}{2}', '1234567')
+    >>> normalize(r"50\%"), normalize(r"90^\circ"), normalize(r"1{,}000")
+    ('50%', '90', '1000')
+    """
+    s = span.strip().replace("\u2212", "-").replace("\u03c0", "\\pi ").replace("{,}", ",")
+    s = re.sub(r"\\(?:left|right|displaystyle|big|Big|bigl|bigr|Bigl|Bigr)(?![a-zA-Z])", "", s)
+    s = s.replace(r"\dfrac", r"\frac").replace(r"\tfrac", r"\frac").replace(r"\le ", r"\leq ")
+    s = _CHOICE_TEXT.sub(r"\1", _CONJUNCTION.sub(",", s))  # "1 and 2" is a list; \text{(A)} 12 a choice
+    for token in _REMOVE:
+        s = s.replace(token, "")
+    s = re.sub(r"(?<!\\)\\ ", "", s)  # a spacing "\ ", but not the row break "\\ " of a matrix
+    s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|\\circ", "", s).replace(r"\%", "%")
+    without_units = _UNITS.sub("", s).strip()
+    s = without_units if re.search(r"[\w\\]", without_units) else _UNITS.sub(r"\1", s)
+    s = re.sub(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z])", "\\1\x00", s)  # `\pi r` keeps its separating space
+    s = re.sub(r"\s+", "", s).replace("\x00", " ")
+    s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
+    s = s.rstrip(".")
+    s = re.sub(r"\\(frac|sqrt)(\d)", r"\\\1{\2}", s)
+    return re.sub(r"\\frac(\{[^{}]*\})(\d)", r"\\frac\1{\2}", s)
+
+
+def choice_letter(span: str) -> str | None:
+    """The letter of a multiple-choice answer (``B``, ``(B)``, ``B.``), else None.
+
+    >>> choice_letter("(B)"), choice_letter("B."), choice_letter("(C)5"), choice_letter("AB")
+    ('B', 'B', 'C', None)
+    """
+    m = _CHOICE.fullmatch(span)
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def text_words(span: str) -> str | None:
+    """Lower-case words of a plain-text answer (``\\text{Yes}`` -> ``yes``); None when it holds math.
+
+    >>> text_words("Yes"), text_words(r"\\text{North East}"), text_words("x"), text_words("2x")
+    ('yes', 'north east', None, None)
+    """
+    s = _UNITS.sub(r"\1", span).strip().strip(".").strip()
+    if not re.fullmatch(r"[A-Za-z][A-Za-z' -]*[A-Za-z]", s):
+        return None
+    return " ".join(s.lower().split())
+
+
+def strip_assignment(s: str) -> str:
+    """``x=3`` -> ``3``: drop a single-letter left-hand side when the rest is no equation itself.
+
+    >>> strip_assignment("x=3"), strip_assignment("y=2x+1"), strip_assignment("x==3"), strip_assignment("3")
+    ('3', '2x+1', 'x==3', '3')
+    """
+    return re.sub(r"^[a-zA-Z]=(?![=<>])(?!.*=)", "", s)

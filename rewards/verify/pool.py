@@ -1,0 +1,97 @@
+"""A persistent pool of worker processes that runs ``symbolic_equal`` under a hard wall-clock deadline.
+
+Workers come from a ``forkserver`` with sympy preloaded (never ``fork()`` of a caller that may run
+threads). Each item's clock starts when it is handed to an idle worker; an item past its deadline scores
+a timeout, its worker is killed (with the pool: a ``ProcessPoolExecutor`` cannot lose one worker), and
+the innocent items that shared the pool are re-run on a fresh one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import threading
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+from rewards.verify.symbolic import symbolic_equal
+
+TIMEOUT = object()  # result marker for an item that ran past its deadline
+
+_POOL: ProcessPoolExecutor | None = None
+_POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
+
+
+def _get_pool(workers: int) -> ProcessPoolExecutor:
+    """The persistent pool, created lazily and warmed up so that startup never eats into a deadline."""
+    global _POOL, _POOL_SIZE
+    if _POOL is not None and _POOL_SIZE == workers:
+        return _POOL
+    kill_pool()
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["rewards.verify.warmup"])
+    else:
+        ctx = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx)
+    for future in [pool.submit(symbolic_equal, "1", "1") for _ in range(workers)]:
+        future.result(timeout=300)
+    _POOL, _POOL_SIZE = pool, workers
+    return pool
+
+
+def kill_pool() -> None:
+    """Shut the pool down without waiting and terminate its workers, a stuck one included."""
+    global _POOL
+    pool, _POOL = _POOL, None
+    if pool is None:
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        proc.terminate()
+    for proc in processes:
+        proc.join(timeout=2)
+        if proc.is_alive():
+            proc.kill()
+
+
+atexit.register(kill_pool)  # stop workers before interpreter teardown (else a noisy weakref callback)
+
+
+def run_symbolic(items: list[tuple[str, str | None]], timeout_s: float, workers: int) -> list[object]:
+    """``symbolic_equal`` for each item, at most ``workers`` at a time; ``TIMEOUT`` where the deadline passed.
+
+    A crashed worker (e.g. out of memory) scores its item False and the pool is rebuilt.
+    """
+    results: list[object] = [None] * len(items)
+    queue = deque(range(len(items)))
+    with _POOL_LOCK:
+        while queue:
+            pool = _get_pool(workers)
+            running: dict[Future, tuple[int, float]] = {}
+            restart = False
+            while (queue or running) and not restart:
+                while queue and len(running) < workers:
+                    i = queue.popleft()
+                    running[pool.submit(symbolic_equal, *items[i])] = (i, time.monotonic())
+                first_deadline = min(start for _, start in running.values()) + timeout_s
+                done, _ = wait(running, timeout=max(0.0, first_deadline - time.monotonic()),
+                               return_when=FIRST_COMPLETED)
+                for future in done:
+                    i, _ = running.pop(future)
+                    try:
+                        results[i] = future.result()
+                    except Exception:  # the worker died (BrokenProcessPool): wrong, and rebuild the pool
+                        results[i], restart = False, True
+                now = time.monotonic()
+                for future, (i, start) in list(running.items()):
+                    if now - start >= timeout_s and not future.done():
+                        results[i], restart = TIMEOUT, True
+                        del running[future]
+            if restart:
+                queue.extendleft(i for i, _ in running.values())  # innocent bystanders run again
+                kill_pool()
+    return results

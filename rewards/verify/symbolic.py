@@ -1,0 +1,201 @@
+"""Symbolic equivalence, run inside a pool worker under a deadline (see ``pool``).
+
+Both sides are parsed by the ANTLR LaTeX grammar of ``latex2sympy2_extended`` (no ``eval``) and compared
+structurally: sets unordered, tuples ordered, intervals with their open/closed ends, unions, matrices,
+equations up to a constant factor, inequalities as the intervals they describe, ``x = 3`` as ``3``; plain
+expressions by exact identity, else at random rational points (Schwartz-Zippel), floats with a relative
+tolerance. Only a bool (or None) leaves this module: no sympy object is ever printed outside the deadline.
+"""
+
+from __future__ import annotations
+
+import random
+
+FLOAT_REL_TOL = 1e-9  # either side holds a float
+EXACT_REL_TOL = 1e-30  # both exact, compared at 50 digits
+_POINTS = 4
+
+
+def symbolic_equal(gold: str, pred: str | None) -> bool | None:
+    """Worker entry: True/False for the pair, None when the gold does not parse."""
+    try:
+        a = _parse(gold)
+    except Exception:
+        return None
+    if pred is None:
+        return False
+    if pred == gold:
+        return True
+    try:
+        return _equal(a, _parse(pred))
+    except Exception:
+        return False
+
+
+def _parse(text: str):
+    import sympy
+    from latex2sympy2_extended import latex2sympy
+
+    expr = latex2sympy(text)
+    if isinstance(expr, sympy.Basic) and sympy.Symbol("i") in expr.free_symbols:
+        expr = expr.subs(sympy.Symbol("i"), sympy.I)  # the imaginary unit, as every answer key means it
+    return expr
+
+
+_CALCULUS = ("Integral", "Derivative", "Limit", "Sum", "Product")
+
+
+def _equal(a, b) -> bool:
+    import sympy
+
+    if a == b:
+        return True
+    if _unevaluated(b) and not _unevaluated(a):
+        return False  # echo: \int_0^1 x dx is not the number it evaluates to
+    if isinstance(a, sympy.Equality) and isinstance(b, sympy.Equality):
+        return _equations_equal(a, b)  # before x = 3 turns into 3: x = 3 and y = 3 differ
+    a, b = _as_value(a), _as_value(b)
+    if _is_logic(a) or _is_logic(b):  # x > 2 and (2, \infty) describe the same set
+        both = all(_is_logic(e) or isinstance(e, sympy.Set) for e in (a, b))
+        return both and bool(_to_set(a) == _to_set(b))
+    for kind, rule in (
+        (sympy.MatrixBase, _matrices_equal),
+        (sympy.FiniteSet, _sets_equal),
+        (sympy.Tuple, _tuples_equal),
+        (sympy.Interval, _intervals_equal),
+        (sympy.Equality, _equations_equal),
+    ):
+        if isinstance(a, kind) or isinstance(b, kind):
+            return isinstance(a, kind) and isinstance(b, kind) and rule(a, b)
+    if isinstance(a, sympy.Set) and isinstance(b, sympy.Set):  # unions, complements: as sets
+        if isinstance(a, sympy.Union) and isinstance(b, sympy.Union) and _sets_equal(a, b):
+            return True
+        return bool(a.symmetric_difference(b) == sympy.EmptySet)
+    if isinstance(a, sympy.Expr) and isinstance(b, sympy.Expr):
+        return _expressions_equal(a, b)
+    return False
+
+
+def _unevaluated(expr) -> bool:
+    import sympy
+
+    return isinstance(expr, sympy.Basic) and any(expr.has(getattr(sympy, name)) for name in _CALCULUS)
+
+
+def _as_value(expr):
+    """``x = 3`` stands for ``3``; a set of such assignments for the set of values; ``2M`` for a matrix."""
+    import sympy
+
+    if isinstance(expr, sympy.MatrixExpr):
+        return expr.as_explicit()
+
+    if isinstance(expr, sympy.Equality) and isinstance(expr.lhs, sympy.Symbol):
+        if expr.lhs not in expr.rhs.free_symbols and not expr.rhs.free_symbols:
+            return expr.rhs
+    if isinstance(expr, sympy.FiniteSet):
+        return sympy.FiniteSet(*(_as_value(e) for e in expr.args), evaluate=False)
+    return expr
+
+
+def _is_logic(expr) -> bool:
+    import sympy
+
+    if isinstance(expr, sympy.Equality):
+        return False
+    return isinstance(expr, (sympy.core.relational.Relational, sympy.And, sympy.Or))
+
+
+def _to_set(expr):
+    """An inequality in one variable as the set it describes; sets unchanged."""
+    import sympy
+
+    if isinstance(expr, sympy.Set):
+        return expr
+    (symbol,) = expr.free_symbols
+    return expr.as_set() if symbol.is_real is not False else sympy.EmptySet
+
+
+def _matched(xs: list, ys: list) -> bool:
+    """Every x pairs with a distinct equal y (order free); small sizes, greedy is exact here."""
+    if len(xs) != len(ys):
+        return False
+    left = list(ys)
+    for x in xs:
+        hit = next((k for k, y in enumerate(left) if _equal(x, y)), None)
+        if hit is None:
+            return False
+        left.pop(hit)
+    return True
+
+
+def _sets_equal(a, b) -> bool:
+    return _matched(list(a.args), list(b.args))
+
+
+def _tuples_equal(a, b) -> bool:
+    return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _intervals_equal(a, b) -> bool:
+    return (a.left_open, a.right_open) == (b.left_open, b.right_open) and (
+        _equal(a.start, b.start) and _equal(a.end, b.end)
+    )
+
+
+def _matrices_equal(a, b) -> bool:
+    return a.shape == b.shape and all(_equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def _equations_equal(a, b) -> bool:
+    """Same equation up to scaling: (lhs - rhs) of one is a fixed non-zero multiple of the other's."""
+    da, db = a.lhs - a.rhs, b.lhs - b.rhs
+    if da == 0 or db == 0:
+        return da == db
+    ratios = [x / y for x, y in _at_points(da, db) if y != 0]
+    return bool(ratios) and ratios[0] != 0 and all(_close(r, ratios[0], EXACT_REL_TOL) for r in ratios)
+
+
+def _expressions_equal(a, b) -> bool:
+    import sympy
+
+    if a - b == 0:
+        return True
+    tol = FLOAT_REL_TOL if (a.has(sympy.Float) or b.has(sympy.Float)) else EXACT_REL_TOL
+    if not (a.free_symbols or b.free_symbols):
+        return _close(a, b, tol)
+    pairs = _at_points(a, b)
+    return len(pairs) == _POINTS and all(_close(x, y, tol) for x, y in pairs)
+
+
+def _at_points(a, b) -> list:
+    """(a, b) evaluated exactly at ``_POINTS`` random rational points where both are finite."""
+    import sympy
+
+    symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
+    rng, pairs = random.Random(0), []
+    for _ in range(3 * _POINTS):
+        point = {s: sympy.Integer(rng.randint(1, 97)) / sympy.Integer(rng.randint(2, 13)) for s in symbols}
+        x, y = a.subs(point), b.subs(point)
+        if _finite(x) and _finite(y):  # else a pole of one side: try another point
+            pairs.append((x, y))
+            if len(pairs) == _POINTS:
+                break
+    return pairs
+
+
+def _finite(value) -> bool:
+    import sympy
+
+    return value.is_finite is not False and not value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo)
+
+
+def _close(x, y, tol: float) -> bool:
+    import sympy
+
+    if not (_finite(x) and _finite(y)):
+        return False  # equal infinities were caught by ==; zoo, nan or oo against a number are not equal
+    diff = abs(sympy.N(x - y, 50))
+    scale = max(abs(sympy.N(x, 50)), abs(sympy.N(y, 50)))
+    if not (diff.is_finite and scale.is_finite):
+        return False  # overflowed at 50 digits (e.g. (99!)!): no evidence of equality
+    return bool(diff == 0 or diff <= tol * scale)
