@@ -7,7 +7,8 @@ Public API (the accuracy reward and users call exactly this)::
     verify_batch(golds, completions, *, timeout_s=1.0, workers=None) -> list[bool | None]
 
 Data flow: ``extract`` finds the span, ``normalize`` canonicalises it, ``guards`` refuse what could blow
-up, ``numbers`` decides plain numbers exactly without sympy, and only the rest goes to ``symbolic`` in the
+up, ``numeric`` and ``structure`` decide plain numbers (also inside tuples, intervals, sets, lists and
+matrices) exactly without sympy, and only the rest goes to ``symbolic`` in the
 worker ``pool`` under a hard deadline. Model text is never evaluated (no ``eval``/``sympify``).
 """
 
@@ -21,8 +22,9 @@ from dataclasses import asdict, dataclass
 from rewards.verify.extract import TAIL_CHARS, extract_answer
 from rewards.verify.guards import is_echo, too_complex
 from rewards.verify.normalize import choice_letter, normalize, strip_assignment, text_words
-from rewards.verify.numbers import as_latex, numbers_equal, to_number
+from rewards.verify.numeric import as_latex, numbers_equal, to_number
 from rewards.verify.pool import TIMEOUT, run_symbolic
+from rewards.verify.structure import structured_equal
 
 __all__ = [
     "TAIL_CHARS",
@@ -50,6 +52,7 @@ class Counters:
 COUNTERS = Counters()
 _COUNTER_LOCK = threading.Lock()
 _CACHE: dict[tuple[str, str], bool | None] = {}
+_GOLD_PARSES: dict[str, bool] = {}  # normalised gold -> whether the symbolic parser accepted it
 
 
 def _bump(name: str, by: int = 1) -> None:
@@ -101,6 +104,10 @@ def _fast_compare(gold: str, pred: str) -> bool | None | tuple[str, str | None]:
         pred_num = to_number(strip_assignment(pred))
         if pred_num is not None:
             return numbers_equal(gold_num, pred_num)
+    elif not rejected and (decided := structured_equal(gold, pred)) is not None:
+        return decided
+    if not rejected and gold == pred and _GOLD_PARSES.get(gold):
+        return True
     return as_latex(gold), None if rejected else as_latex(pred)
 
 
@@ -152,6 +159,8 @@ def verify_batch(
     for (key, (_, indices)), outcome in zip(pending.items(), outcomes, strict=True):
         if outcome is TIMEOUT:
             _bump("timeouts")
+        elif len(_GOLD_PARSES) < CACHE_SIZE:
+            _GOLD_PARSES[key[0]] = outcome is not None
         value = False if outcome is TIMEOUT else _remember(key, outcome)  # type: ignore[arg-type]
         for i in indices:
             results[i] = value

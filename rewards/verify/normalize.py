@@ -1,6 +1,6 @@
 """Canonical spelling of an answer span, before any comparison: spacing, units, ``$``, ``\\left``/``\\right``,
 thousands separators, ``\\dfrac`` and a trailing full stop are dropped; ``%`` is kept
-(whether it matters depends on the gold, see ``numbers``).
+(whether it matters depends on the gold, see ``numeric``).
 """
 
 from __future__ import annotations

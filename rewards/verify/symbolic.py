@@ -9,6 +9,7 @@ tolerance. Only a bool (or None) leaves this module: no sympy object is ever pri
 
 from __future__ import annotations
 
+import functools
 import random
 
 FLOAT_REL_TOL = 1e-9  # either side holds a float
@@ -32,6 +33,7 @@ def symbolic_equal(gold: str, pred: str | None) -> bool | None:
         return False
 
 
+@functools.lru_cache(maxsize=4096)  # a gold recurs in every sample of its group: parse it once per worker
 def _parse(text: str):
     import sympy
     from latex2sympy2_extended import latex2sympy

@@ -328,3 +328,15 @@ def test_fractions_property(value: Fraction, k: int) -> None:
     assert verify(str(value), rf"\boxed{{{a}/{b}}}") is True
     assert verify(str(value), rf"\boxed{{\frac{{{a}}}{{{b + 1}}}}}") is (a == 0)
 
+
+
+def test_works_inside_an_asyncio_loop() -> None:
+    import asyncio
+
+    async def main() -> tuple[list, list]:
+        direct = verify_batch(["2", "x^2"], [r"\boxed{\sqrt{4}}", r"\boxed{x \cdot x}"])
+        loop = asyncio.get_running_loop()
+        offloaded = await loop.run_in_executor(None, verify_batch, ["3"], [r"\boxed{\sqrt{9}}"])
+        return direct, offloaded
+
+    assert asyncio.run(main()) == ([True, True], [True])

@@ -1,0 +1,94 @@
+"""Structured answers made of plain numbers, decided without sympy: tuples and intervals (ordered, and
+their brackets must match), sets and bare lists (unordered), matrices (same shape, cell by cell).
+Anything with a non-numeric element is left to the symbolic path (``None``: undecided).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from rewards.verify.numeric import Number, numbers_equal, to_number
+
+_MATRIX = re.compile(r"\\begin\{([pb]?matrix)\}(.*)\\end\{\1\}")
+_INFINITY = {r"\infty": "inf", r"+\infty": "inf", r"-\infty": "-inf", "∞": "inf"}
+
+
+def split_top(s: str, sep: str = ",") -> list[str]:
+    r"""Split at ``sep`` outside any bracket pair.
+
+    >>> split_top(r"(1,2),\{3,4\},5")
+    ['(1,2)', '\\{3,4\\}', '5']
+    """
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(s):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and s.startswith(sep, i):
+            parts.append(s[start:i])
+            start = i + len(sep)
+    return [*parts, s[start:]]
+
+
+def _shape(s: str) -> tuple[str, list[list[str]]] | None:
+    """(kind, rows of element spans) for a tuple/interval, set, list or matrix; None for anything else."""
+    if m := _MATRIX.fullmatch(s):
+        return "matrix", [split_top(row, "&") for row in m.group(2).split(r"\\") if row]
+    if s.startswith(r"\{") and s.endswith(r"\}"):
+        return "set", [split_top(s[2:-2])]
+    if s[:1] in "([" and s[-1:] in ")]" and len(inner := split_top(s[1:-1])) > 1:
+        return s[0] + s[-1], [inner]
+    if len(items := split_top(s)) > 1:
+        return "list", [items]
+    return None
+
+
+def _element(span: str) -> Number | str | None:
+    return _INFINITY.get(span) or to_number(span)
+
+
+def _same(x: Number | str, y: Number | str) -> bool:
+    if isinstance(x, str) or isinstance(y, str):
+        return x == y
+    return numbers_equal(x, y)
+
+
+def _unordered(xs: list, ys: list, same: Callable) -> bool:
+    left = list(ys)
+    for x in xs:
+        hit = next((k for k, y in enumerate(left) if same(x, y)), None)
+        if hit is None:
+            return False
+        left.pop(hit)
+    return not left
+
+
+def structured_equal(gold: str, pred: str) -> bool | None:
+    r"""True/False when both are number-only structures of a kind that decides; None otherwise.
+
+    >>> structured_equal("(1,2]", "[1,2]"), structured_equal(r"\{1,2\}", r"\{2,1.0\}")
+    (False, True)
+    >>> structured_equal("1,2", "x") is None
+    True
+    """
+    g, p = _shape(gold), _shape(pred)
+    if g is None or p is None:
+        return None
+    (g_kind, g_rows), (p_kind, p_rows) = g, p
+    g_cells = [[_element(e) for e in row] for row in g_rows]
+    p_cells = [[_element(e) for e in row] for row in p_rows]
+    if any(c is None for row in g_cells + p_cells for c in row):
+        return None  # a symbolic element: the worker decides
+    if g_kind != p_kind:
+        unordered = {"set", "list"}
+        if g_kind in unordered and p_kind in unordered:
+            return _unordered(g_cells[0], p_cells[0], _same)
+        return None if "list" in (g_kind, p_kind) else False
+    if [len(r) for r in g_cells] != [len(r) for r in p_cells]:
+        return False
+    if g_kind in ("set", "list"):
+        return _unordered(g_cells[0], p_cells[0], _same)
+    pairs = (pair for gr, pr in zip(g_cells, p_cells, strict=True) for pair in zip(gr, pr, strict=True))
+    return all(_same(x, y) for x, y in pairs)
