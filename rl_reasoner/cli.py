@@ -15,10 +15,13 @@ class PreflightError(ValueError):
     """The recipe is well-formed but cannot run here (missing model path, invalid trainer settings)."""
 
 
-def preflight(recipe: Recipe) -> None:
-    """Everything that can be checked without training: model path, trainer configs, rewards."""
+def preflight(recipe: Recipe) -> list[str]:
+    """Everything that can be checked without training: model path, trainer configs, rewards, launch file
+    and vLLM; returns notes on the set-up (launcher, vLLM mode)."""
     import warnings
 
+    from rl_reasoner.data.hub import check_hub_source
+    from rl_reasoner.launch import check_scaleout, one_process_view
     from rl_reasoner.reward_funcs import build_reward_funcs
     from rl_reasoner.stages.grpo import build_grpo_config
     from rl_reasoner.stages.sft import build_sft_config
@@ -34,12 +37,17 @@ def preflight(recipe: Recipe) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
+            notes = check_scaleout(recipe)  # before trainer configs: a missing vLLM or DeepSpeed named first
+            if recipe.data.task == "hub":
+                check_hub_source(recipe.data.hub)
             build_sft_config(probe, recipe.sft, seed=recipe.seed, report_to="none")
+            grpo_args = one_process_view(recipe)  # with a launch: section, batch sizes x processes
             for specs in [recipe.rewards, *(b.rewards for b in recipe.baselines.values())]:
-                config = build_grpo_config(probe, recipe.grpo, specs, seed=recipe.seed, report_to="none")
+                config = build_grpo_config(probe, grpo_args, specs, seed=recipe.seed, report_to="none")
                 build_reward_funcs(specs, num_generations=config.num_generations, eos_token_ids=[0])
         except (ValueError, TypeError) as exc:
             raise PreflightError(f"recipe {recipe.name!r} cannot run: {exc}") from None
+    return notes
 
 
 def _setup_reporting(recipe: Recipe, run_dir: Path) -> str:
@@ -69,11 +77,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     recipe = load_recipe(args.recipe, args.overrides)
-    preflight(recipe)
+    notes = preflight(recipe)
     print(
         f"recipe {args.recipe} is valid: name={recipe.name}, rewards={[r.name for r in recipe.rewards]}, "
         f"baselines={list(recipe.baselines)}"
     )
+    for note in notes:
+        print(f"  {note}")
     return 0
 
 
@@ -111,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--hidden", type=int, default=128)
     tiny.add_argument("--heads", type=int, default=4)
     tiny.set_defaults(func=cmd_tiny_model)
+
+    from rl_reasoner.evaluation.cli import add_eval_parser
+    from rl_reasoner.export import add_export_parser
+    from rl_reasoner.stage_commands import add_stage_parsers
+
+    add_eval_parser(sub)
+    add_export_parser(sub)
+    add_stage_parsers(sub)
     return parser
 
 

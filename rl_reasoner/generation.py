@@ -1,4 +1,4 @@
-"""Batched HF ``generate`` for evaluation: completions with their token counts and truncation flags."""
+"""Batched HF ``generate`` for evaluation: completions with their token ids, counts and truncation flags."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ class Generation:
     text: str  # decoded completion, special tokens removed
     tokens: int  # completion tokens, EOS and padding excluded
     truncated: bool  # no EOS within the token budget
+    ids: tuple[int, ...] = ()  # the completion's token ids (EOS and padding excluded)
 
 
 def load_policy(model_path: str):
@@ -35,24 +36,65 @@ def generate(
     desc: str = "generate",
 ) -> list[Generation]:
     """Greedy completions for ``prompts`` in batches (prompts sorted by length to limit padding)."""
+    groups = generate_samples(
+        model, tokenizer, prompts, n=1, max_new_tokens=max_new_tokens, batch_size=batch_size, desc=desc
+    )
+    return [group[0] for group in groups]
+
+
+def generate_samples(
+    model,
+    tokenizer,
+    prompts: Sequence[str],
+    *,
+    n: int = 1,
+    max_new_tokens: int,
+    batch_size: int = 64,
+    temperature: float = 0.0,
+    top_p: float = 1.0,
+    seed: int | None = None,
+    desc: str = "generate",
+    progress: bool = True,
+) -> list[list[Generation]]:
+    """``n`` completions per prompt: greedy when ``temperature`` is 0, else sampled with ``temperature``
+    and ``top_p`` (no top-k, whatever the model's generation config says).
+
+    ``batch_size`` counts sequences (prompts x n). Prompts are sorted by length to limit padding; with a
+    ``seed``, batch ``i`` is sampled after ``torch.manual_seed(seed + i)``, so a run is reproducible.
+    """
     import torch
 
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    results: list[Generation | None] = [None] * len(prompts)
-    eos = tokenizer.eos_token_id
-    for start in tqdm(range(0, len(order), batch_size), desc=desc, unit="batch", leave=False):
-        batch = [order[i] for i in range(start, min(start + batch_size, len(order)))]
-        enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True)
+    per_batch = max(1, batch_size // n)
+    results: list[list[Generation] | None] = [None] * len(prompts)
+    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
+    sampling = {"do_sample": False}
+    if temperature > 0:
+        sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": 0}
+    starts = range(0, len(order), per_batch)
+    for batch_index, start in enumerate(
+        tqdm(starts, desc=desc, unit="batch", leave=False, disable=not progress)
+    ):
+        batch = order[start : start + per_batch]
+        enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True).to(model.device)
+        if seed is not None:
+            torch.manual_seed(seed + batch_index)
         with torch.inference_mode():
             out = model.generate(
                 **enc,
                 max_new_tokens=max_new_tokens,
-                do_sample=False,
+                num_return_sequences=n,
                 eos_token_id=eos,
-                pad_token_id=tokenizer.pad_token_id,
+                pad_token_id=pad,
+                **sampling,
             )
-        for row, index in zip(out[:, enc["input_ids"].shape[1] :].tolist(), batch, strict=True):
-            ids = row[: row.index(eos)] if eos in row else [t for t in row if t != tokenizer.pad_token_id]
-            text = tokenizer.decode(ids, skip_special_tokens=True)
-            results[index] = Generation(text=text, tokens=len(ids), truncated=eos not in row)
+        rows = out[:, enc["input_ids"].shape[1] :].tolist()
+        for j, index in enumerate(batch):
+            results[index] = [_completion(tokenizer, row, eos, pad) for row in rows[j * n : (j + 1) * n]]
     return results  # type: ignore[return-value]
+
+
+def _completion(tokenizer, row: list[int], eos: int, pad: int | None) -> Generation:
+    ids = row[: row.index(eos)] if eos in row else [t for t in row if t != pad]
+    text = tokenizer.decode(ids, skip_special_tokens=True)
+    return Generation(text=text, tokens=len(ids), truncated=eos not in row, ids=tuple(ids))

@@ -6,6 +6,10 @@ sections it depends on. Re-running resumes: finished stages are skipped; a stage
 but not finished resumes from its last trainer checkpoint. A finished stage whose recipe sections
 changed is never redone silently: the runner stops and says which keys changed. ``--force`` redoes
 the requested stages, moving the old output aside (``<stage>.bak-<time>``) rather than deleting it.
+
+With a recipe ``launch:`` section the sft and grpo stages run as ``accelerate launch … -m rl_reasoner
+<stage>`` subprocesses (see ``rl_reasoner.launch``); inside them every process trains, and only rank 0
+writes the manifest and moves old outputs aside.
 """
 
 from __future__ import annotations
@@ -32,10 +36,18 @@ STAGE_INPUTS = {
     "grpo": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines"),
     "eval": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "eval"),
 }
+# Where to reach a vLLM server: never makes a finished stage stale (a Slurm job gets new nodes each time).
+CONNECTION_KEYS = ("vllm_server_host", "vllm_server_port", "vllm_server_base_url", "vllm_server_timeout")
 
 
 class PipelineError(RuntimeError):
     """A run cannot go ahead as asked; the message says why and what to do."""
+
+
+def is_rank_zero() -> bool:
+    """True outside a multi-process launch and on its global rank 0 (read from the launcher's env, so no
+    process group is needed: torchrun, accelerate and deepspeed all set RANK)."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 
 def _now() -> str:
@@ -44,6 +56,8 @@ def _now() -> str:
 
 def _fingerprint(recipe_dict: dict, stage: str) -> str:
     relevant = {key: recipe_dict[key] for key in STAGE_INPUTS[stage]}
+    if "grpo" in relevant:
+        relevant["grpo"] = {k: v for k, v in relevant["grpo"].items() if k not in CONNECTION_KEYS}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -100,6 +114,8 @@ class Manifest:
 
     def update(self, name: str, **fields) -> None:
         self.data["stages"].setdefault(name, {}).update(fields)
+        if not is_rank_zero():  # under a launcher every process runs the stage; one writes its status
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.data, indent=2))
@@ -109,11 +125,15 @@ class Manifest:
 class Pipeline:
     """Runs a recipe's stages under ``runs_dir/<recipe.name>``."""
 
-    def __init__(self, recipe: Recipe, runs_dir: Path | str = "runs", force: bool = False):
+    def __init__(
+        self, recipe: Recipe, runs_dir: Path | str = "runs", force: bool = False, run_dir: Path | None = None
+    ):
         self.recipe = recipe
         self.report_to = "none"  # the CLI switches it to "wandb" once logging is set up
         self.recipe_dict = recipe_to_dict(recipe)
-        self.run_dir = Path(runs_dir) / recipe.name
+        self.run_dir = Path(run_dir) if run_dir is not None else Path(runs_dir) / recipe.name
+        # sft/grpo through `accelerate launch` subprocesses; the stage commands (already launched) clear it
+        self.launch = recipe.launch if recipe.launch.config_file else None
         self.force = force
         self.old_recipe = None
         if (self.run_dir / "manifest.json").exists():
@@ -122,7 +142,10 @@ class Pipeline:
 
     # -- planning -------------------------------------------------------------------------------
     def units(self, stage: str) -> list[str]:
-        """Manifest entries of a stage: ``grpo`` also covers one ``grpo-<baseline>`` per baseline."""
+        """Manifest entries of a stage: ``grpo`` also covers one ``grpo-<baseline>`` per baseline; ``sft``
+        has none when GRPO starts from the base model (``model.grpo_from: base``)."""
+        if stage == "sft" and self.recipe.model.grpo_from == "base":
+            return []
         if stage == "grpo":
             return ["grpo", *(f"grpo-{name}" for name in self.recipe.baselines)]
         return [stage]
@@ -154,7 +177,17 @@ class Pipeline:
         from rl_reasoner import stages as stage_impl
 
         todo = self.plan(stages)
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1 and {"data", "eval"} & set(stages):
+            raise PipelineError(
+                "`rl-reasoner run` is running under a multi-process launcher, so every process would run "
+                "the data and eval stages; put the launcher in the recipe's launch: section (config_file, "
+                "num_processes) or launch only the training stages: accelerate launch … -m rl_reasoner "
+                "sft|grpo --recipe RECIPE --run-dir DIR"
+            )
         for stage in (s for s in STAGES if s in stages):
+            if self.launch is not None and stage in ("sft", "grpo") and set(self.units(stage)) & set(todo):
+                self._launch_stage(stage, log)
+                continue
             for unit in self.units(stage):
                 if unit not in todo:
                     log(f"[rl-reasoner] {unit}: done ({self.manifest.stage(unit).get('finished')}), skipped")
@@ -165,7 +198,7 @@ class Pipeline:
     def _run_unit(self, stage: str, unit: str, fn: Callable, log: Callable[[str], None]) -> None:
         out = self.run_dir / unit
         entry = self.manifest.stage(unit)
-        if entry.get("status") == "done" and out.exists():  # only reachable with --force
+        if entry.get("status") == "done" and out.exists() and is_rank_zero():  # only reachable with --force
             backup = out.with_name(f"{unit}.bak-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
             shutil.move(str(out), str(backup))
             log(f"[rl-reasoner] {unit}: previous output moved to {backup}")
@@ -187,3 +220,25 @@ class Pipeline:
             **({"result": result} if isinstance(result, dict) else {}),
         )
         log(f"[rl-reasoner] {unit}: done in {time.time() - start:.0f}s")
+
+    def _launch_stage(self, stage: str, log: Callable[[str], None]) -> None:
+        """All units of ``stage`` in one ``accelerate launch`` subprocess (which keeps the manifest)."""
+        import yaml
+
+        from rl_reasoner.launch import check_launch, launch_command
+
+        plan = check_launch(self.recipe.launch)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        recipe_file = self.run_dir / "recipe.yaml"  # the resolved recipe (overrides applied) the stage loads
+        recipe_file.write_text(yaml.safe_dump(self.recipe_dict, sort_keys=False))
+        cmd = launch_command(plan, stage, recipe_file, self.run_dir, force=self.force)
+        log(f"[rl-reasoner] {stage}: launching {plan.num_processes} processes: {' '.join(cmd)}")
+        code = subprocess.run(cmd).returncode
+        self.manifest = Manifest.open(self.run_dir, self.recipe_dict)  # the launched rank 0 updated it
+        failed = [u for u in self.units(stage) if self.manifest.stage(u).get("status") != "done"]
+        if code != 0 or failed:
+            raise PipelineError(
+                f"the {stage} stage launched with {plan.config_file} exited with code {code} (units not "
+                f"done: {failed}); its output is above. Re-running the same command resumes from the last "
+                "checkpoint."
+            )

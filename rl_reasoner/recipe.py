@@ -16,42 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from rl_reasoner.data.arith import STYLES
+from rl_reasoner.recipe_files import RecipeError, apply_override, parse_override, read_recipe_file
+from rl_reasoner.recipe_files import check as _check
 
-TaskName = Literal["arith"]
+__all__ = ["RecipeError", "load_recipe", "parse_override", "recipe_from_dict", "recipe_to_dict"]
+
+TaskName = Literal["arith", "hub"]
 WandbMode = Literal["offline", "online", "disabled"]
 TASKS: tuple[str, ...] = typing.get_args(TaskName)
 WANDB_MODES: tuple[str, ...] = typing.get_args(WandbMode)
 # Trainer fields the pipeline runner derives (from runs/<name>/ and 'rewards'); a recipe may not set them.
 RUNNER_MANAGED: tuple[str, ...] = ("output_dir", "run_name", "resume_from_checkpoint", "reward_weights")
 _NAME_RE = re.compile(r"(?!\.+$)[A-Za-z0-9._-]+")  # not only dots: names are directories under runs/
-_EXP_FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
-
-
-class RecipeError(ValueError):
-    """A recipe could not be loaded or is invalid; the message is one readable paragraph."""
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that rejects duplicate keys (PyYAML silently keeps the last one)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        seen: list[Any] = []
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` entries may be overridden locally
-                continue
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.MarkedYAMLError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
-            seen.append(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise RecipeError(message)
 
 
 def _check_positive(obj: object, *names: str) -> None:
@@ -84,12 +61,49 @@ class ModelSection:
     """"tiny" builds the offline tiny model from ``tiny``; anything else is a local path or hub id."""
     tiny: TinyModelSpec = field(default_factory=TinyModelSpec)
     """Shape of the tiny model; only used when ``base`` is "tiny"."""
+    grpo_from: Literal["sft", "base"] = "sft"
+    """GRPO starts from the SFT stage's model, or from ``base`` itself (no SFT stage: R1-Zero, distilled)."""
+
+
+# The R1-Zero prompt (DeepSeek-R1 paper, table 1); ``{question}`` is replaced by the dataset's question.
+R1_ZERO_TEMPLATE = (
+    "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. "
+    "The assistant first thinks about the reasoning process in the mind and then provides the user with "
+    "the answer. The final answer is in \\boxed{}.\nUser: {question}\nAssistant: <think>"
+)
+
+
+@dataclass
+class HubDataSection:
+    dataset: str = ""
+    """``datasets.load_dataset`` id (e.g. open-r1/OpenR1-Math-220k) or a local .jsonl/.json/.parquet/.csv."""
+    config: str | None = None
+    """Dataset configuration (subset) name, if it has several."""
+    split: str = "train"
+    """Split the SFT and GRPO rows come from."""
+    eval_dataset: str | None = None
+    """Where the eval rows come from (hub id or local file, same column names); None: rows of ``dataset``
+    ``split`` are held out (never trained on)."""
+    eval_config: str | None = None
+    """Configuration of ``eval_dataset``."""
+    eval_split: str = "test"
+    """Split of ``eval_dataset`` (a local file has one split: the name does not matter)."""
+    question_column: str = "problem"
+    """Column with the question, put into ``prompt_template``."""
+    answer_column: str = "answer"
+    """Column with the gold final answer the verifier compares against."""
+    completion_column: str | None = None
+    """Column with a full reasoning trace (SFT rows); None: no SFT rows (use ``model.grpo_from: base``)."""
+    level_column: str | None = None
+    """Difficulty column, needed in the eval rows (eval reports per level); None: every row is level 1."""
+    prompt_template: str = R1_ZERO_TEMPLATE
+    """Prompt text with one ``{question}`` placeholder, replaced verbatim (other braces are plain text)."""
 
 
 @dataclass
 class DataSection:
     task: TaskName = "arith"
-    """Which synthetic task to generate; one of ``TASKS``."""
+    """The synthetic ``arith`` task, or ``hub``: question/answer rows from a dataset (see ``hub``)."""
     levels: list[int] = field(default_factory=lambda: [1, 2, 3, 4])
     """Difficulty levels to generate, each 1..9, no repeats."""
     train_size: int = 20000
@@ -101,8 +115,14 @@ class DataSection:
     style_mix: dict[str, float] = field(
         default_factory=lambda: {"direct": 0.15, "concise": 0.25, "verbose": 0.60})
     """Relative weight of each SFT answer style (keys among ``STYLES``; values >= 0 with a positive sum)."""
+    hub: HubDataSection = field(default_factory=HubDataSection)
+    """Where ``task: hub`` reads its rows (sizes: ``train_size``, ``grpo_size``, ``eval_per_level``)."""
 
     def __post_init__(self) -> None:
+        if self.task == "hub":
+            _check(bool(self.hub.dataset), "'data.task: hub' needs 'data.hub.dataset' (hub id or local file)")
+            _check(self.hub.prompt_template.count("{question}") == 1,
+                   "'data.hub.prompt_template' must contain '{question}' exactly once")
         levels = self.levels
         _check(bool(levels) and all(1 <= lv <= 9 for lv in levels) and len(set(levels)) == len(levels),
                f"'levels' must be distinct numbers in 1..9 (at least one), got {levels}")
@@ -155,6 +175,21 @@ class WandbSection:
 
 
 @dataclass
+class LaunchSection:
+    config_file: str | None = None
+    """accelerate config (e.g. launch/accelerate/zero3.yaml) the sft/grpo stages run under, each as one
+    ``accelerate launch`` subprocess; None: they run in this process. Not part of any stage fingerprint."""
+    num_processes: int | None = None
+    """Processes to launch, overriding the config file's ``num_processes``; None: the file's value."""
+
+    def __post_init__(self) -> None:
+        _check(self.num_processes is None or self.num_processes > 0,
+               f"'num_processes' must be > 0 or null, got {self.num_processes}")
+        _check(self.num_processes is None or self.config_file is not None,
+               "'launch.num_processes' needs 'launch.config_file' (an accelerate config: launch/accelerate/)")
+
+
+@dataclass
 class Recipe:
     name: str
     """Run name, [A-Za-z0-9._-]+; outputs go to runs/<name>/."""
@@ -178,6 +213,8 @@ class Recipe:
     """Where training metrics go."""
     wandb: WandbSection = field(default_factory=WandbSection)
     """Weights & Biases settings (used when ``report_to`` is "wandb")."""
+    launch: LaunchSection = field(default_factory=LaunchSection)
+    """Run the sft/grpo stages through ``accelerate launch`` (multi-GPU, DeepSpeed, FSDP)."""
 
     def __post_init__(self) -> None:
         _check(self.seed >= 0, f"'seed' must be >= 0, got {self.seed}")
@@ -326,74 +363,9 @@ def recipe_to_dict(recipe: Recipe) -> dict:
     return dataclasses.asdict(recipe)
 
 
-def parse_override(text: str) -> tuple[list[str], object]:
-    """Split ``"a.b.1.c=value"`` into ``(["a", "b", "1", "c"], value)``, the value parsed as YAML."""
-    key, sep, raw = text.partition("=")
-    path = key.strip().split(".")
-    _check(bool(sep) and all(path), f"override {text!r} must look like key.path=value (e.g. grpo.beta=0.04)")
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        raise RecipeError(f"override {text!r}: invalid YAML value ({exc})".replace("\n", " ")) from None
-    if isinstance(value, str) and _EXP_FLOAT_RE.fullmatch(value.strip()):
-        value = float(value)  # YAML 1.1 reads 1e-4 as a string; on the command line it surely means a number
-    return path, value
-
-
-def _apply_override(data: dict, text: str) -> None:
-    """Set one ``key.path=value`` in the raw recipe mapping; validation later rejects unknown keys."""
-    path, value = parse_override(text)
-    node: Any = data
-    for depth, part in enumerate(path):
-        here, index = ".".join(path[:depth]), part
-        if isinstance(node, list):
-            _check(part.isdigit() and int(part) < len(node),
-                   f"override {text!r}: {part!r} is not an index into '{here}' ({len(node)} items)")
-            index = int(part)
-        elif not isinstance(node, dict):
-            raise RecipeError(f"override {text!r}: '{here}' is a {type(node).__name__}, not a mapping/list")
-        elif depth < len(path) - 1 and part not in node:  # a section the file leaves to the defaults
-            _check(not path[depth + 1].isdigit(), f"override {text!r}: the recipe sets no list "
-                   f"'{'.'.join(path[:depth + 1])}' to index")
-            node[part] = {}
-        if depth == len(path) - 1:
-            node[index] = value
-        else:
-            node = node[index]
-
-
-def _deep_merge(base: Any, over: Any) -> Any:
-    """``over`` merged onto ``base``: mappings merge key by key, anything else (lists too) replaces."""
-    if isinstance(base, dict) and isinstance(over, dict):
-        return {**base, **{key: _deep_merge(base.get(key), value) for key, value in over.items()}}
-    return over
-
-
-def _read_with_inheritance(path: Path, chain: tuple[Path, ...]) -> dict:
-    resolved = path.resolve()
-    if resolved in chain:
-        raise RecipeError(f"recipe inheritance cycle: {' -> '.join(str(p) for p in (*chain, resolved))}")
-    if not path.is_file():
-        via = f" (inherited by {chain[-1]})" if chain else ""
-        raise RecipeError(f"no such recipe file: {path}{via}")
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise RecipeError(f"invalid YAML in recipe {path}{line}: {problem}".replace("\n", " ")) from None
-    if not isinstance(data, dict):
-        raise RecipeError(f"recipe {path}: the top level must be a mapping, got {type(data).__name__}")
-    if (parent := data.pop("inherit", None)) is None:
-        return data
-    _check(isinstance(parent, str) and bool(parent), f"{path}: 'inherit' must be a file path, got {parent!r}")
-    return _deep_merge(_read_with_inheritance(path.parent / parent, (*chain, resolved)), data)
-
-
 def load_recipe(path: str | Path, overrides: Sequence[str] = ()) -> Recipe:
     """Read a recipe file, resolve ``inherit``, apply ``key.path=value`` overrides, then validate it all."""
-    data = _read_with_inheritance(Path(path), ())
+    data = read_recipe_file(Path(path), ())
     for text in overrides:
-        _apply_override(data, text)
+        apply_override(data, text)
     return recipe_from_dict(data, source=str(path))

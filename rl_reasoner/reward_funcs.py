@@ -91,7 +91,8 @@ def _local_range(n_local: int) -> slice:
 
 class AccuracyReward:
     """1.0 when the verifier accepts the completion's final answer, 0.0 when not, None when the gold is
-    unparsable (TRL then ignores the item). Also logs length stats of correct vs wrong completions."""
+    unparsable (TRL then ignores the item). Also logs length stats of correct vs wrong completions, and
+    each completion's token count as the ``completion_tokens`` column of TRL's completions table."""
 
     __name__ = "accuracy"
 
@@ -100,9 +101,11 @@ class AccuracyReward:
         self._counters = counters_snapshot()
 
     def __call__(
-        self, completions, completion_ids, answer, log_metric=None, level=None, **_: Any
+        self, completions, completion_ids, answer, log_metric=None, level=None, log_extra=None, **_: Any
     ) -> list[float | None]:
         correct = self.shared.correct(completions, answer)
+        if log_extra is not None:  # TRL gathers it over processes into <output_dir>/completions/*.parquet
+            log_extra("completion_tokens", self.shared.lengths(completion_ids))
         if log_metric is not None:
             lengths = self.shared.lengths(completion_ids)
             if level is not None:

@@ -1,4 +1,4 @@
-"""Data stage: the synthetic task's splits (jsonl) and, for ``model.base: tiny``, the tiny base model."""
+"""Data stage: the task's splits (jsonl) and, for ``model.base: tiny``, the tiny base model."""
 
 from __future__ import annotations
 
@@ -11,9 +11,19 @@ from rl_reasoner.tiny_model import save_tiny_model
 def run_data_unit(pipeline, unit: str, out: Path) -> dict:
     recipe = pipeline.recipe
     data = recipe.data
-    splits = build_splits(
-        data.levels, data.train_size, data.grpo_size, data.eval_per_level, data.style_mix, recipe.seed
-    )
+    if data.task == "hub":
+        from rl_reasoner.data.hub import build_hub_splits
+
+        splits = build_hub_splits(data.hub, data.train_size, data.grpo_size, data.eval_per_level, recipe.seed)
+        if recipe.model.grpo_from == "sft" and not splits["sft"]:
+            raise ValueError(
+                "the recipe trains SFT first (model.grpo_from: sft) but data.hub gave no SFT rows: set "
+                "data.hub.completion_column, or model.grpo_from: base to start GRPO from the base model"
+            )
+    else:
+        splits = build_splits(
+            data.levels, data.train_size, data.grpo_size, data.eval_per_level, data.style_mix, recipe.seed
+        )
     write_splits(splits, out)
     if recipe.model.base == "tiny":
         save_tiny_model(out / "tiny-base", recipe.model.tiny, seed=recipe.seed)
@@ -21,7 +31,7 @@ def run_data_unit(pipeline, unit: str, out: Path) -> dict:
 
 
 def base_model_path(pipeline) -> str:
-    """What the SFT stage starts from: the tiny model built by the data stage, or a path / hub id."""
+    """Where training starts: the tiny model built by the data stage, or a path / hub id."""
     if pipeline.recipe.model.base == "tiny":
         return str(pipeline.run_dir / "data" / "tiny-base")
     return pipeline.recipe.model.base

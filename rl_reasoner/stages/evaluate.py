@@ -100,7 +100,7 @@ def run_eval(
     max_new_tokens: int,
     batch_size: int,
     oracle_threshold: float,
-    oracle_model: str = "sft",
+    oracle_model: str | None = "sft",
 ) -> dict:
     """Evaluate every model in ``models`` (label -> path), find the oracle, write ``results.json``."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -129,7 +129,12 @@ def run_eval_unit(pipeline, unit: str, out: Path) -> dict:
     from rl_reasoner.stages.common import read_jsonl
 
     recipe = pipeline.recipe
-    models = {u: str(pipeline.run_dir / u) for u in ("sft", *pipeline.units("grpo"))}
+    from rl_reasoner.stages.data import base_model_path
+
+    units = (*pipeline.units("sft"), *pipeline.units("grpo"))
+    models = {u: str(pipeline.run_dir / u) for u in units}
+    if recipe.model.grpo_from == "base":  # no SFT stage: the base model is the reference
+        models = {"base": base_model_path(pipeline), **models}
     from trl import GRPOConfig
 
     trained_budget = GRPOConfig.__dataclass_fields__["max_completion_length"].default
@@ -141,6 +146,7 @@ def run_eval_unit(pipeline, unit: str, out: Path) -> dict:
         max_new_tokens=max_new,
         batch_size=recipe.eval.batch_size,
         oracle_threshold=recipe.eval.oracle_threshold,
+        oracle_model="sft" if recipe.data.task == "arith" else None,  # forced styles exist in arith only
     )
     table = write_report(results, out, title=recipe.name)
     print(table)

@@ -69,17 +69,21 @@ def run_grpo(
     )
     trainer.train(resume_from_checkpoint=last_checkpoint(out_dir))
     finish_reporting(report_to)
-    trainer.save_model(str(out_dir))
-    tokenizer.save_pretrained(str(out_dir))
+    trainer.save_model(str(out_dir))  # every process: ZeRO-3/FSDP gather the sharded weights here
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(str(out_dir))
     return out_dir
 
 
 def run_grpo_unit(pipeline, unit: str, out: Path) -> None:
+    from rl_reasoner.stages.data import base_model_path
+
     recipe = pipeline.recipe
     baseline = unit.removeprefix("grpo-") if unit != "grpo" else None
     specs = recipe.baselines[baseline].rewards if baseline else recipe.rewards
+    start = base_model_path(pipeline) if recipe.model.grpo_from == "base" else str(pipeline.run_dir / "sft")
     run_grpo(
-        str(pipeline.run_dir / "sft"),
+        start,
         pipeline.run_dir / "data" / "grpo.jsonl",
         out,
         recipe.grpo,

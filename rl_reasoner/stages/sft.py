@@ -57,8 +57,9 @@ def run_sft(
     trainer = SFTTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer)
     trainer.train(resume_from_checkpoint=last_checkpoint(out_dir))
     finish_reporting(report_to)
-    trainer.save_model(str(out_dir))
-    tokenizer.save_pretrained(str(out_dir))
+    trainer.save_model(str(out_dir))  # every process: ZeRO-3/FSDP gather the sharded weights here
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(str(out_dir))
     return out_dir
 
 

@@ -58,3 +58,36 @@ def test_unknown_stage_lists_the_valid_ones(tmp_path):
     recipe = load_recipe(SMOKE, ["report_to=none"])
     with pytest.raises(PipelineError, match=r"\['data', 'sft', 'grpo', 'eval'\]"):
         Pipeline(recipe, runs_dir=tmp_path).plan(["trian"])
+
+
+def test_only_rank_zero_writes_the_manifest(tmp_path, monkeypatch):
+    monkeypatch.setenv("RANK", "1")  # as torchrun/accelerate set it on the second process
+    recipe = load_recipe(SMOKE, ["report_to=none"])
+    pipeline = Pipeline(recipe, runs_dir=tmp_path)
+    pipeline.manifest.update("data", status="running")
+    assert pipeline.manifest.stage("data")["status"] == "running"  # in memory on every process
+    assert not (pipeline.run_dir / "manifest.json").exists()
+    monkeypatch.setenv("RANK", "0")
+    pipeline.manifest.update("data", status="running")
+    written = json.loads((pipeline.run_dir / "manifest.json").read_text())
+    assert written["stages"]["data"]["status"] == "running"
+
+
+def test_run_under_a_multi_process_launcher_refuses_data_and_eval(tmp_path, monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    recipe = load_recipe(SMOKE, ["report_to=none"])
+    with pytest.raises(PipelineError, match="every process would run the data and eval stages; put the"):
+        Pipeline(recipe, runs_dir=tmp_path).run(["data"], log=lambda _: None)
+    assert not (tmp_path / recipe.name).exists()
+
+
+def test_vllm_server_address_is_not_part_of_the_grpo_fingerprint(tmp_path):
+    from rl_reasoner.pipeline import _fingerprint
+    from rl_reasoner.recipe import recipe_to_dict
+
+    def fingerprint(*overrides):
+        return _fingerprint(recipe_to_dict(load_recipe(SMOKE, list(overrides))), "grpo")
+
+    assert fingerprint("grpo.vllm_server_host=node7", "grpo.vllm_server_port=8001") == fingerprint()
+    assert fingerprint("launch.config_file=launch/accelerate/cpu-2proc.yaml") == fingerprint()
+    assert fingerprint("grpo.vllm_mode=server") != fingerprint()

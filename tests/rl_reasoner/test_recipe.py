@@ -185,7 +185,7 @@ def test_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
         ("data.levels=1", "data.levels", "list[int]"),
         ("report_to=tensorboard", "report_to", "Literal['wandb', 'none']"),
         ("wandb.mode=sometimes", "wandb.mode", "Literal['offline', 'online', 'disabled']"),
-        ("data.task=algebra", "data.task", "Literal['arith']"),
+        ("data.task=algebra", "data.task", "Literal['arith', 'hub']"),
         ("rewards.0.weight=heavy", "rewards[0].weight", "float"),
         ("rewards.0.params=[1]", "rewards[0].params", "dict[str, Any]"),
         ("eval.max_new_tokens=1.5", "eval.max_new_tokens", "int | None"),
