@@ -21,34 +21,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rewards.format import think_format
-from rewards.length import (
-    absolute,
-    apply_per_group,
-    below_mean_bonus,
-    cosine,
-    efficiency,
-    kimi,
-    l1_exact,
-    l1_max,
-    shortest_correct,
-    soft_overlong,
-    truncation,
-)
+from rewards.length import METHODS, apply_per_group
 from rewards.verify import counters_snapshot, verify_batch
 
-# One visible table: recipe name -> pure group function (length rewards).
-LENGTH_REWARDS: dict[str, Callable[..., list[float]]] = {
-    "below_mean_bonus": below_mean_bonus,
-    "kimi": kimi,
-    "efficiency": efficiency,
-    "shortest_correct": shortest_correct,
-    "l1_exact": l1_exact,
-    "l1_max": l1_max,
-    "soft_overlong": soft_overlong,
-    "truncation": truncation,
-    "cosine": cosine,
-    "absolute": absolute,
-}
+# Recipe name -> pure group function (length rewards): the table ``rewards.length`` exports.
+LENGTH_REWARDS: dict[str, Callable[..., list[float]]] = dict(METHODS)
 ITEM_REWARDS = ("accuracy", "format")
 REWARD_NAMES = (*ITEM_REWARDS, *LENGTH_REWARDS)
 GATE_PARAMS = ("warmup_steps", "min_accuracy")  # accepted by every length reward

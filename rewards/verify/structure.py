@@ -81,14 +81,14 @@ def structured_equal(gold: str, pred: str) -> bool | None:
     p_cells = [[_element(e) for e in row] for row in p_rows]
     if any(c is None for row in g_cells + p_cells for c in row):
         return None  # a symbolic element: the worker decides
+    if "set" in (g_kind, p_kind) and {g_kind, p_kind} <= {"set", "list"}:  # {1,1,2} = {1,2}
+        xs, ys = g_cells[0], p_cells[0]
+        return all(any(_same(x, y) for y in ys) for x in xs) and all(any(_same(x, y) for x in xs) for y in ys)
     if g_kind != p_kind:
-        unordered = {"set", "list"}
-        if g_kind in unordered and p_kind in unordered:
-            return _unordered(g_cells[0], p_cells[0], _same)
         return None if "list" in (g_kind, p_kind) else False
     if [len(r) for r in g_cells] != [len(r) for r in p_cells]:
         return False
-    if g_kind in ("set", "list"):
+    if g_kind == "list":
         return _unordered(g_cells[0], p_cells[0], _same)
     pairs = (pair for gr, pr in zip(g_cells, p_cells, strict=True) for pair in zip(gr, pr, strict=True))
     return all(_same(x, y) for x, y in pairs)

@@ -20,6 +20,7 @@ GRPO_DEFAULTS: dict[str, Any] = {
     "save_strategy": "steps",
     "save_total_limit": 1,
     "logging_steps": 5,
+    "log_completions": True,  # a table of sampled completions with each reward (wandb + parquet)
 }
 
 

@@ -85,12 +85,18 @@ def test_each_trainer_logged_to_its_own_offline_wandb_run(smoke_run):
         "train/rewards/accuracy/mean",
         "train/rewards/below_mean_bonus/mean",
         "train/frac_reward_zero_std",
+        "train/completions/clipped_ratio",
     } <= grpo
     assert "train/rewards/accuracy/mean" in baseline and "train/rewards/below_mean_bonus/mean" not in baseline
     assert any(k.startswith("train/length/") for k in grpo)
     # per-level metrics and the length reward's gate, logged through TRL's log_metric
     assert {"train/accuracy/level_1", "train/length/level_2_mean_tokens"} <= grpo
     assert "train/length/below_mean_bonus_open_groups" in grpo
+    import pandas as pd  # the table of sampled completions with each reward (GRPO's log_completions)
+
+    table = pd.read_parquet(sorted((run_dir / "grpo" / "completions").glob("*.parquet"))[-1])
+    assert {"prompt", "completion", "accuracy", "below_mean_bonus", "advantage"} <= set(table.columns)
+    assert len(table) > 0 and table["accuracy"].isin([0.0, 1.0]).all()
 
 
 def test_second_run_skips_everything(smoke_run):
