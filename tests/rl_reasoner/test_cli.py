@@ -97,6 +97,10 @@ def test_each_trainer_logged_to_its_own_offline_wandb_run(smoke_run):
     table = pd.read_parquet(sorted((run_dir / "grpo" / "completions").glob("*.parquet"))[-1])
     assert {"prompt", "completion", "accuracy", "below_mean_bonus", "advantage"} <= set(table.columns)
     assert len(table) > 0 and table["accuracy"].isin([0.0, 1.0]).all()
+    wandb_tables = sorted((runs[1].parent / "files" / "media" / "table").glob("completions_*.table.json"))
+    assert wandb_tables, "GRPO's completions table did not reach the offline wandb run"
+    columns = json.loads(wandb_tables[-1].read_text())["columns"]
+    assert {"completion", "accuracy", "below_mean_bonus"} <= set(columns)
 
 
 def test_second_run_skips_everything(smoke_run):
