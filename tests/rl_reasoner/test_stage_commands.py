@@ -152,11 +152,14 @@ def test_grpo_rewards_of_two_processes_equal_one_process(launched_run):
     reason="opt-in (RL_REASONER_DEEPSPEED_CPU_TEST=1) and needs deepspeed: ~1 min, and DeepSpeed's first "
     "start on a machine JIT-compiles its shared-memory op (several minutes)",
 )
-def test_deepspeed_zero2_on_two_cpu_processes(tmp_path):
-    config = yaml.safe_load(Path("launch/accelerate/zero2.yaml").read_text())
+@pytest.mark.parametrize("zero", ["zero2", "zero3"])
+def test_deepspeed_on_two_cpu_processes(tmp_path, zero):
+    config = yaml.safe_load(Path(f"launch/accelerate/{zero}.yaml").read_text())
     config.update(use_cpu=True, num_processes=2, mixed_precision="no")
-    (tmp_path / "zero2-cpu.yaml").write_text(yaml.safe_dump(config))
-    run_dir, _ = run_launched(tmp_path, str(tmp_path / "zero2-cpu.yaml"))
+    (tmp_path / f"{zero}-cpu.yaml").write_text(yaml.safe_dump(config))
+    run_dir, _ = run_launched(tmp_path, str(tmp_path / f"{zero}-cpu.yaml"))
+    for stage in ("sft", "grpo"):  # each stage ends with a plain HF folder (16-bit gathered on ZeRO-3)
+        assert (run_dir / stage / "model.safetensors").is_file()
     for stage, step in (("sft", SFT_STEPS), ("grpo", GRPO_STEPS)):
         shards = run_dir / stage / f"checkpoint-{step}" / f"global_step{step}"
         assert sorted(p.name for p in shards.glob("zero_pp_rank_*_optim_states.pt")) == [
