@@ -55,7 +55,12 @@ def _same(x: Number | str, y: Number | str) -> bool:
     return numbers_equal(x, y)
 
 
-def _unordered(xs: list, ys: list, same: Callable) -> bool:
+def match_unordered(xs: list, ys: list, same: Callable) -> bool:
+    """Every x pairs with a distinct y that ``same`` accepts, none left over (greedy: equality is transitive).
+
+    >>> match_unordered([1, 2, 2], [2, 1, 2], int.__eq__), match_unordered([1, 1], [1, 2], int.__eq__)
+    (True, False)
+    """
     left = list(ys)
     for x in xs:
         hit = next((k for k, y in enumerate(left) if same(x, y)), None)
@@ -89,6 +94,6 @@ def structured_equal(gold: str, pred: str) -> bool | None:
     if [len(r) for r in g_cells] != [len(r) for r in p_cells]:
         return False
     if g_kind == "list":
-        return _unordered(g_cells[0], p_cells[0], _same)
+        return match_unordered(g_cells[0], p_cells[0], _same)
     pairs = (pair for gr, pr in zip(g_cells, p_cells, strict=True) for pair in zip(gr, pr, strict=True))
     return all(_same(x, y) for x, y in pairs)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 import random
 
+from rewards.verify.structure import match_unordered
+
 FLOAT_REL_TOL = 1e-9  # either side holds a float
 EXACT_REL_TOL = 1e-30  # both exact, compared at 50 digits
 _POINTS = 4
@@ -117,21 +119,8 @@ def _to_set(expr):
     return expr.as_set() if symbol.is_real is not False else sympy.EmptySet
 
 
-def _matched(xs: list, ys: list) -> bool:
-    """Every x pairs with a distinct equal y (order free); small sizes, greedy is exact here."""
-    if len(xs) != len(ys):
-        return False
-    left = list(ys)
-    for x in xs:
-        hit = next((k for k, y in enumerate(left) if _equal(x, y)), None)
-        if hit is None:
-            return False
-        left.pop(hit)
-    return True
-
-
 def _sets_equal(a, b) -> bool:
-    return _matched(list(a.args), list(b.args))
+    return match_unordered(list(a.args), list(b.args), _equal)
 
 
 def _tuples_equal(a, b) -> bool:
