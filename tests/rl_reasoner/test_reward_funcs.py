@@ -192,6 +192,9 @@ WORKER = textwrap.dedent(
     values = {f.__name__: call(f, mine, log_metric=logged.__setitem__) for f in funcs}
     with open(f"{sys.argv[2]}/rank{state.process_index}.json", "w") as f:  # stdout lines would interleave
         json.dump({"values": values, "logged": logged}, f)
+    import torch.distributed as dist
+    state.wait_for_everyone()
+    dist.destroy_process_group()  # else gloo's threads may abort the process at exit
     """
 )
 
