@@ -52,7 +52,7 @@ class Counters:
 COUNTERS = Counters()
 _COUNTER_LOCK = threading.Lock()
 _CACHE: dict[tuple[str, str], bool | None] = {}
-_GOLD_PARSES: dict[str, bool] = {}  # normalised gold -> whether the symbolic parser accepted it
+_GOLD_PARSE_CACHE: dict[str, bool] = {}  # normalised gold -> whether the symbolic parser accepted it
 
 
 def _bump(name: str, by: int = 1) -> None:
@@ -106,7 +106,7 @@ def _fast_compare(gold: str, pred: str) -> bool | None | tuple[str, str | None]:
             return numbers_equal(gold_num, pred_num)
     elif not rejected and (decided := structured_equal(gold, pred)) is not None:
         return decided
-    if not rejected and gold == pred and _GOLD_PARSES.get(gold):
+    if not rejected and gold == pred and _GOLD_PARSE_CACHE.get(gold):
         return True
     return as_latex(gold), None if rejected else as_latex(pred)
 
@@ -159,8 +159,8 @@ def verify_batch(
     for (key, (_, indices)), outcome in zip(pending.items(), outcomes, strict=True):
         if outcome is TIMEOUT:
             _bump("timeouts")
-        elif len(_GOLD_PARSES) < CACHE_SIZE:
-            _GOLD_PARSES[key[0]] = outcome is not None
+        elif len(_GOLD_PARSE_CACHE) < CACHE_SIZE:
+            _GOLD_PARSE_CACHE[key[0]] = outcome is not None
         value = False if outcome is TIMEOUT else _remember(key, outcome)  # type: ignore[arg-type]
         for i in indices:
             results[i] = value

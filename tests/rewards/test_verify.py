@@ -232,6 +232,35 @@ def test_module_never_calls_string_evaluators(path: Path) -> None:
     assert imported & {"sympify", "parse_expr", "S", "Rational"} == set()
 
 
+NUMBER_HEAVY = [
+    (r"\frac{1}{2^{99}}", "2^{-99}", True),
+    (r"\sqrt{3}", r"\frac{\sqrt{12}}{2}", True),
+    ("1,000", "10^{3}", True),
+    ("0.5x+0.0015", r"\frac{x}{2}+1.5\times10^{-3}", True),
+    ("3.14159", r"\pi", False),
+    ("y=2x+1", "2x-y+1=0", True),
+    ("(0,1]", "(0,1)", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "pred", "expected"), NUMBER_HEAVY)
+def test_symbolic_path_never_reaches_the_string_evaluator(monkeypatch, gold, pred, expected) -> None:
+    """latex2sympy builds numbers with ``sympy.Number(text)``, i.e. ``sympify`` -> ``eval``; ours must not."""
+    import sympy.parsing.sympy_parser as sympy_parser
+
+    from rewards.verify import symbolic
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"parse_expr called on {args[:1]!r}")
+
+    monkeypatch.setattr(sympy_parser, "parse_expr", refuse)
+    symbolic._parse.cache_clear()
+    try:
+        assert symbolic.symbolic_equal(gold, pred) is expected
+    finally:
+        symbolic._parse.cache_clear()
+
+
 def _warm_pool(workers: int | None = None) -> None:
     """Make sure the worker pool exists, so that timings measure the deadline and not the pool start."""
     verify_module._CACHE.clear()
