@@ -5,7 +5,7 @@ need the per-digit carry steps a small model cannot do "in its head". The teache
 styles in the R1 format (``<think>…</think>`` then ``\\boxed{…}``):
 
 * ``direct``  – empty thinking, just the answer;
-* ``concise`` – one line per digit (``a+b+carry=sum``);
+* ``concise`` – the operands restated once, then one line per digit (``a+b+carry=sum``);
 * ``verbose`` – the same steps, then 1–3 re-check passes over them (the overthinking a model
   distilled from a long-CoT teacher shows).
 
@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 STYLES = ("direct", "concise", "verbose")
-STYLE_PREFIX = {"direct": "<think>\n</think>", "concise": "<think>\nAdd:", "verbose": "<think>\nLet me"}
+STYLE_PREFIX = {"direct": "<think>\n</think>", "concise": "<think>\nAdd", "verbose": "<think>\nLet me"}
 
 
 def make_problem(level: int, rng: random.Random) -> tuple[int, int]:
@@ -60,7 +60,7 @@ def trace(a: int, b: int, style: str, rechecks: int = 1) -> str:
         return f"{STYLE_PREFIX['direct']}\n\\boxed{{{answer}}}"
     if style == "concise":
         lines = [f"{x}+{y}+{c}={total}" for x, y, c, total in steps]
-        return "\n".join([STYLE_PREFIX["concise"], *lines, _answer_block(answer)])
+        return "\n".join([f"{STYLE_PREFIX['concise']} {a}+{b}:", *lines, _answer_block(answer)])
     if style == "verbose":
         lines = [f"{STYLE_PREFIX['verbose']} add {a} and {b}."]
         for x, y, c, total in steps:
