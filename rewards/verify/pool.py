@@ -15,7 +15,7 @@ import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-from rewards.verify.symbolic import symbolic_equal
+from rewards.verify.symbolic import clear_parse_cache, symbolic_equal
 
 TIMEOUT = object()  # result marker for an item that ran past its deadline
 
@@ -59,6 +59,14 @@ def kill_pool() -> None:
 
 
 atexit.register(kill_pool)  # stop workers before interpreter teardown (else a noisy weakref callback)
+
+
+def clear_worker_caches(workers: int) -> None:
+    """Empty the parse cache of every worker of the ``workers``-sized pool (benchmarks: cold timings)."""
+    with _POOL_LOCK:
+        pool = _get_pool(workers)
+        for future in [pool.submit(clear_parse_cache, 0.3) for _ in range(workers)]:
+            future.result(timeout=60)
 
 
 def run_symbolic(items: list[tuple[str, str | None]], timeout_s: float, workers: int) -> list[object]:

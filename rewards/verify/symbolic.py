@@ -36,6 +36,14 @@ def symbolic_equal(gold: str, pred: str | None) -> bool | None:
         return False
 
 
+def clear_parse_cache(hold_s: float = 0.0) -> None:
+    """Forget this worker's parses; ``hold_s`` keeps the worker busy so that a sibling takes the next."""
+    import time
+
+    _parse.cache_clear()
+    time.sleep(hold_s)
+
+
 @functools.lru_cache(maxsize=4096)  # a gold recurs in every sample of its group: parse it once per worker
 def _parse(text: str):
     import sympy
