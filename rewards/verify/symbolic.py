@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 
 from rewards.verify.structure import match_unordered
 
@@ -87,11 +88,17 @@ def _converter_class():
     return Converter
 
 
+_GREEK = "alpha|beta|gamma|delta|epsilon|theta|lambda|mu|nu|pi|rho|sigma|tau|phi|chi|psi|omega"
+# x^2 is ambiguous in the grammar (a letter with a superscript, or a power of an expression): SLL then
+# fails and full LL prediction costs 15-30 ms. {x}^2 means the same and parses in SLL mode in ~1 ms.
+_BARE_BASE = re.compile(rf"(?<![\\A-Za-z])([A-Za-z]|\\(?:{_GREEK})(?![A-Za-z]))\^")
+
+
 def _latex_to_sympy(text: str):
     """Normalise like ``latex2sympy`` does, parse in SLL mode, and retry in full LL mode on a syntax error."""
     from latex2sympy2_extended.latex2sympy2 import NormalizationConfig, comma_number_regex, normalize_latex
 
-    text = normalize_latex(text, NormalizationConfig())
+    text = _BARE_BASE.sub(r"{\1}^", normalize_latex(text, NormalizationConfig()))
     converter = _converter_class()()
     if comma_number_regex.match(text):  # 1,000 as a number, like latex2sympy, but without sympify
         return converter.parse_number(text.replace(",", ".") if text.lstrip().startswith("0") else text)

@@ -261,6 +261,21 @@ def test_symbolic_path_never_reaches_the_string_evaluator(monkeypatch, gold, pre
         symbolic._parse.cache_clear()
 
 
+@pytest.mark.parametrize(
+    "latex",
+    ["x^2", "3x^{2}+2x", r"\pi^{1/2}", r"e^{-1}", r"\sin^2x+\cos^2x", "x_1^2", r"\lambda^3", "xy^2", "2^{x}"],
+)
+def test_superscript_rewrite_keeps_the_meaning(latex: str) -> None:
+    """``{x}^2`` (our SLL-friendly rewrite) parses to the same expression as latex2sympy's ``x^2``."""
+    import sympy
+    from latex2sympy2_extended import latex2sympy
+
+    from rewards.verify import symbolic
+
+    ours, theirs = symbolic._latex_to_sympy(latex), latex2sympy(latex)
+    assert sympy.simplify(ours - theirs) == 0
+
+
 def _warm_pool(workers: int | None = None) -> None:
     """Make sure the worker pool exists, so that timings measure the deadline and not the pool start."""
     verify_module._CACHE.clear()
