@@ -179,7 +179,31 @@ def _to_set(expr):
     if isinstance(expr, sympy.Set):
         return expr
     (symbol,) = expr.free_symbols
-    return expr.as_set() if symbol.is_real is not False else sympy.EmptySet
+    if symbol.is_real is False:
+        return sympy.EmptySet
+    simple = _bound_interval(expr)
+    return simple if simple is not None else expr.as_set()  # as_set runs the inequality solver: 20-90 ms
+
+
+def _bound_interval(expr):
+    """``x > 2``, ``2 <= x``, ``0 < x < 1`` as intervals without the solver; None for anything else."""
+    import sympy
+    from sympy.core import relational as rel
+
+    if isinstance(expr, sympy.And):
+        parts = [_bound_interval(arg) for arg in expr.args]
+        return None if None in parts else sympy.Intersection(*parts)
+    if not isinstance(expr, (rel.GreaterThan, rel.StrictGreaterThan, rel.LessThan, rel.StrictLessThan)):
+        return None
+    if expr.rhs.is_Symbol and not expr.lhs.free_symbols:
+        expr = expr.reversed  # 2 < x  ->  x > 2
+    bound = expr.rhs
+    if not (expr.lhs.is_Symbol and not bound.free_symbols and bound.is_real):
+        return None
+    strict = isinstance(expr, (rel.StrictGreaterThan, rel.StrictLessThan))
+    if isinstance(expr, (rel.GreaterThan, rel.StrictGreaterThan)):
+        return sympy.Interval(bound, sympy.oo, left_open=strict, right_open=True)
+    return sympy.Interval(-sympy.oo, bound, left_open=True, right_open=strict)
 
 
 def _sets_equal(a, b) -> bool:

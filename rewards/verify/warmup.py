@@ -3,7 +3,7 @@ every kind, so that the lazy imports and caches of sympy and the LaTeX parser ar
 worker forks, and no first comparison spends its deadline on them.
 """
 
-from rewards.verify.symbolic import symbolic_equal
+from rewards.verify.symbolic import _latex_to_sympy, symbolic_equal
 
 _SAMPLES = (
     ("1", "1"),
@@ -19,6 +19,55 @@ _SAMPLES = (
     (r"e^{2}\sin(x)", r"\ln(2)\cos(x)+1.5"),
     (r"\int_0^1 x\,dx", r"\frac{d}{dx}x^2"),
 )
+
+# Only for ANTLR's prediction (DFA) cache, which lives in the parser class and is inherited by every
+# worker: one string of each common answer shape, so that no worker pays full-LL prediction the first
+# time it meets that shape. These fill no result cache.
+_SHAPES = (
+    r"\sqrt[3]{5}",
+    r"\frac{3}{7}\sqrt{5}",
+    r"\sqrt{\frac{5}{7}}",
+    r"7^{-3}",
+    r"\frac{1}{5^{7}}",
+    r"e^{-3}",
+    r"\theta^{1/3}",
+    r"2\frac{1}{5}",
+    r"\frac{-3}{5}",
+    r"(2+i)^3",
+    r"\frac{3}{i}",
+    r"\sqrt{-9}",
+    r"5.5-2.5i",
+    r"\{\sqrt{5},-\sqrt{5}\}",
+    r"\{\}",
+    r"\emptyset",
+    r"(-\infty,5]\cup[7,\infty)",
+    r"\mathbb{R}\setminus\{3\}",
+    r"3<t<5",
+    r"|t|\le 5",
+    r"t\ge 5",
+    r"t\leq -1",
+    r"\pm 5",
+    r"t=5,t=-5",
+    r"5t-2s+1=0",
+    r"s=-\frac{1}{3}t+2",
+    r"s^2+t^2-9=0",
+    r"(\begin{array}{cc}5&6\\7&8\end{array})",
+    r"3\begin{pmatrix}5\\6\end{pmatrix}",
+    r"\begin{pmatrix}3\sqrt{5}\\7\end{pmatrix}",
+    r"\frac{s+t}{st}",
+    r"\frac{1}{s}+\frac{1}{t}",
+    r"(s-t)(s+t)",
+    r"5(t+7)",
+    r"\pi\cdot 3",
+    r"\lim_{m\to\infty}(1+\frac{2}{m})^m",
+    r"\sum_{k=1}^{5}k",
+)
+
+for _latex in _SHAPES:
+    try:
+        _latex_to_sympy(_latex)
+    except Exception:
+        pass
 
 for _gold, _pred in _SAMPLES:
     symbolic_equal(_gold, _pred)
