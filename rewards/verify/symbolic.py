@@ -186,7 +186,7 @@ def _to_set(expr):
 
 
 def _bound_interval(expr):
-    """``x > 2``, ``2 <= x``, ``0 < x < 1`` as intervals without the solver; None for anything else."""
+    """``x > 2``, ``2 <= x``, ``0 < x < 1``, ``|x| < 3`` as sets without the solver; else None."""
     import sympy
     from sympy.core import relational as rel
 
@@ -197,11 +197,17 @@ def _bound_interval(expr):
         return None
     if expr.rhs.is_Symbol and not expr.lhs.free_symbols:
         expr = expr.reversed  # 2 < x  ->  x > 2
-    bound = expr.rhs
-    if not (expr.lhs.is_Symbol and not bound.free_symbols and bound.is_real):
+    bound, strict = expr.rhs, isinstance(expr, (rel.StrictGreaterThan, rel.StrictLessThan))
+    above = isinstance(expr, (rel.GreaterThan, rel.StrictGreaterThan))
+    if bound.free_symbols or not bound.is_real:
         return None
-    strict = isinstance(expr, (rel.StrictGreaterThan, rel.StrictLessThan))
-    if isinstance(expr, (rel.GreaterThan, rel.StrictGreaterThan)):
+    if isinstance(expr.lhs, sympy.Abs) and expr.lhs.args[0].is_Symbol and bound.is_nonnegative:
+        if above:  # |x| > 3: outside [-3, 3]
+            return sympy.Complement(sympy.Reals, sympy.Interval(-bound, bound, not strict, not strict))
+        return sympy.Interval(-bound, bound, strict, strict)  # |x| < 3
+    if not expr.lhs.is_Symbol:
+        return None
+    if above:
         return sympy.Interval(bound, sympy.oo, left_open=strict, right_open=True)
     return sympy.Interval(-sympy.oo, bound, left_open=True, right_open=strict)
 

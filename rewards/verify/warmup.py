@@ -18,6 +18,9 @@ _SAMPLES = (
     (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\begin{bmatrix}1&2\\3&4\end{bmatrix}"),
     (r"e^{2}\sin(x)", r"\ln(2)\cos(x)+1.5"),
     (r"\int_0^1 x\,dx", r"\frac{d}{dx}x^2"),
+    ("(s-3)(s+4)", "s^2+s-12"),
+    ("u^2+v^2=9", "3u^2+3v^2-27=0"),
+    ("(-5,5)", "|u|<5"),
 )
 
 # Only for ANTLR's prediction (DFA) cache, which lives in the parser class and is inherited by every
@@ -61,6 +64,16 @@ _SHAPES = (
     r"\pi\cdot 3",
     r"\lim_{m\to\infty}(1+\frac{2}{m})^m",
     r"\sum_{k=1}^{5}k",
+    r"(s-3)(s+4)",
+    r"s^2-s-12",
+    r"u^2+v^2=9",
+    r"3u^2+3v^2-27=0",
+    r"2u+v-w=5",
+    r"v=3+5u",
+    r"7-2i",
+    r"|u|>5",
+    r"\frac{s}{3}+\frac{2}{3}",
+    r"\sqrt{7}+\sqrt{5}",
 )
 
 for _latex in _SHAPES:

@@ -193,7 +193,7 @@ def test_answer_outside_the_tail_is_not_searched() -> None:
 INJECTIONS = [
     r"\boxed{__import__('os').system('touch /tmp/pwned_rr')}",
     "<answer>__import__('os').system('touch /tmp/pwned_rr')</answer>",
-    "#### __import__(\"os\").system(\"touch /tmp/pwned_rr\")",
+    '#### __import__("os").system("touch /tmp/pwned_rr")',
     r"\boxed{exec('open(\"/tmp/pwned_rr\", \"w\")')}",
     r"\boxed{eval(\"__import__('os').system('touch /tmp/pwned_rr')\")}",
     r"\boxed{lambda: __import__('os').system('touch /tmp/pwned_rr')}",
@@ -274,6 +274,18 @@ def test_superscript_rewrite_keeps_the_meaning(latex: str) -> None:
 
     ours, theirs = symbolic._latex_to_sympy(latex), latex2sympy(latex)
     assert sympy.simplify(ours - theirs) == 0
+
+
+@pytest.mark.parametrize(
+    "latex",
+    ["x>2", r"x\geq -1", "2<x", r"0<x\le 1", r"x<\sqrt{2}", "|x|<3", r"|x|\ge 3", "|x|>0", r"|t|\le 5"],
+)
+def test_simple_bounds_match_the_inequality_solver(latex: str) -> None:
+    from rewards.verify import symbolic
+
+    expr = symbolic._parse(latex)
+    fast = symbolic._bound_interval(expr)
+    assert fast is not None and fast == expr.as_set()
 
 
 def _warm_pool(workers: int | None = None) -> None:
@@ -371,7 +383,6 @@ def test_fractions_property(value: Fraction, k: int) -> None:
     a, b = value.numerator * k, value.denominator * k
     assert verify(str(value), rf"\boxed{{{a}/{b}}}") is True
     assert verify(str(value), rf"\boxed{{\frac{{{a}}}{{{b + 1}}}}}") is (a == 0)
-
 
 
 def test_works_inside_an_asyncio_loop() -> None:
