@@ -35,7 +35,7 @@ def ref_efficiency(lengths, correct, alpha=0.1):
     right = [n for n, c in zip(lengths, correct, strict=True) if c is True]
     mean = statistics.fmean(right) if right else 0.0
     std = statistics.pstdev(right) if right else 0.0
-    sigmoid = [1 / (1 + math.exp(-(n - mean) / std)) if std else 0.5 for n in lengths]
+    sigmoid = [1 / (1 + math.exp(min(700.0, -(n - mean) / std))) if std else 0.5 for n in lengths]
     # the paper's c * (1 - alpha * sigmoid) minus c, plus the documented alpha / 2 centring
     return [alpha * (0.5 - s) if c is True else 0.0 for s, c in zip(sigmoid, correct, strict=True)]
 
