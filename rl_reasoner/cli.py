@@ -1,81 +1,48 @@
-"""``rl-reasoner`` command line: run a recipe's pipeline, check a recipe, build the tiny model."""
+"""``rl-reasoner`` command line: run a recipe's pipeline (or one of its training stages under a launcher),
+check a recipe, evaluate or export a model, build the tiny model. Every input error, whatever module finds
+it, is printed as one paragraph with exit code 2 (:class:`rl_reasoner.errors.UsageError`)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from rl_reasoner.recipe import Recipe, RecipeError, load_recipe
+from rl_reasoner.errors import UsageError
+from rl_reasoner.recipe import load_recipe
 
-
-class PreflightError(ValueError):
-    """The recipe is well-formed but cannot run here (missing model path, invalid trainer settings)."""
-
-
-def preflight(recipe: Recipe) -> list[str]:
-    """Everything that can be checked without training: model path, trainer configs, rewards, launch file
-    and vLLM; returns notes on the set-up (launcher, vLLM mode)."""
-    import warnings
-
-    from rl_reasoner.data.hub import check_hub_source
-    from rl_reasoner.launch import check_scaleout, one_process_view
-    from rl_reasoner.reward_funcs import build_reward_funcs
-    from rl_reasoner.stages.grpo import build_grpo_config
-    from rl_reasoner.stages.sft import build_sft_config
-
-    base = recipe.model.base
-    looks_like_hub_id = not base.startswith((".", "/", "~")) and base.count("/") == 1
-    if base != "tiny" and not Path(base).exists() and not looks_like_hub_id:
-        raise PreflightError(
-            f"model.base {base!r} is neither an existing local folder nor a hub id (owner/name); "
-            "use 'tiny' to build the offline tiny model, a folder saved with save_pretrained, or a hub id"
-        )
-    probe = Path(os.devnull)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            notes = check_scaleout(recipe)  # before trainer configs: a missing vLLM or DeepSpeed named first
-            if recipe.data.task == "hub":
-                check_hub_source(recipe.data.hub)
-            build_sft_config(probe, recipe.sft, seed=recipe.seed, report_to="none")
-            grpo_args = one_process_view(recipe)  # with a launch: section, batch sizes x processes
-            for specs in [recipe.rewards, *(b.rewards for b in recipe.baselines.values())]:
-                config = build_grpo_config(probe, grpo_args, specs, seed=recipe.seed, report_to="none")
-                build_reward_funcs(specs, num_generations=config.num_generations, eos_token_ids=[0])
-        except (ValueError, TypeError) as exc:
-            raise PreflightError(f"recipe {recipe.name!r} cannot run: {exc}") from None
-    return notes
-
-
-def _setup_reporting(recipe: Recipe, run_dir: Path) -> str:
-    """wandb through TRL's ``report_to``; offline by default, files under the run directory."""
-    if recipe.report_to != "wandb" or recipe.wandb.mode == "disabled":
-        return "none"
-    os.environ.setdefault("WANDB_MODE", recipe.wandb.mode)
-    os.environ.setdefault("WANDB_PROJECT", recipe.wandb.project)
-    os.environ.setdefault("WANDB_DIR", str(run_dir))
-    run_dir.mkdir(parents=True, exist_ok=True)
-    return "wandb"
+STAGE_COMMANDS = {
+    "sft": "run only the SFT stage of a run dir (what `accelerate launch … -m rl_reasoner sft` runs)",
+    "grpo": "run only the GRPO stage (+ baselines) of a run dir (`accelerate launch … -m rl_reasoner grpo`)",
+}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from rl_reasoner.pipeline import STAGES, Pipeline
+    from rl_reasoner.pipeline import STAGES, run_stages
 
     recipe = load_recipe(args.recipe, args.overrides)
-    preflight(recipe)
-    pipeline = Pipeline(recipe, runs_dir=args.runs_dir, force=args.force)
     stages = args.stages.split(",") if args.stages else list(STAGES)
-    pipeline.plan(stages)  # refuses before any work when finished outputs would be touched
-    pipeline.report_to = _setup_reporting(recipe, pipeline.run_dir)
-    pipeline.run(stages)
+    pipeline = run_stages(recipe, stages, runs_dir=args.runs_dir, force=args.force)
     print(f"[rl-reasoner] finished: {pipeline.run_dir}")
     return 0
 
 
+def cmd_stage(args: argparse.Namespace) -> int:
+    """One training stage of an existing run directory, in this process (every launched process runs it;
+    the run directory must hold the stages it starts from; only rank 0 writes the manifest)."""
+    from rl_reasoner.pipeline import is_rank_zero, run_stages
+
+    recipe = load_recipe(args.recipe, args.overrides)
+    run_stages(recipe, [args.stage], run_dir=args.run_dir, force=args.force, launched=True)
+    if is_rank_zero():
+        print(f"[rl-reasoner] {args.stage} finished: {args.run_dir}")
+    return 0
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    from rl_reasoner.preflight import preflight
+
     recipe = load_recipe(args.recipe, args.overrides)
     notes = preflight(recipe)
     print(
@@ -92,16 +59,13 @@ def cmd_tiny_model(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
-        raise PreflightError(f"{out} exists and is not empty; refusing to overwrite it")
+        raise UsageError(f"{out} exists and is not empty; refusing to overwrite it")
     spec = TinyModelSpec(layers=args.layers, hidden=args.hidden, heads=args.heads)
     print(f"tiny model saved to {save_tiny_model(out, spec)}")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rl-reasoner", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_run_parsers(sub) -> None:
     run = sub.add_parser("run", help="run a recipe's pipeline: data -> sft -> grpo -> eval (resumable)")
     run.add_argument("recipe", help="recipe YAML file, e.g. recipes/tiny-arith/demo.yaml")
     run.add_argument("overrides", nargs="*", help="key=value recipe overrides, e.g. grpo.max_steps=20")
@@ -109,32 +73,38 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="redo finished stages (old output kept as *.bak-*)")
     run.add_argument("--runs-dir", default="runs", help="parent folder of runs/<name> (default: runs)")
     run.set_defaults(func=cmd_run)
-
+    for stage, text in STAGE_COMMANDS.items():
+        p = sub.add_parser(stage, help=text)
+        p.add_argument("--recipe", required=True, help="recipe YAML (the run's own: <run-dir>/recipe.yaml)")
+        p.add_argument("--run-dir", required=True, type=Path, help="run directory, e.g. runs/<name>")
+        p.add_argument("--force", action="store_true", help="redo the stage (old output kept as *.bak-*)")
+        p.add_argument("overrides", nargs="*", help="key=value recipe overrides")
+        p.set_defaults(func=cmd_stage, stage=stage)
     check = sub.add_parser("check", help="validate a recipe and its trainer configs without training")
     check.add_argument("recipe")
     check.add_argument("overrides", nargs="*")
     check.set_defaults(func=cmd_check)
 
+
+def build_parser() -> argparse.ArgumentParser:
+    from rl_reasoner.evaluation.cli import add_eval_parser
+    from rl_reasoner.export import add_export_parser
+
+    parser = argparse.ArgumentParser(prog="rl-reasoner", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_run_parsers(sub)
+    add_eval_parser(sub)
+    add_export_parser(sub)
     tiny = sub.add_parser("tiny-model", help="build the offline tiny tokenizer + model as a HF folder")
     tiny.add_argument("out", help="output folder (must not exist or be empty)")
     tiny.add_argument("--layers", type=int, default=4)
     tiny.add_argument("--hidden", type=int, default=128)
     tiny.add_argument("--heads", type=int, default=4)
     tiny.set_defaults(func=cmd_tiny_model)
-
-    from rl_reasoner.evaluation.cli import add_eval_parser
-    from rl_reasoner.export import add_export_parser
-    from rl_reasoner.stage_commands import add_stage_parsers
-
-    add_eval_parser(sub)
-    add_export_parser(sub)
-    add_stage_parsers(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from rl_reasoner.pipeline import PipelineError
-
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     # key=value overrides may come after options (argparse stops the positional list at an option)
@@ -145,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.overrides = [*args.overrides, *extra]
     try:
         return args.func(args)
-    except (RecipeError, PipelineError, PreflightError) as exc:
+    except UsageError as exc:
         print(f"rl-reasoner: error: {exc}", file=sys.stderr)
         return 2
 

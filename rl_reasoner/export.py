@@ -12,17 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from rl_reasoner.model_card import write_model_card
-from rl_reasoner.model_ref import ModelRef, ModelRefError, hub_offline, resolve_model
-
-_HUB_ID_RE = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
+from rl_reasoner.model_card import METRICS_FILE, load_eval_metrics, write_model_card
+from rl_reasoner.model_ref import ModelRef, ModelRefError, hub_offline, is_hub_id, resolve_model
 
 
 class ExportError(ValueError):
@@ -36,10 +33,29 @@ def check_target(to: Path) -> None:
         )
 
 
+def eval_metrics(path: Path) -> dict:
+    """The ``--eval`` numbers: a ``metrics.json`` (or a folder holding one) as ``rl-reasoner eval`` writes."""
+    metrics = load_eval_metrics(path)
+    if metrics is None:
+        found = "does not exist" if not path.exists() else f"has no {METRICS_FILE} with eval numbers"
+        raise ExportError(
+            f"--eval {path} {found}: give the {METRICS_FILE} of `rl-reasoner eval --out DIR`, or DIR itself"
+        )
+    return metrics
+
+
 def export_model(
-    source: ModelRef, to: Path, *, title: str | None = None, datasets: Sequence[str] = ()
+    source: ModelRef,
+    to: Path,
+    *,
+    title: str | None = None,
+    datasets: Sequence[str] = (),
+    metrics: dict | None = None,
 ) -> list[str]:
-    """Writes the export to ``to`` (which must not exist or be empty); returns its files, relative."""
+    """Writes the export to ``to`` (which must not exist or be empty); returns its files, relative.
+
+    ``metrics``: the card's eval numbers (:func:`eval_metrics`); by default the run's, when it has them.
+    """
     from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
     check_target(to)
@@ -61,6 +77,7 @@ def export_model(
             title=title or to.name,
             has_chat_template=bool(getattr(tokenizer, "chat_template", None)),
             datasets=datasets,
+            metrics=metrics,
         )
         check_target(to)  # still free: nothing appeared there while we worked
         os.replace(staging, to)  # an empty folder is replaced atomically; a missing one created
@@ -121,6 +138,13 @@ def add_export_parser(sub) -> None:
     p.add_argument(
         "--dataset", action="append", default=[], help="dataset id for the card's metadata (repeatable)"
     )
+    p.add_argument(
+        "--eval",
+        type=Path,
+        metavar="PATH",
+        help="eval numbers for the card: a metrics.json or an `rl-reasoner eval --out` folder "
+        "(default: the run's eval/<stage>/metrics.json)",
+    )
     p.set_defaults(func=cmd_export)
 
 
@@ -128,10 +152,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         if (args.revision or args.dry_run) and not args.push:
             raise ExportError("--revision and --dry-run go with --push HUB_ID")
-        if args.push and not _HUB_ID_RE.fullmatch(args.push):
+        if args.push and not is_hub_id(args.push, owner_required=True):
             raise ExportError(f"--push {args.push!r} is not a hub repo id (owner/name)")
         source = resolve_model(args.model, args.stage, allow_hub=False)
-        files = export_model(source, args.to, title=args.push or None, datasets=args.dataset)
+        metrics = eval_metrics(args.eval) if args.eval else None
+        files = export_model(source, args.to, title=args.push or None, datasets=args.dataset, metrics=metrics)
         print(f"[rl-reasoner] exported {source.path} to {args.to}: {', '.join(files)}")
         if args.push and args.dry_run:
             where = f"{args.push}" + (f" (revision {args.revision})" if args.revision else "")

@@ -16,30 +16,23 @@ class Generation:
     ids: tuple[int, ...] = ()  # the completion's token ids (EOS and padding excluded)
 
 
-def load_policy(model_path: str):
-    """Model (eval mode) and tokenizer from a local folder or hub id, tokenizer padded on the left."""
+def default_device() -> str:
+    """Where eval models go: the first CUDA device when there is one, else the CPU."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_policy(model_path: str, device: str | None = None):
+    """Model (eval mode, on ``device``, default :func:`default_device`) and tokenizer from a local folder or
+    hub id, the tokenizer padded on the left."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
     model = AutoModelForCausalLM.from_pretrained(model_path)
+    model.to(device or default_device())
     model.eval()
     return model, tokenizer
-
-
-def generate(
-    model,
-    tokenizer,
-    prompts: Sequence[str],
-    *,
-    max_new_tokens: int,
-    batch_size: int = 64,
-    desc: str = "generate",
-) -> list[Generation]:
-    """Greedy completions for ``prompts`` in batches (prompts sorted by length to limit padding)."""
-    groups = generate_samples(
-        model, tokenizer, prompts, n=1, max_new_tokens=max_new_tokens, batch_size=batch_size, desc=desc
-    )
-    return [group[0] for group in groups]
 
 
 def generate_samples(

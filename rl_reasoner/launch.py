@@ -49,6 +49,92 @@ def cuda_devices() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
+def check_launch(section: Any, devices: int | None = None) -> LaunchPlan:
+    """Parse the recipe's ``launch`` section's config file with accelerate's own parser and check it
+    against this machine (``devices``: CUDA devices, counted when None)."""
+    path = section.config_file
+    config = _load_launch_file(path)
+    kind = getattr(config.distributed_type, "value", str(config.distributed_type))
+    n = _process_count(path, section, config)
+    _check_one_machine(path, config)
+    _check_processes_fit(path, config, kind, n, cuda_devices() if devices is None else devices)
+    zero_stage = _check_deepspeed(path, config.deepspeed_config) if kind == "DEEPSPEED" else None
+    if kind == "FSDP":
+        _check_fsdp(path, config.fsdp_config)
+    return LaunchPlan(path, n, kind, bool(config.use_cpu), zero_stage)
+
+
+def _load_launch_file(path: str) -> Any:
+    """accelerate's ``ClusterConfig`` for ``path``, parsed as ``accelerate launch`` parses it."""
+    from accelerate.commands.config.config_args import load_config_from_file
+
+    if not Path(path).is_file():
+        raise LaunchError(
+            f"launch.config_file {path}: no such file (relative paths start at the current directory; "
+            "the shipped files are launch/accelerate/*.yaml)"
+        )
+    try:
+        return load_config_from_file(path)
+    except Exception as exc:  # accelerate raises ValueError/TypeError/KeyError for bad keys and values
+        raise LaunchError(f"launch.config_file {path} is not an accelerate config: {exc}") from None
+
+
+def _process_count(path: str, section: Any, config: Any) -> int:
+    """The recipe's ``launch.num_processes``, else the file's."""
+    n = section.num_processes or getattr(config, "num_processes", -1)
+    if n is None or n < 1:
+        raise LaunchError(f"launch file {path} sets no num_processes; set launch.num_processes in the recipe")
+    return n
+
+
+def _check_one_machine(path: str, config: Any) -> None:
+    machines = getattr(config, "num_machines", 1) or 1
+    if machines > 1:
+        raise LaunchError(
+            f"launch file {path} spans {machines} machines; `rl-reasoner run` launches on this machine "
+            "only. Run the data stage once, then `accelerate launch --config_file … --machine_rank R … -m "
+            "rl_reasoner sft|grpo --recipe RECIPE --run-dir DIR` on every node (launch/slurm/train.sbatch)"
+        )
+
+
+def _check_processes_fit(path: str, config: Any, kind: str, n: int, devices: int) -> None:
+    """``n`` processes really start: several CPU processes need torchrun, GPU processes one GPU each."""
+    if kind == "MULTI_CPU" and n > 1 and not config.mpirun_config:
+        raise LaunchError(
+            f"launch file {path}: distributed_type MULTI_CPU without mpirun_config starts ONE process in "
+            f"accelerate 1.15, not {n}; for several CPU processes use distributed_type MULTI_GPU with "
+            f"use_cpu: true (torchrun + gloo), as {CPU_EXAMPLE} does"
+        )
+    if config.use_cpu or kind == "NO":
+        return
+    have = devices
+    if config.gpu_ids not in (None, "all"):
+        have = min(have, len(str(config.gpu_ids).split(",")))
+    if n > have:
+        fix = f"set launch.num_processes: {have}" if have else f"on a CPU-only machine use {CPU_EXAMPLE}"
+        raise LaunchError(
+            f"launch file {path} ({kind}) starts {n} processes, one per GPU, but this machine has {have} "
+            f"usable CUDA device(s); {fix}"
+        )
+
+
+def _check_deepspeed(path: str, ds: Mapping[str, Any]) -> int | None:
+    """DeepSpeed installed and a ZeRO-3 that saves whole 16-bit weights; returns the ZeRO stage."""
+    zero_stage, saves_16bit = _deepspeed_settings(path, ds)
+    if zero_stage == 3 and not saves_16bit:
+        raise LaunchError(
+            f"launch file {path} uses ZeRO-3 without zero3_save_16bit_model: true (in a DeepSpeed JSON: "
+            "stage3_gather_16bit_weights_on_model_save): the trainer would save only DeepSpeed shards, "
+            "which the next stage and eval cannot load; add it to deepspeed_config"
+        )
+    if importlib.util.find_spec("deepspeed") is None:
+        raise LaunchError(
+            f"launch file {path} uses DeepSpeed, which is not installed here: pip install -e "
+            "'.[deepspeed]' (or use launch/accelerate/ddp.yaml or fsdp2.yaml)"
+        )
+    return zero_stage
+
+
 def _deepspeed_settings(path: str, ds: Mapping[str, Any]) -> tuple[int | None, bool]:
     """``(zero stage, saves 16-bit weights)`` from the accelerate keys or the DeepSpeed JSON they name."""
     where = f"launch file {path}"
@@ -76,79 +162,36 @@ def _deepspeed_settings(path: str, ds: Mapping[str, Any]) -> tuple[int | None, b
     return zero.get("stage"), bool(zero.get("stage3_gather_16bit_weights_on_model_save", False))
 
 
-def check_launch(section: Any, devices: int | None = None) -> LaunchPlan:
-    """Parse the recipe's ``launch`` section's config file with accelerate's own parser and check it
-    against this machine (``devices``: CUDA devices, counted when None)."""
-    from accelerate.commands.config.config_args import load_config_from_file
+def _check_fsdp(path: str, fsdp: Mapping[str, Any]) -> None:
+    """FSDP saves full state dicts (a normal HF folder). Without ``fsdp_state_dict_type`` the type is
+    accelerate's default for the file's ``fsdp_version``, which is sharded for FSDP2."""
+    state_dict, unset = fsdp.get("fsdp_state_dict_type"), ""
+    if not state_dict:
+        from accelerate.utils import FullyShardedDataParallelPlugin
 
-    path = section.config_file
-    if not Path(path).is_file():
+        version = {"fsdp_version": int(fsdp["fsdp_version"])} if fsdp.get("fsdp_version") else {}
+        state_dict = FullyShardedDataParallelPlugin(**version).state_dict_type.name
+        unset = " (accelerate's default without fsdp_state_dict_type)"
+    if str(state_dict) != "FULL_STATE_DICT":
         raise LaunchError(
-            f"launch.config_file {path}: no such file (relative paths start at the current directory; "
-            "the shipped files are launch/accelerate/*.yaml)"
+            f"launch file {path} saves FSDP models as {state_dict}{unset}; set fsdp_state_dict_type: "
+            "FULL_STATE_DICT so the saved model is a normal HF folder the next stage can load"
         )
-    try:
-        config = load_config_from_file(path)
-    except Exception as exc:  # accelerate raises ValueError/TypeError/KeyError for bad keys and values
-        raise LaunchError(f"launch.config_file {path} is not an accelerate config: {exc}") from None
-    kind = getattr(config.distributed_type, "value", str(config.distributed_type))
-    n = section.num_processes or getattr(config, "num_processes", -1)
-    if n is None or n < 1:
-        raise LaunchError(f"launch file {path} sets no num_processes; set launch.num_processes in the recipe")
-    machines = getattr(config, "num_machines", 1) or 1
-    if machines > 1:
-        raise LaunchError(
-            f"launch file {path} spans {machines} machines; `rl-reasoner run` launches on this machine "
-            "only. Run the data stage once, then `accelerate launch --config_file … --machine_rank R … -m "
-            "rl_reasoner sft|grpo --recipe RECIPE --run-dir DIR` on every node (launch/slurm/train.sbatch)"
-        )
-    if kind == "MULTI_CPU" and n > 1 and not config.mpirun_config:
-        raise LaunchError(
-            f"launch file {path}: distributed_type MULTI_CPU without mpirun_config starts ONE process in "
-            f"accelerate 1.15, not {n}; for several CPU processes use distributed_type MULTI_GPU with "
-            f"use_cpu: true (torchrun + gloo), as {CPU_EXAMPLE} does"
-        )
-    if not config.use_cpu and kind != "NO":
-        have = cuda_devices() if devices is None else devices
-        if config.gpu_ids not in (None, "all"):
-            have = min(have, len(str(config.gpu_ids).split(",")))
-        if n > have:
-            fix = f"set launch.num_processes: {have}" if have else f"on a CPU-only machine use {CPU_EXAMPLE}"
-            raise LaunchError(
-                f"launch file {path} ({kind}) starts {n} processes, one per GPU, but this machine has {have} "
-                f"usable CUDA device(s); {fix}"
-            )
-    zero_stage = None
-    if kind == "DEEPSPEED":
-        zero_stage, saves_16bit = _deepspeed_settings(path, config.deepspeed_config)
-        if zero_stage == 3 and not saves_16bit:
-            raise LaunchError(
-                f"launch file {path} uses ZeRO-3 without zero3_save_16bit_model: true (in a DeepSpeed JSON: "
-                "stage3_gather_16bit_weights_on_model_save): the trainer would save only DeepSpeed shards, "
-                "which the next stage and eval cannot load; add it to deepspeed_config"
-            )
-        if importlib.util.find_spec("deepspeed") is None:
-            raise LaunchError(
-                f"launch file {path} uses DeepSpeed, which is not installed here: pip install -e "
-                "'.[deepspeed]' (or use launch/accelerate/ddp.yaml or fsdp2.yaml)"
-            )
-    if kind == "FSDP":
-        state_dict = str(config.fsdp_config.get("fsdp_state_dict_type", "FULL_STATE_DICT"))
-        if state_dict != "FULL_STATE_DICT":
-            raise LaunchError(
-                f"launch file {path} saves FSDP models as {state_dict}; set fsdp_state_dict_type: "
-                "FULL_STATE_DICT so the saved model is a normal HF folder the next stage can load"
-            )
-    return LaunchPlan(path, n, kind, bool(config.use_cpu), zero_stage)
+
+
+def grpo_settings(grpo_args: Mapping[str, Any]) -> dict[str, Any]:
+    """The recipe's ``grpo`` section over TRL's ``GRPOConfig`` field defaults: every GRPO setting with TRL's
+    own default where the recipe sets none (read from TRL, never copied here). Field by field, since a
+    whole GRPOConfig refuses a batch that fits only over several processes."""
+    from trl import GRPOConfig
+
+    return {**{f.name: f.default for f in dataclasses.fields(GRPOConfig)}, **grpo_args}
 
 
 def check_grpo_batch(grpo_args: Mapping[str, Any], num_processes: int) -> None:
     """TRL's generation batch over ``num_processes`` must hold whole prompt groups (checked here because
     the GRPOConfig built before launching sees one process)."""
-    from trl import GRPOConfig
-
-    defaults = {f.name: f.default for f in dataclasses.fields(GRPOConfig)}
-    get = {**defaults, **grpo_args}.get
+    get = grpo_settings(grpo_args).get
     global_batch = get("per_device_train_batch_size") * num_processes
     steps = get("steps_per_generation") or get("gradient_accumulation_steps")
     generation = get("generation_batch_size") or global_batch * steps
@@ -168,22 +211,35 @@ def one_process_view(recipe: Any) -> dict[str, Any]:
     if not recipe.launch.config_file or "LOCAL_RANK" in os.environ:
         return dict(recipe.grpo)
     from accelerate.commands.config.config_args import load_config_from_file
-    from trl import GRPOConfig
 
     n = recipe.launch.num_processes or load_config_from_file(recipe.launch.config_file).num_processes
-    defaults = {f.name: f.default for f in dataclasses.fields(GRPOConfig)}
+    settings = grpo_settings(recipe.grpo)
     view = dict(recipe.grpo)
     for key in ("per_device_train_batch_size", "per_device_eval_batch_size"):
-        view[key] = view.get(key, defaults[key]) * n
+        view[key] = settings[key] * n
     return view
 
 
 def check_vllm(grpo_args: Mapping[str, Any], devices: int | None = None) -> list[str]:
     """With ``grpo.use_vllm``: vLLM importable (and a version TRL supports) and a GPU for colocate mode.
     Returns lines that describe the set-up (``rl-reasoner check`` prints them)."""
-    if not grpo_args.get("use_vllm"):
+    get = grpo_settings(grpo_args).get
+    if not get("use_vllm"):
         return []
-    mode = grpo_args.get("vllm_mode", "colocate")
+    _check_vllm_installed(get("vllm_mode"))
+    if get("vllm_mode") == "server":
+        url = get("vllm_server_base_url") or f"http://{get('vllm_server_host')}:{get('vllm_server_port')}"
+        return [f"vLLM server mode: the trainer connects to {url} (start it first: launch/vllm/serve.sh)"]
+    if (cuda_devices() if devices is None else devices) == 0:
+        raise LaunchError("grpo.use_vllm with vllm_mode: colocate needs a CUDA GPU; this machine has none")
+    return [
+        f"vLLM colocate mode: {get('vllm_gpu_memory_utilization')} of each GPU's memory, "
+        f"sleep mode {'on' if get('vllm_enable_sleep_mode') else 'off'}, tensor parallel "
+        f"{get('vllm_tensor_parallel_size')}"
+    ]
+
+
+def _check_vllm_installed(mode: str) -> None:
     if importlib.util.find_spec("vllm") is None:
         raise LaunchError(
             f"grpo.use_vllm is true (vllm_mode: {mode}) but vllm cannot be imported here; install it on "
@@ -197,18 +253,6 @@ def check_vllm(grpo_args: Mapping[str, Any], devices: int | None = None) -> list
     if not low <= Version(".".join(Version(version).base_version.split(".")[:2])) <= high:
         supported = f"{VLLM_VERSIONS[0]}-{VLLM_VERSIONS[1]}.x"
         raise LaunchError(f"vllm {version} is installed; TRL 1.16 supports {supported}")
-    if mode == "server":
-        url = grpo_args.get("vllm_server_base_url") or (
-            f"http://{grpo_args.get('vllm_server_host', '0.0.0.0')}:{grpo_args.get('vllm_server_port', 8000)}"
-        )
-        return [f"vLLM server mode: the trainer connects to {url} (start it first: launch/vllm/serve.sh)"]
-    if (cuda_devices() if devices is None else devices) == 0:
-        raise LaunchError("grpo.use_vllm with vllm_mode: colocate needs a CUDA GPU; this machine has none")
-    return [
-        f"vLLM colocate mode: {grpo_args.get('vllm_gpu_memory_utilization', 0.3)} of each GPU's memory, "
-        f"sleep mode {'on' if grpo_args.get('vllm_enable_sleep_mode') else 'off'}, tensor parallel "
-        f"{grpo_args.get('vllm_tensor_parallel_size', 1)}"
-    ]
 
 
 def check_scaleout(recipe: Any, devices: int | None = None) -> list[str]:
@@ -223,11 +267,7 @@ def check_scaleout(recipe: Any, devices: int | None = None) -> list[str]:
         plan = check_launch(recipe.launch, devices)
         check_cpu_flags(recipe, plan.num_processes, devices)
         check_grpo_batch(recipe.grpo, plan.num_processes)
-        tp = recipe.grpo.get("vllm_tensor_parallel_size", 1)
-        colocate = recipe.grpo.get("use_vllm") and recipe.grpo.get("vllm_mode", "colocate") == "colocate"
-        if colocate and plan.num_processes % tp:
-            n = plan.num_processes
-            raise LaunchError(f"grpo.vllm_tensor_parallel_size {tp} must divide the {n} processes")
+        _check_vllm_tensor_parallel(recipe.grpo, plan.num_processes)
         zero = f", ZeRO-{plan.zero_stage}" if plan.zero_stage else ""
         cpu = ", CPU" if plan.use_cpu else ""
         notes.append(
@@ -235,6 +275,14 @@ def check_scaleout(recipe: Any, devices: int | None = None) -> list[str]:
             f"({plan.distributed_type}{zero}, {plan.num_processes} processes{cpu})"
         )
     return notes
+
+
+def _check_vllm_tensor_parallel(grpo_args: Mapping[str, Any], processes: int) -> None:
+    """Colocated vLLM splits the launched processes into tensor-parallel groups."""
+    get = grpo_settings(grpo_args).get
+    tp = get("vllm_tensor_parallel_size")
+    if get("use_vllm") and get("vllm_mode") == "colocate" and processes % tp:
+        raise LaunchError(f"grpo.vllm_tensor_parallel_size {tp} must divide the {processes} processes")
 
 
 def check_cpu_flags(recipe: Any, processes: int, devices: int) -> None:

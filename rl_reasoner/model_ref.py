@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_STAGE = "grpo"
-_HUB_ID_RE = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
 
 
 class ModelRefError(ValueError):
@@ -37,6 +35,26 @@ class ModelRef:
         if self.run_dir is None or not (self.run_dir / "manifest.json").exists():
             return None
         return json.loads((self.run_dir / "manifest.json").read_text())
+
+
+def is_hub_id(text: str, *, owner_required: bool = False) -> bool:
+    """Whether ``text`` is a valid Hub repo id (``name`` or ``owner/name``; ``owner/name`` only when
+    ``owner_required``). Anything starting with ``.``, ``/`` or ``~`` or with more than one ``/`` is a path.
+
+    >>> is_hub_id("Qwen/Qwen2.5-Math-1.5B"), is_hub_id("gpt2"), is_hub_id("gpt2", owner_required=True)
+    (True, True, False)
+    >>> is_hub_id("./runs/demo"), is_hub_id("runs/demo/grpo"), is_hub_id("not a repo")
+    (False, False, False)
+    """
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    if text.startswith((".", "/", "~")) or text.count("/") > 1 or (owner_required and "/" not in text):
+        return False
+    try:
+        validate_repo_id(text)
+    except HFValidationError:
+        return False
+    return True
 
 
 def hub_offline() -> bool:
@@ -85,10 +103,7 @@ def resolve_model(spec: str, stage: str | None = None, *, allow_hub: bool = True
         )
     if folder.exists():
         raise ModelRefError(f"{spec} is a file; expected a run directory, a model folder or a hub id")
-    looks_like_path = (
-        spec.startswith((".", "/", "~")) or spec.count("/") > 1 or not _HUB_ID_RE.fullmatch(spec)
-    )
-    if not allow_hub or looks_like_path:
+    if not allow_hub or not is_hub_id(spec):
         raise ModelRefError(
             f"no such model folder: {spec}" + ("" if allow_hub else " (a local folder is needed)")
         )

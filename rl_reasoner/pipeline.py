@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from rl_reasoner.errors import UsageError
+from rl_reasoner.preflight import preflight
 from rl_reasoner.recipe import Recipe, recipe_to_dict
+from rl_reasoner.stages import STAGES
 
-STAGES = ("data", "sft", "grpo", "eval")
 # Recipe sections each stage depends on (upstream stages' sections included).
 STAGE_INPUTS = {
     "data": ("seed", "model", "data"),
@@ -40,7 +42,7 @@ STAGE_INPUTS = {
 CONNECTION_KEYS = ("vllm_server_host", "vllm_server_port", "vllm_server_base_url", "vllm_server_timeout")
 
 
-class PipelineError(RuntimeError):
+class PipelineError(UsageError):
     """A run cannot go ahead as asked; the message says why and what to do."""
 
 
@@ -54,7 +56,8 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _fingerprint(recipe_dict: dict, stage: str) -> str:
+def fingerprint(recipe_dict: dict, stage: str) -> str:
+    """Hash of the recipe sections ``stage`` depends on (a finished stage is stale when it changes)."""
     relevant = {key: recipe_dict[key] for key in STAGE_INPUTS[stage]}
     if "grpo" in relevant:
         relevant["grpo"] = {k: v for k, v in relevant["grpo"].items() if k not in CONNECTION_KEYS}
@@ -122,19 +125,30 @@ class Manifest:
         os.replace(tmp, self.path)  # atomic: a crash never leaves half a manifest
 
 
+def reporting_backend(recipe: Recipe) -> str:
+    """TRL's ``report_to`` for the training stages: ``wandb`` unless the recipe turns it off."""
+    return "wandb" if recipe.report_to == "wandb" and recipe.wandb.mode != "disabled" else "none"
+
+
 class Pipeline:
-    """Runs a recipe's stages under ``runs_dir/<recipe.name>``."""
+    """Runs a recipe's stages under ``runs_dir/<recipe.name>`` (or ``run_dir``). ``launched``: this process
+    is one of those a launcher started, so it trains the sft/grpo stages itself instead of launching them."""
 
     def __init__(
-        self, recipe: Recipe, runs_dir: Path | str = "runs", force: bool = False, run_dir: Path | None = None
+        self,
+        recipe: Recipe,
+        runs_dir: Path | str = "runs",
+        force: bool = False,
+        run_dir: Path | None = None,
+        *,
+        launched: bool = False,
     ):
         self.recipe = recipe
-        self.report_to = "none"  # the CLI switches it to "wandb" once logging is set up
         self.recipe_dict = recipe_to_dict(recipe)
         self.run_dir = Path(run_dir) if run_dir is not None else Path(runs_dir) / recipe.name
-        # sft/grpo through `accelerate launch` subprocesses; the stage commands (already launched) clear it
-        self.launch = recipe.launch if recipe.launch.config_file else None
         self.force = force
+        self.report_to = reporting_backend(recipe)
+        self.launch = recipe.launch if recipe.launch.config_file and not launched else None
         self.old_recipe = None
         if (self.run_dir / "manifest.json").exists():
             self.old_recipe = json.loads((self.run_dir / "manifest.json").read_text()).get("recipe")
@@ -155,13 +169,14 @@ class Pipeline:
         unknown = [s for s in stages if s not in STAGES]
         if unknown:
             raise PipelineError(f"unknown stage(s) {unknown}; valid stages, in order: {list(STAGES)}")
+        self._check_upstream(stages)
         todo, stale = [], []
         for stage in (s for s in STAGES if s in stages):
             for unit in self.units(stage):
                 entry = self.manifest.stage(unit)
                 if entry.get("status") != "done" or self.force:
                     todo.append(unit)
-                elif entry.get("fingerprint") != _fingerprint(self.recipe_dict, stage):
+                elif entry.get("fingerprint") != fingerprint(self.recipe_dict, stage):
                     stale.append(unit)
         if stale:
             changes = _changed_keys(self.old_recipe or {}, self.recipe_dict)
@@ -172,10 +187,23 @@ class Pipeline:
             )
         return todo
 
-    # -- running --------------------------------------------------------------------------------
-    def run(self, stages: Sequence[str] = STAGES, log: Callable[[str], None] = print) -> dict:
-        from rl_reasoner import stages as stage_impl
+    def _check_upstream(self, stages: Sequence[str]) -> None:
+        """Every stage before the first one asked for must be finished: the asked ones start from it."""
+        first = min(list(STAGES).index(s) for s in stages) if stages else 0
+        missing = [
+            unit
+            for stage in list(STAGES)[:first]
+            for unit in self.units(stage)
+            if self.manifest.stage(unit).get("status") != "done"
+        ]
+        if missing:
+            raise PipelineError(
+                f"{self.run_dir} has no finished {'/'.join(missing)} stage, which the {', '.join(stages)} "
+                f"stage starts from; run it first: rl-reasoner run RECIPE --stages {','.join(missing)}"
+            )
 
+    # -- running --------------------------------------------------------------------------------
+    def run(self, stages: Sequence[str] = tuple(STAGES), log: Callable[[str], None] = print) -> dict:
         todo = self.plan(stages)
         if int(os.environ.get("WORLD_SIZE", "1")) > 1 and {"data", "eval"} & set(stages):
             raise PipelineError(
@@ -192,8 +220,18 @@ class Pipeline:
                 if unit not in todo:
                     log(f"[rl-reasoner] {unit}: done ({self.manifest.stage(unit).get('finished')}), skipped")
                     continue
-                self._run_unit(stage, unit, getattr(stage_impl, f"run_{stage}_unit"), log)
+                self._start_reporting()
+                self._run_unit(stage, unit, STAGES[stage], log)
         return self.manifest.data
+
+    def _start_reporting(self) -> None:
+        """wandb through TRL's ``report_to``: offline by default, its files under the run directory."""
+        if self.report_to != "wandb":
+            return
+        os.environ.setdefault("WANDB_MODE", self.recipe.wandb.mode)
+        os.environ.setdefault("WANDB_PROJECT", self.recipe.wandb.project)
+        os.environ.setdefault("WANDB_DIR", str(self.run_dir))
+        self.run_dir.mkdir(parents=True, exist_ok=True)
 
     def _run_unit(self, stage: str, unit: str, fn: Callable, log: Callable[[str], None]) -> None:
         out = self.run_dir / unit
@@ -216,7 +254,7 @@ class Pipeline:
             status="done",
             finished=_now(),
             seconds=round(time.time() - start, 1),
-            fingerprint=_fingerprint(self.recipe_dict, stage),
+            fingerprint=fingerprint(self.recipe_dict, stage),
             **({"result": result} if isinstance(result, dict) else {}),
         )
         log(f"[rl-reasoner] {unit}: done in {time.time() - start:.0f}s")
@@ -242,3 +280,20 @@ class Pipeline:
                 f"done: {failed}); its output is above. Re-running the same command resumes from the last "
                 "checkpoint."
             )
+
+
+def run_stages(
+    recipe: Recipe,
+    stages: Sequence[str] = tuple(STAGES),
+    *,
+    runs_dir: Path | str = "runs",
+    run_dir: Path | None = None,
+    force: bool = False,
+    launched: bool = False,
+) -> Pipeline:
+    """The one run flow, of ``rl-reasoner run`` and of the stage commands: check the recipe, refuse before
+    any work when finished outputs would be touched, then run (resume) the stages."""
+    preflight(recipe)  # under a launcher this checks what the launcher passed (rl_reasoner.launch)
+    pipeline = Pipeline(recipe, runs_dir, force, run_dir, launched=launched)
+    pipeline.run(stages, log=print if is_rank_zero() else lambda _: None)
+    return pipeline

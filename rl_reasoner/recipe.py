@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rl_reasoner.data.arith import STYLES
+from rl_reasoner.data.tasks import TASKS
 from rl_reasoner.recipe_files import RecipeError, apply_override, parse_override, read_recipe_file
 from rl_reasoner.recipe_files import check as _check
 
 __all__ = ["RecipeError", "load_recipe", "parse_override", "recipe_from_dict", "recipe_to_dict"]
 
-TaskName = Literal["arith", "hub"]
 WandbMode = Literal["offline", "online", "disabled"]
-TASKS: tuple[str, ...] = typing.get_args(TaskName)
 WANDB_MODES: tuple[str, ...] = typing.get_args(WandbMode)
 # Trainer fields the pipeline runner derives (from runs/<name>/ and 'rewards'); a recipe may not set them.
 RUNNER_MANAGED: tuple[str, ...] = ("output_dir", "run_name", "resume_from_checkpoint", "reward_weights")
@@ -102,8 +101,9 @@ class HubDataSection:
 
 @dataclass
 class DataSection:
-    task: TaskName = "arith"
-    """The synthetic ``arith`` task, or ``hub``: question/answer rows from a dataset (see ``hub``)."""
+    task: str = "arith"
+    """A name in ``rl_reasoner.data.tasks.TASKS``: the synthetic ``arith`` task, or ``hub`` (question/answer
+    rows from a dataset, see ``hub``)."""
     levels: list[int] = field(default_factory=lambda: [1, 2, 3, 4])
     """Difficulty levels to generate, each 1..9, no repeats."""
     train_size: int = 20000
@@ -119,6 +119,7 @@ class DataSection:
     """Where ``task: hub`` reads its rows (sizes: ``train_size``, ``grpo_size``, ``eval_per_level``)."""
 
     def __post_init__(self) -> None:
+        _check(self.task in TASKS, f"unknown task {self.task!r}; valid tasks: {list(TASKS)}")
         if self.task == "hub":
             _check(bool(self.hub.dataset), "'data.task: hub' needs 'data.hub.dataset' (hub id or local file)")
             _check(self.hub.prompt_template.count("{question}") == 1,
@@ -157,8 +158,14 @@ class EvalSection:
     """Generation budget; None means use ``grpo.max_completion_length``."""
     oracle_threshold: float = 0.99
     """Accuracy in (0, 1] above which a level counts as solved."""
+    backend: str = "hf"
+    """Generation engine, a name in ``rl_reasoner.evaluation.backends.BACKENDS`` (vllm: GPU machines)."""
 
     def __post_init__(self) -> None:
+        from rl_reasoner.evaluation.backends import BACKENDS
+
+        _check(self.backend in BACKENDS, f"unknown eval backend {self.backend!r}; valid backends: "
+               f"{list(BACKENDS)}")
         _check_positive(self, "batch_size")
         _check(self.max_new_tokens is None or self.max_new_tokens > 0,
                f"'max_new_tokens' must be > 0 or null, got {self.max_new_tokens}")

@@ -9,10 +9,12 @@ from typing import Any
 
 import yaml
 
+from rl_reasoner.errors import UsageError
+
 _EXP_FLOAT_RE = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
-class RecipeError(ValueError):
+class RecipeError(UsageError):
     """A recipe could not be loaded or is invalid; the message is one readable paragraph."""
 
 

@@ -24,10 +24,6 @@ from rewards.format import think_format
 from rewards.length import METHODS, apply_per_group
 from rewards.verify import counters_snapshot, verify_batch
 
-# Recipe name -> pure group function (length rewards): the table ``rewards.length`` exports.
-LENGTH_REWARDS: dict[str, Callable[..., list[float]]] = dict(METHODS)
-ITEM_REWARDS = ("accuracy", "format")
-REWARD_NAMES = (*ITEM_REWARDS, *LENGTH_REWARDS)
 GATE_PARAMS = ("warmup_steps", "min_accuracy")  # accepted by every length reward
 TARGET_COLUMN = "target_column"  # accepted by length rewards that have a ``targets`` param
 
@@ -186,6 +182,33 @@ class GroupLengthReward:
         return self.fn(lengths, correct, **params) if is_open else [0.0] * len(lengths)
 
 
+def _accuracy(spec: Any, shared: SharedCorrectness, num_generations: int) -> AccuracyReward:
+    _no_params(spec)
+    return AccuracyReward(shared)
+
+
+def _format(spec: Any, shared: SharedCorrectness, num_generations: int) -> FormatReward:
+    _no_params(spec)
+    return FormatReward()
+
+
+def _length(fn: Callable[..., list[float]]) -> Callable[..., GroupLengthReward]:
+    def build(spec: Any, shared: SharedCorrectness, num_generations: int) -> GroupLengthReward:
+        _check_params(spec.name, fn, spec.params)
+        return GroupLengthReward(spec.name, fn, dict(spec.params), shared, num_generations)
+
+    return build
+
+
+# Recipe reward name -> builder ``(spec, shared correctness, num_generations) -> TRL reward function``; the
+# length rewards are the pure group functions ``rewards.length.METHODS`` lists, adapted by GroupLengthReward.
+REWARDS: dict[str, Callable[..., Callable]] = {
+    "accuracy": _accuracy,
+    "format": _format,
+    **{name: _length(fn) for name, fn in METHODS.items()},
+}
+
+
 def build_reward_funcs(
     specs: Sequence[Any], *, num_generations: int, eos_token_ids: Sequence[int]
 ) -> list[Callable]:
@@ -194,23 +217,15 @@ def build_reward_funcs(
     Raises ``ValueError`` naming an unknown reward or parameter and listing the valid ones.
     """
     shared = SharedCorrectness(eos_token_ids)
-    funcs = []
-    for spec in specs:
-        if spec.name == "accuracy":
-            func = AccuracyReward(shared)
-        elif spec.name == "format":
-            func = FormatReward()
-        elif spec.name in LENGTH_REWARDS:
-            fn = LENGTH_REWARDS[spec.name]
-            _check_params(spec.name, fn, spec.params)
-            func = GroupLengthReward(spec.name, fn, dict(spec.params), shared, num_generations)
-        else:
-            valid = list(REWARD_NAMES)
-            raise ValueError(f"unknown reward {spec.name!r} in recipe 'rewards'; valid names: {valid}")
-        if spec.name in ITEM_REWARDS and spec.params:
-            raise ValueError(f"reward {spec.name!r} takes no params, got {sorted(spec.params)}")
-        funcs.append(func)
-    return funcs
+    unknown = [spec.name for spec in specs if spec.name not in REWARDS]
+    if unknown:
+        raise ValueError(f"unknown reward {unknown[0]!r} in recipe 'rewards'; valid names: {list(REWARDS)}")
+    return [REWARDS[spec.name](spec, shared, num_generations) for spec in specs]
+
+
+def _no_params(spec: Any) -> None:
+    if spec.params:
+        raise ValueError(f"reward {spec.name!r} takes no params, got {sorted(spec.params)}")
 
 
 def _check_params(name: str, fn: Callable, params: dict) -> None:

@@ -15,34 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-LOCAL_BUILDERS = {".jsonl": "json", ".json": "json", ".parquet": "parquet", ".csv": "csv"}
+from rl_reasoner.data.tables import is_table_file, load_table
 
 
 def check_hub_source(hub) -> None:
     """What can be checked without downloading: the local files named exist."""
     for source in filter(None, (hub.dataset, hub.eval_dataset)):
-        path = Path(source).expanduser()
-        if path.suffix in LOCAL_BUILDERS and not path.is_file():
+        if is_table_file(source) and not Path(source).expanduser().is_file():
             raise ValueError(f"data.hub: no such file {source!r}")
-
-
-def load_table(source: str, config: str | None, split: str):
-    """One split of ``source`` as a ``datasets.Dataset``; a ValueError says what could not be loaded."""
-    from datasets import load_dataset
-
-    path = Path(source).expanduser()
-    try:
-        if path.suffix in LOCAL_BUILDERS:
-            if not path.is_file():
-                raise ValueError(f"no such file: {path}")
-            return load_dataset(LOCAL_BUILDERS[path.suffix], data_files={split: str(path)}, split=split)
-        return load_dataset(source, config, split=split)
-    except Exception as exc:  # datasets raises many types (hub offline, unknown split, bad file)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValueError(
-            f"data.hub.dataset {source!r} (config {config!r}, split {split!r}) could not be loaded: "
-            f"{type(exc).__name__}: {first}"
-        ) from None
 
 
 def _text(value: Any) -> str | None:
@@ -101,11 +81,13 @@ def _take_eval(rows: Sequence[dict], per_level: int) -> tuple[list[dict], list[d
 def build_hub_splits(hub, train_size: int, grpo_size: int, eval_per_level: int, seed: int) -> dict:
     """``{"sft", "grpo", "eval"}`` rows from ``hub`` (a ``HubDataSection``); SFT rows only with a
     ``completion_column``. Raises ValueError before writing anything when a split would be empty."""
-    table = load_table(hub.dataset, hub.config, hub.split)
+    table = load_table(hub.dataset, hub.config, hub.split, what="data.hub.dataset")
     rows = _rows(table, hub, "train", need_level=not hub.eval_dataset)
     random.Random(seed).shuffle(rows)
     if hub.eval_dataset:
-        eval_table = load_table(hub.eval_dataset, hub.eval_config, hub.eval_split)
+        eval_table = load_table(
+            hub.eval_dataset, hub.eval_config, hub.eval_split, what="data.hub.eval_dataset"
+        )
         eval_rows, _ = _take_eval(_rows(eval_table, hub, "eval", need_level=True), eval_per_level)
     else:
         eval_rows, rows = _take_eval(rows, eval_per_level)

@@ -6,48 +6,70 @@ without EOS, truncation flag), so scoring, metrics and ``samples.jsonl`` do not 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
+from rl_reasoner.errors import UsageError
 from rl_reasoner.generation import Generation
 
-BACKENDS = ("hf", "vllm")
 VLLM_PROMPTS_PER_CHUNK = 256  # vLLM batches internally; chunks only bound what a crash can lose
 
 
-class BackendError(ValueError):
+class BackendError(UsageError):
     """The requested backend cannot run here (e.g. vLLM not installed)."""
+
+
+class EvalBackend(Protocol):
+    """What the eval runner needs from a generation engine (the model is loaded on its device)."""
+
+    tokenizer: object  # a transformers tokenizer: chat templates and forced-prefix token counts
+
+    def prompts_per_chunk(self, n: int) -> int:
+        """Prompts per ``generate`` call (the runner saves samples after each call)."""
+        ...
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        *,
+        n: int,
+        max_new_tokens: int,
+        temperature: float,
+        top_p: float,
+        seed: int,
+    ) -> list[list[Generation]]:
+        """``n`` completions per prompt: greedy at temperature 0, else sampled."""
+        ...
 
 
 def check_backend(name: str) -> None:
     """Fails before anything is loaded when ``name`` cannot run on this machine."""
     if name not in BACKENDS:
-        raise BackendError(f"unknown backend {name!r}; choose one of {list(BACKENDS)}")
+        raise BackendError(f"unknown eval backend {name!r}; valid backends: {list(BACKENDS)}")
     if name == "vllm":
         try:
             import vllm  # noqa: F401
         except ImportError:
             raise BackendError(
-                "--backend vllm needs vLLM, which is not installed here; install it on a GPU machine with "
-                "pip install -e '.[vllm]', or use the default --backend hf"
+                "the vllm eval backend needs vLLM, which is not installed here; install it on a GPU machine "
+                "with pip install -e '.[vllm]', or use the default backend hf"
             ) from None
 
 
-def load_backend(name: str, model_path: str, *, batch_size: int) -> HFBackend | VLLMBackend:
+def load_backend(name: str, model_path: str, *, batch_size: int) -> EvalBackend:
+    """The backend ``name`` with ``model_path`` loaded on its device (the GPU when there is one)."""
     check_backend(name)
-    return HFBackend(model_path, batch_size=batch_size) if name == "hf" else VLLMBackend(model_path)
+    return BACKENDS[name](model_path, batch_size=batch_size)
 
 
 class HFBackend:
-    """Batched HF ``generate`` (on the GPU when there is one); ``batch_size`` counts sequences."""
+    """Batched HF ``generate`` on :func:`~rl_reasoner.generation.default_device`; ``batch_size`` counts
+    sequences."""
 
     def __init__(self, model_path: str, *, batch_size: int):
-        import torch
-
         from rl_reasoner.generation import load_policy
 
         self.model, self.tokenizer = load_policy(model_path)
-        if torch.cuda.is_available():
-            self.model.to("cuda")
         self.batch_size = batch_size
 
     def prompts_per_chunk(self, n: int) -> int:
@@ -83,7 +105,7 @@ class VLLMBackend:
     """vLLM offline generation. UNTESTED in this repository's CI (CPU only, vLLM not installed); it
     follows vLLM's documented ``LLM.generate`` / ``SamplingParams`` API and the same output format."""
 
-    def __init__(self, model_path: str):
+    def __init__(self, model_path: str, *, batch_size: int = 0):  # batch_size: vLLM schedules its own
         from vllm import LLM
 
         self.llm = LLM(model=model_path)
@@ -132,3 +154,7 @@ def _generation_config_eos(model_path: str) -> set[int]:
     except OSError:
         return set()
     return set(eos) if isinstance(eos, list) else ({eos} if isinstance(eos, int) else set())
+
+
+# Backend name (``rl-reasoner eval --backend``, recipe ``eval.backend``) -> class.
+BACKENDS: dict[str, Callable[..., EvalBackend]] = {"hf": HFBackend, "vllm": VLLMBackend}

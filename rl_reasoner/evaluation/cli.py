@@ -8,25 +8,15 @@ loaded or a token generated.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 
-from rl_reasoner.evaluation.backends import BACKENDS, BackendError, check_backend, load_backend
-from rl_reasoner.evaluation.report import markdown, plot_budget_curve
-from rl_reasoner.evaluation.runner import (
-    METRICS_FILE,
-    EvalError,
-    Sampling,
-    compute_metrics,
-    eval_config,
-    generate_all,
-    prepare_output,
-)
-from rl_reasoner.evaluation.sources import RECIPE_PREFIX, DataError, DataSpec, load_rows, perturb_rows
-from rl_reasoner.model_ref import ModelRef, ModelRefError, resolve_model
+from rl_reasoner.evaluation.backends import BACKENDS, check_backend
+from rl_reasoner.evaluation.report import markdown
+from rl_reasoner.evaluation.runner import ORIGINAL, EvalError, Sampling, Variant, evaluate_model
+from rl_reasoner.evaluation.sources import RECIPE_PREFIX, DataSpec, load_rows, perturb_rows
+from rl_reasoner.model_ref import ModelRef, resolve_model
+from rl_reasoner.recipe import EvalSection
 
-ERRORS = (EvalError, DataError, ModelRefError, BackendError)
 DEFAULT_MAX_NEW_TOKENS = 1024  # without a recipe to take the trained budget from
 
 
@@ -60,7 +50,12 @@ def add_eval_parser(sub) -> None:
     p.add_argument("--temperature", type=float, help="default: 0 (greedy) with --n 1, else 1.0")
     p.add_argument("--top-p", type=float, default=1.0)
     p.add_argument("--max-new-tokens", type=int, help="default: the recipe's eval/GRPO budget, else 1024")
-    p.add_argument("--batch-size", type=int, default=64, help="sequences per generate call (hf backend)")
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=EvalSection.batch_size,
+        help=f"sequences per generate call (hf backend; default {EvalSection.batch_size}, as recipes)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--backend", default="hf", help=f"one of {list(BACKENDS)} (vllm: GPU machines only)")
     p.add_argument(
@@ -74,34 +69,24 @@ def add_eval_parser(sub) -> None:
     p.set_defaults(func=cmd_eval)
 
 
-def _recipe_budget(recipe: dict) -> int | None:
-    return (recipe.get("eval") or {}).get("max_new_tokens") or (recipe.get("grpo") or {}).get(
-        "max_completion_length"
-    )
-
-
 def default_max_new_tokens(model: ModelRef, data_source: str) -> int:
     """The eval budget of the recipe the model was trained with (or the data recipe's), else 1024."""
-    manifest = model.manifest()
-    if manifest and _recipe_budget(manifest.get("recipe", {})):
-        return int(_recipe_budget(manifest["recipe"]))
-    if data_source.startswith(RECIPE_PREFIX):
-        from rl_reasoner.recipe import load_recipe, recipe_to_dict
+    from rl_reasoner.recipe import RecipeError, load_recipe, recipe_from_dict
+    from rl_reasoner.trainer_config import eval_budget
 
-        budget = _recipe_budget(recipe_to_dict(load_recipe(data_source.removeprefix(RECIPE_PREFIX))))
-        return int(budget or 256)  # TRL's max_completion_length default
+    manifest = model.manifest()
+    if manifest and "recipe" in manifest:
+        try:
+            return eval_budget(recipe_from_dict(manifest["recipe"], source=f"{model.run_dir}/manifest.json"))
+        except (RecipeError, ValueError):
+            pass  # a manifest from an older version: fall through to the data recipe / the default
+    if data_source.startswith(RECIPE_PREFIX):
+        return eval_budget(load_recipe(data_source.removeprefix(RECIPE_PREFIX)))
     return DEFAULT_MAX_NEW_TOKENS
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    try:
-        return _run(args)
-    except ERRORS as exc:
-        print(f"rl-reasoner: error: {exc}", file=sys.stderr)
-        return 2
-
-
-def _run(args: argparse.Namespace) -> int:
+    """Checks everything (flags, model, data, output folder) before a model is loaded, then evaluates."""
     temperature = args.temperature if args.temperature is not None else (0.0 if args.n == 1 else 1.0)
     ks = args.k or sorted({1, args.n})
     budget = args.max_new_tokens if args.max_new_tokens is not None else 1
@@ -119,9 +104,9 @@ def _run(args: argparse.Namespace) -> int:
         args.data_config,
         args.limit,
     )
-    variants = {"original": load_rows(spec)}
+    variants = {ORIGINAL: Variant(load_rows(spec))}
     if args.perturb:
-        variants["perturbed"] = perturb_rows(variants["original"], args.seed)
+        variants["perturbed"] = Variant(perturb_rows(variants[ORIGINAL].rows, args.seed))
     sampling = Sampling(
         n=args.n,
         temperature=temperature,
@@ -130,30 +115,18 @@ def _run(args: argparse.Namespace) -> int:
         chat_template=args.chat_template,
         max_new_tokens=args.max_new_tokens or default_max_new_tokens(model, args.data),
     )
-    model_name = str(Path(model.path).resolve()) if model.is_local else model.path
-    config = eval_config(
-        model_name, {"source": args.data, **_data_fields(spec)}, sampling, args.backend, variants
+    metrics = evaluate_model(
+        model.path,
+        variants,
+        args.out,
+        sampling,
+        ks=ks,
+        backend=args.backend,
+        batch_size=args.batch_size,
+        data={"source": args.data, **_data_fields(spec)},
+        model_name=str(Path(model.path).resolve()) if model.is_local else model.path,
     )
-    done = prepare_output(args.out, config)
-    total = sum(len(rows) for rows in variants.values())
-    if done:
-        print(
-            f"[rl-reasoner] eval: resuming, {len(done)} of {total} prompts done in {args.out}/samples.jsonl"
-        )
-    backend = (
-        load_backend(args.backend, model.path, batch_size=args.batch_size) if len(done) < total else None
-    )
-    records = (
-        generate_all(backend, variants, args.out, sampling, done, desc=f"eval {Path(model.path).name}")
-        if backend
-        else done
-    )
-    metrics = compute_metrics(records, variants, ks, config)
-    (args.out / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
-    table = markdown(metrics)
-    (args.out / "metrics.md").write_text(table)
-    plot_budget_curve(metrics, args.out / "budget_curve.png")
-    print(table)
+    print(markdown(metrics))
     print(f"[rl-reasoner] eval written to {args.out}")
     return 0
 

@@ -1,4 +1,5 @@
-"""``metrics.md`` (tables) and ``budget_curve.png`` (accuracy vs token budget) from ``metrics.json``."""
+"""Reports from ``metrics.json`` content: one model's ``metrics.md`` and ``budget_curve.png``; a run's
+comparison of its models and the oracle (``table.md``, ``plot.png``: accuracy vs tokens per level)."""
 
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ def plot_budget_curve(metrics: dict, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, curve, style in [
         ("original", metrics["budget_curve"], "-o"),
-        ("perturbed", metrics.get("perturbed", {}).get("budget_curve"), "--s"),
+        ("perturbed", metrics.get("variants", {}).get("perturbed", {}).get("budget_curve"), "--s"),
     ]:
         if curve:
             ax.plot([p["budget"] for p in curve], [p["accuracy"] for p in curve], style, label=label)
@@ -96,3 +97,80 @@ def plot_budget_curve(metrics: dict, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+ORACLE = "oracle"
+
+
+def _rows(results: dict) -> list[tuple[str, dict]]:
+    """``(label, metrics)`` per model, then the oracle's."""
+    rows = list(results["models"].items())
+    if "oracle" in results:
+        rows.append((ORACLE, results["oracle"]))
+    return rows
+
+
+def comparison_table(results: dict, title: str = "") -> str:
+    """One row per model: overall accuracy / mean tokens / truncation, then ``acc · tokens`` per level."""
+    rows = _rows(results)
+    levels = sorted(rows[0][1]["levels"], key=int)
+    head = ["model", "accuracy", "mean tokens", "truncated", *(f"level {lv}" for lv in levels)]
+    lines = [f"### {title}" if title else "", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, summary in rows:
+        o = summary["overall"]
+        cells = [label, f"{o['pass@1']:.1%}", f"{o['mean_tokens']:.1f}", f"{o['truncation_rate']:.1%}"]
+        for lv in levels:
+            s = summary["levels"][lv]
+            style = f" ({s['style']})" if "style" in s else ""
+            cells.append(f"{s['pass@1']:.0%} · {s['mean_tokens']:.0f}{style}")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    lines.append("Cells per level: accuracy · mean completion tokens (greedy decoding, held-out split). "
+                 "Oracle: per level, the shortest trace style the SFT model gets right "
+                 "when forced into it (style in brackets).")
+    return "\n".join(lines).lstrip() + "\n"
+
+
+def comparison_plot(results: dict, path: Path) -> Path:
+    """Accuracy vs mean tokens per level; arrows from the SFT point to each GRPO model's point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = dict(_rows(results))
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    markers = {"sft": "o", ORACLE: "*"}
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, summary) in enumerate(rows.items()):
+        xs = [summary["levels"][lv]["mean_tokens"] for lv in sorted(summary["levels"], key=int)]
+        ys = [summary["levels"][lv]["pass@1"] for lv in sorted(summary["levels"], key=int)]
+        ax.scatter(xs, ys, label=label, marker=markers.get(label, "s"), color=colors[i % len(colors)], s=50)
+        for lv, x, y in zip(sorted(summary["levels"], key=int), xs, ys, strict=True):
+            ax.annotate(f"L{lv}", (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        if label.startswith("grpo") and "sft" in rows:
+            for lv in summary["levels"]:
+                start = rows["sft"]["levels"][lv]
+                ax.annotate(
+                    "",
+                    xy=(summary["levels"][lv]["mean_tokens"], summary["levels"][lv]["pass@1"]),
+                    xytext=(start["mean_tokens"], start["pass@1"]),
+                    arrowprops={"arrowstyle": "->", "color": colors[i % len(colors)], "alpha": 0.6},
+                )
+    ax.set_xlabel("mean completion tokens")
+    ax.set_ylabel("accuracy")
+    ax.set_title("Accuracy vs tokens per difficulty level (SFT -> GRPO)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def write_comparison(results: dict, out_dir: Path, title: str = "") -> str:
+    """Write ``table.md`` and ``plot.png`` next to ``results.json``; returns the table."""
+    table = comparison_table(results, title)
+    (out_dir / "table.md").write_text(table)
+    comparison_plot(results, out_dir / "plot.png")
+    return table

@@ -1,11 +1,16 @@
-"""Sample, score and save: the resumable loop behind ``rl-reasoner eval``.
+"""Sample, score and save: the one evaluation engine, behind ``rl-reasoner eval`` and the pipeline's eval
+stage (:func:`evaluate_model`).
+
+A model is evaluated on named *variants* of the eval rows: ``original``, and optionally ``perturbed``
+(re-sampled numbers) or ``forced-<style>`` (a trace style's opening appended to every prompt and counted
+as part of the completion: the oracle's forced styles). Each variant is sampled on its own, in chunks.
 
 ``OUT/eval_config.json`` records what the samples depend on (model, data, sampling settings); a rerun
 with a different configuration is refused rather than mixing samples. ``OUT/samples.jsonl`` gets one
 line per prompt (all its samples, verified) as soon as its chunk is done, flushed and synced, so a crash
 loses at most the chunk in flight; a rerun skips every prompt already there (a torn last line is
-dropped). Prompts are sorted by length and cut into fixed chunks seeded ``seed + chunk``, so a resumed
-run samples the missing chunks exactly as an uninterrupted one would.
+dropped). A variant's prompts are sorted by length and cut into fixed chunks seeded ``seed + chunk``, so a
+resumed run samples the missing chunks exactly as an uninterrupted one would.
 """
 
 from __future__ import annotations
@@ -20,21 +25,33 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from rewards.verify import extract_answer, verify_batch
+from rl_reasoner.errors import UsageError
 from rl_reasoner.evaluation import metrics as M
+from rl_reasoner.evaluation.backends import EvalBackend, load_backend
+from rl_reasoner.generation import Generation
 
 CONFIG_FILE, SAMPLES_FILE, METRICS_FILE = "eval_config.json", "samples.jsonl", "metrics.json"
+ORIGINAL = "original"  # the variant reported at the top level of metrics.json
 
 
-class EvalError(ValueError):
+class EvalError(UsageError):
     """The eval cannot run as asked (bad k, output folder in use by another configuration, …)."""
 
 
 @dataclass(frozen=True)
+class Variant:
+    """Eval rows (``id, prompt, answer, level``) and the opening forced onto every completion."""
+
+    rows: Sequence[dict]
+    prefix: str = ""  # appended to each prompt; verified and counted as part of the completion
+
+
+@dataclass(frozen=True)
 class Sampling:
+    max_new_tokens: int
     n: int = 1
     temperature: float = 0.0
     top_p: float = 1.0
-    max_new_tokens: int = 256
     seed: int = 0
     chat_template: bool = False  # wrap each prompt in the tokenizer's chat template
 
@@ -54,9 +71,12 @@ class Sampling:
             raise EvalError(f"--top-p must be in (0, 1], got {self.top_p}")
 
 
-def prompts_digest(variants: Mapping[str, Sequence[dict]]) -> str:
+def prompts_digest(variants: Mapping[str, Variant]) -> str:
     payload = json.dumps(
-        {v: [(r["id"], r["prompt"], r["answer"]) for r in rows] for v, rows in variants.items()}
+        {
+            name: [(r["id"], r["prompt"] + v.prefix, r["answer"]) for r in v.rows]
+            for name, v in variants.items()
+        }
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -143,8 +163,8 @@ def score(items: Sequence[tuple[str, dict]], groups: Sequence[Sequence]) -> list
 
 
 def generate_all(
-    backend,
-    variants: Mapping[str, Sequence[dict]],
+    backend: EvalBackend,
+    variants: Mapping[str, Variant],
     out: Path,
     sampling: Sampling,
     done: Sequence[dict],
@@ -152,36 +172,57 @@ def generate_all(
     desc: str = "eval",
 ) -> list[dict]:
     """Every (variant, row) not in ``done`` is sampled, scored and appended to ``samples.jsonl``."""
-    work = sorted(
-        ((v, row) for v, rows in variants.items() for row in rows), key=lambda item: len(item[1]["prompt"])
-    )
     have = {(r["variant"], r["id"]) for r in done}
     records = [r for r in done if r["variant"] in variants]
-    size = backend.prompts_per_chunk(sampling.n)
-    template = _chat_formatter(backend.tokenizer) if sampling.chat_template else None
-    bar = tqdm(total=len(work), initial=sum((v, r["id"]) in have for v, r in work), desc=desc, unit="prompt")
+    total = sum(len(v.rows) for v in variants.values())
+    bar = tqdm(total=total, initial=len(have & _keys(variants)), desc=desc, unit="prompt")
     with (out / SAMPLES_FILE).open("a") as f:
-        for chunk_index, start in enumerate(range(0, len(work), size)):
-            todo = [(v, row) for v, row in work[start : start + size] if (v, row["id"]) not in have]
-            if not todo:
-                continue
-            prompts = [template(row["prompt"]) if template else row["prompt"] for _, row in todo]
-            groups = backend.generate(
-                prompts,
-                n=sampling.n,
-                max_new_tokens=sampling.max_new_tokens,
-                temperature=sampling.temperature,
-                top_p=sampling.top_p,
-                seed=sampling.seed + chunk_index,
-            )
-            new = score(todo, groups)
-            f.write("".join(json.dumps(rec) + "\n" for rec in new))
-            f.flush()
-            os.fsync(f.fileno())
-            records += new
-            bar.update(len(new))
+        for name, variant in variants.items():
+            for new in _sample_variant(backend, name, variant, sampling, have):
+                f.write("".join(json.dumps(rec) + "\n" for rec in new))
+                f.flush()
+                os.fsync(f.fileno())
+                records += new
+                bar.update(len(new))
     bar.close()
     return records
+
+
+def _keys(variants: Mapping[str, Variant]) -> set[tuple[str, str]]:
+    return {(name, row["id"]) for name, v in variants.items() for row in v.rows}
+
+
+def _sample_variant(backend: EvalBackend, name: str, variant: Variant, sampling: Sampling, have: set):
+    """Scored records of the rows not in ``have``, one list per chunk of prompts sorted by length."""
+    rows = sorted(variant.rows, key=lambda row: len(row["prompt"]))
+    size = backend.prompts_per_chunk(sampling.n)
+    template = _chat_formatter(backend.tokenizer) if sampling.chat_template else None
+    forced = Generation(variant.prefix, *_token_count(backend.tokenizer, variant.prefix))
+    for chunk_index, start in enumerate(range(0, len(rows), size)):
+        todo = [row for row in rows[start : start + size] if (name, row["id"]) not in have]
+        if not todo:
+            continue
+        prompts = [(template(row["prompt"]) if template else row["prompt"]) + variant.prefix for row in todo]
+        groups = backend.generate(
+            prompts,
+            n=sampling.n,
+            max_new_tokens=sampling.max_new_tokens,
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            seed=sampling.seed + chunk_index,
+        )
+        groups = [[_after(forced, gen) for gen in group] for group in groups] if variant.prefix else groups
+        yield score([(name, row) for row in todo], groups)
+
+
+def _token_count(tokenizer, text: str) -> tuple[int, bool, tuple[int, ...]]:
+    ids = tuple(tokenizer(text, add_special_tokens=False)["input_ids"]) if text else ()
+    return len(ids), False, ids
+
+
+def _after(prefix: Generation, gen: Generation) -> Generation:
+    """The completion as the model wrote it after the forced ``prefix``: both texts, tokens and ids."""
+    return Generation(prefix.text + gen.text, prefix.tokens + gen.tokens, gen.truncated, prefix.ids + gen.ids)
 
 
 def _chat_formatter(tokenizer):
@@ -196,19 +237,18 @@ def _chat_formatter(tokenizer):
 
 
 def compute_metrics(
-    records: Sequence[dict], variants: Mapping[str, Sequence[dict]], ks: Sequence[int], config: dict
+    records: Sequence[dict], variants: Mapping[str, Variant], ks: Sequence[int], config: dict
 ) -> dict:
-    """metrics.json content: config, the original split's metrics, and the perturbed ones when present."""
+    """metrics.json: config, the ``original`` variant's metrics at the top level, every other variant's
+    under ``variants``, and the robustness drop when there is a ``perturbed`` variant."""
     by_key = {(r["variant"], r["id"]): r for r in records}
-    ordered = {v: [by_key[(v, row["id"])] for row in rows] for v, rows in variants.items()}
-    result = {
-        "config": config,
-        "ks": list(ks),
-        **M.evaluate(ordered["original"], ks, config["max_new_tokens"]),
-    }
+    ordered = {name: [by_key[(name, row["id"])] for row in v.rows] for name, v in variants.items()}
+    budget = config["max_new_tokens"]
+    result = {"config": config, "ks": list(ks), **M.evaluate(ordered.pop(ORIGINAL), ks, budget)}
+    if ordered:
+        result["variants"] = {name: M.evaluate(recs, ks, budget) for name, recs in ordered.items()}
     if "perturbed" in ordered:
-        result["perturbed"] = M.evaluate(ordered["perturbed"], ks, config["max_new_tokens"])
-        result["robustness"] = M.robustness(result, result["perturbed"])
+        result["robustness"] = M.robustness(result, result["variants"]["perturbed"])
     return result
 
 
@@ -221,3 +261,42 @@ def eval_config(model: str, data: dict, sampling: Sampling, backend: str, varian
         "variants": list(variants),
         "prompts": prompts_digest(variants),
     }
+
+
+def evaluate_model(
+    model_path: str,
+    variants: Mapping[str, Variant],
+    out: Path,
+    sampling: Sampling,
+    *,
+    ks: Sequence[int] = (1,),
+    backend: str = "hf",
+    batch_size: int,
+    data: Mapping | None = None,
+    model_name: str | None = None,
+) -> dict:
+    """Samples (resuming ``out``), scores and summarises ``model_path`` on ``variants``; writes
+    ``metrics.json``, ``metrics.md`` and ``budget_curve.png`` to ``out`` and returns the metrics."""
+    from rl_reasoner.evaluation.report import markdown, plot_budget_curve
+
+    sampling.check(ks)
+    config = eval_config(model_name or model_path, dict(data or {}), sampling, backend, variants)
+    done = prepare_output(out, config)
+    total = sum(len(v.rows) for v in variants.values())
+    if done:
+        print(f"[rl-reasoner] eval: resuming, {len(done)} of {total} prompts done in {out / SAMPLES_FILE}")
+    records = done
+    if len(_keys(variants) - {(r["variant"], r["id"]) for r in done}):
+        engine = load_backend(backend, model_path, batch_size=batch_size)
+        records = generate_all(engine, variants, out, sampling, done, desc=f"eval {Path(model_path).name}")
+    metrics = compute_metrics(records, variants, ks, config)
+    (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
+    (out / "metrics.md").write_text(markdown(metrics))
+    plot_budget_curve(metrics, out / "budget_curve.png")
+    return metrics
+
+
+def load_metrics(path: Path) -> dict:
+    """A ``metrics.json`` (or the folder holding one) as written by :func:`evaluate_model`."""
+    path = Path(path)
+    return json.loads((path / METRICS_FILE if path.is_dir() else path).read_text())

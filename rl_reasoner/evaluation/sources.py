@@ -15,12 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rl_reasoner.data.arith import make_problem, prompt_text
+from rl_reasoner.data.tables import is_table_file, load_table
+from rl_reasoner.errors import UsageError
 
 RECIPE_PREFIX = "recipe:"
 _ARITH_PROMPT = re.compile(r"(\d+)\+(\d+)=\?\n")
 
 
-class DataError(ValueError):
+class DataError(UsageError):
     """The eval data cannot be loaded or lacks a needed column; the message says which and what exists."""
 
 
@@ -42,68 +44,44 @@ def load_rows(spec: DataSpec) -> list[dict]:
         raw, where = _recipe_rows(source.removeprefix(RECIPE_PREFIX)), source
     else:
         path = Path(source).expanduser()
-        if path.is_file() and path.suffix == ".jsonl":
-            from rl_reasoner.stages.common import read_jsonl
-
-            raw, where = read_jsonl(path), str(path)
-        elif path.is_file() and path.suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            raw, where = pq.read_table(path).to_pylist(), str(path)
+        if path.is_file() and is_table_file(source):
+            raw, where = _table_rows(spec), str(path)
         elif path.exists():
             raise DataError(f"eval data {source}: unsupported file type; use .jsonl, .parquet or recipe:PATH")
-        elif (
-            source.startswith((".", "/", "~"))
-            or source.count("/") > 1
-            or path.suffix in (".jsonl", ".parquet")
-        ):
+        elif source.startswith((".", "/", "~")) or source.count("/") > 1 or is_table_file(source):
             raise DataError(f"eval data {source}: no such file")
         else:
-            raw, where = _hub_rows(spec), f"hub dataset {source!r} (split {spec.split!r})"
+            raw, where = _table_rows(spec), f"hub dataset {source!r} (split {spec.split!r})"
     if not raw:
         raise DataError(f"eval data {where} has no rows")
     return _map_columns(raw[: spec.limit] if spec.limit else raw, spec, where)
 
 
 def _recipe_rows(path: str) -> list[dict]:
-    from rl_reasoner.data.arith import build_splits
+    """The rows the pipeline's data stage holds out for eval, rebuilt from the recipe (its task's splits)."""
+    from rl_reasoner.data.tasks import task_of
     from rl_reasoner.recipe import RecipeError, load_recipe
 
     try:
         recipe = load_recipe(path, [])
-    except RecipeError as exc:
+        return task_of(recipe).splits(recipe)["eval"]
+    except (RecipeError, ValueError) as exc:
         raise DataError(f"eval data recipe:{path}: {exc}") from None
-    data = recipe.data
-    if data.task == "hub":  # the rows the pipeline's data stage would hold out (data/hub.py)
-        from rl_reasoner.data.hub import build_hub_splits
-
-        try:
-            return build_hub_splits(
-                data.hub, data.train_size, data.grpo_size, data.eval_per_level, recipe.seed
-            )["eval"]
-        except ValueError as exc:
-            raise DataError(f"eval data recipe:{path}: {exc}") from None
-    splits = build_splits(
-        data.levels, data.train_size, data.grpo_size, data.eval_per_level, data.style_mix, recipe.seed
-    )
-    return splits["eval"]
 
 
-def _hub_rows(spec: DataSpec) -> list[dict]:
+def _table_rows(spec: DataSpec) -> list[dict]:
     from rl_reasoner.model_ref import hub_offline
 
     try:
-        from datasets import load_dataset
-
-        dataset = load_dataset(spec.source, spec.config, split=spec.split)
-    except Exception as exc:  # any failure means the id cannot be used here: say which id and why
-        first = str(exc).splitlines()[0] if str(exc) else "no detail"
+        return load_table(spec.source, spec.config, spec.split, what="eval data").to_list()
+    except ValueError as exc:
+        if is_table_file(spec.source):
+            raise DataError(str(exc)) from None
         offline = " while the Hub is offline (HF_HUB_OFFLINE is set)" if hub_offline() else ""
         raise DataError(
             f"eval data {spec.source!r} is not a local file and cannot be loaded as a hub dataset{offline} "
-            f"({type(exc).__name__}: {first}); pass a .jsonl/.parquet file or recipe:PATH instead"
+            f"({exc}); pass a .jsonl/.parquet file or recipe:PATH instead"
         ) from None
-    return dataset.to_list()
 
 
 def _map_columns(raw: Sequence[dict], spec: DataSpec, where: str) -> list[dict]:

@@ -1,48 +1,15 @@
-"""Small helpers shared by the training stages: datasets from jsonl, checkpoints, device flags."""
+"""What the training stages share: where an interrupted stage resumes, and closing its wandb run."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 
-def read_jsonl(path: Path) -> list[dict]:
-    with Path(path).open() as f:
-        return [json.loads(line) for line in f if line.strip()]
+def resume_checkpoint(out_dir: Path) -> str | None:
+    """The newest ``checkpoint-N`` under ``out_dir`` (an interrupted stage resumes from it), else None."""
+    from transformers.trainer_utils import get_last_checkpoint
 
-
-def load_jsonl_dataset(path: Path, columns: Sequence[str]):
-    """A ``datasets.Dataset`` from a jsonl file; a clear error when a needed column is missing."""
-    from datasets import Dataset
-
-    rows = read_jsonl(path)
-    if not rows:
-        raise ValueError(f"dataset {path} is empty; expected rows with columns {list(columns)}")
-    missing = [c for c in columns if c not in rows[0]]
-    if missing:
-        raise ValueError(
-            f"dataset {path} lacks column(s) {missing}; it has {sorted(rows[0])}, expected {list(columns)}"
-        )
-    return Dataset.from_list(rows)
-
-
-def last_checkpoint(out_dir: Path) -> str | None:
-    """Path of the newest ``checkpoint-N`` under ``out_dir`` (an interrupted run resumes from it)."""
-    checkpoints = [p for p in Path(out_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()]
-    if not checkpoints:
-        return None
-    return str(max(checkpoints, key=lambda p: int(p.name.split("-")[-1])))
-
-
-def trainer_device_args(user_args: Mapping[str, Any]) -> dict[str, Any]:
-    """``use_cpu`` and fp32 without CUDA (TRL configs default to bf16), unless the user set ``use_cpu``."""
-    import torch
-
-    if torch.cuda.is_available() or "use_cpu" in user_args:
-        return {}
-    return {"use_cpu": True, "bf16": False}
+    return get_last_checkpoint(str(out_dir)) if Path(out_dir).is_dir() else None
 
 
 def finish_reporting(report_to: str) -> None:

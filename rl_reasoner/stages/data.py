@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rl_reasoner.data.arith import build_splits, write_splits
+from rl_reasoner.data.arith import write_splits
+from rl_reasoner.data.tasks import task_of
 from rl_reasoner.tiny_model import save_tiny_model
 
 
-def run_data_unit(pipeline, unit: str, out: Path) -> dict:
+def run_data(pipeline, unit: str, out: Path) -> dict:
     recipe = pipeline.recipe
-    data = recipe.data
-    if data.task == "hub":
-        from rl_reasoner.data.hub import build_hub_splits
-
-        splits = build_hub_splits(data.hub, data.train_size, data.grpo_size, data.eval_per_level, recipe.seed)
-        if recipe.model.grpo_from == "sft" and not splits["sft"]:
-            raise ValueError(
-                "the recipe trains SFT first (model.grpo_from: sft) but data.hub gave no SFT rows: set "
-                "data.hub.completion_column, or model.grpo_from: base to start GRPO from the base model"
-            )
-    else:
-        splits = build_splits(
-            data.levels, data.train_size, data.grpo_size, data.eval_per_level, data.style_mix, recipe.seed
+    splits = task_of(recipe).splits(recipe)
+    if recipe.model.grpo_from == "sft" and not splits["sft"]:
+        raise ValueError(
+            "the recipe trains SFT first (model.grpo_from: sft) but its data gave no SFT rows: set "
+            "data.hub.completion_column, or model.grpo_from: base to start GRPO from the base model"
         )
     write_splits(splits, out)
     if recipe.model.base == "tiny":

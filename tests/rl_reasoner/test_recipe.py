@@ -185,7 +185,7 @@ def test_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
         ("data.levels=1", "data.levels", "list[int]"),
         ("report_to=tensorboard", "report_to", "Literal['wandb', 'none']"),
         ("wandb.mode=sometimes", "wandb.mode", "Literal['offline', 'online', 'disabled']"),
-        ("data.task=algebra", "data.task", "Literal['arith', 'hub']"),
+        ("data.task=3", "data.task", "str"),
         ("rewards.0.weight=heavy", "rewards[0].weight", "float"),
         ("rewards.0.params=[1]", "rewards[0].params", "dict[str, Any]"),
         ("eval.max_new_tokens=1.5", "eval.max_new_tokens", "int | None"),
@@ -193,6 +193,13 @@ def test_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
         ("grpo.trackio_static_space_id=0", "grpo.trackio_static_space_id", "str | None | Literal[False]"),
     ],
 )
+def test_an_unknown_task_lists_the_tasks_table(full: Path) -> None:
+    from rl_reasoner.data.tasks import TASKS
+
+    message = error_of(full, ("data.task=algebra",))
+    assert f"unknown task 'algebra'; valid tasks: {list(TASKS)}" in message
+
+
 def test_wrong_types_name_the_key_expected_type_and_value(
     full: Path, override: str, where: str, expected: str
 ) -> None:

@@ -6,7 +6,8 @@ import json
 import pandas as pd
 import pytest
 
-from rl_reasoner.data.hub import build_hub_splits, check_hub_source, load_table
+from rl_reasoner.data.hub import build_hub_splits, check_hub_source
+from rl_reasoner.data.tables import load_table
 from rl_reasoner.pipeline import Pipeline
 from rl_reasoner.recipe import HubDataSection, RecipeError, load_recipe
 

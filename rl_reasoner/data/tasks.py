@@ -1,0 +1,46 @@
+"""Tasks: the recipe's ``data.task`` name -> how its splits are made, what is checked before any training,
+and the trace styles the eval's oracle can force (a task without any has no oracle)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rl_reasoner.data.arith import STYLE_PREFIX, build_splits
+from rl_reasoner.data.hub import build_hub_splits, check_hub_source
+
+Splits = dict[str, list[dict]]  # "sft", "grpo", "eval" -> rows (id, level, prompt, answer[, completion])
+
+
+@dataclass(frozen=True)
+class Task:
+    splits: Callable[[Any], Splits]
+    """The recipe's splits (deterministic in ``recipe.seed``)."""
+    check: Callable[[Any], None] = lambda recipe: None
+    """Raises ValueError for what can be known wrong before the data stage runs."""
+    forced_styles: Mapping[str, str] = field(default_factory=dict)
+    """Trace style -> the opening that forces it (appended to the prompt): the oracle's candidates."""
+
+
+def _arith_splits(recipe: Any) -> Splits:
+    d = recipe.data
+    return build_splits(d.levels, d.train_size, d.grpo_size, d.eval_per_level, d.style_mix, recipe.seed)
+
+
+def _hub_splits(recipe: Any) -> Splits:
+    d = recipe.data
+    return build_hub_splits(d.hub, d.train_size, d.grpo_size, d.eval_per_level, recipe.seed)
+
+
+TASKS: dict[str, Task] = {
+    "arith": Task(_arith_splits, forced_styles=STYLE_PREFIX),
+    "hub": Task(_hub_splits, check=lambda recipe: check_hub_source(recipe.data.hub)),
+}
+
+
+def task_of(recipe: Any) -> Task:
+    """The recipe's task; a ValueError lists the valid names."""
+    if recipe.data.task not in TASKS:
+        raise ValueError(f"unknown data.task {recipe.data.task!r}; valid tasks: {list(TASKS)}")
+    return TASKS[recipe.data.task]

@@ -1,0 +1,47 @@
+"""``rl-reasoner check``, and the first step of every run: everything that can be found wrong with a recipe
+without training, reported before any model is loaded or any file written."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+from rl_reasoner.errors import UsageError
+from rl_reasoner.model_ref import is_hub_id
+from rl_reasoner.recipe import Recipe
+
+
+class PreflightError(UsageError):
+    """The recipe is well-formed but cannot run here (missing model path, invalid trainer settings)."""
+
+
+def preflight(recipe: Recipe) -> list[str]:
+    """Checks the model path, launch file and vLLM, the task's data, both trainer configs, every reward and
+    the eval backend; returns notes on the set-up (launcher, vLLM mode)."""
+    from rl_reasoner.data.tasks import task_of
+    from rl_reasoner.evaluation.backends import check_backend
+    from rl_reasoner.launch import check_scaleout, one_process_view
+    from rl_reasoner.reward_funcs import build_reward_funcs
+    from rl_reasoner.trainer_config import grpo_config, sft_config
+
+    base = recipe.model.base
+    if base != "tiny" and not Path(base).exists() and not is_hub_id(base, owner_required=True):
+        raise PreflightError(
+            f"model.base {base!r} is neither an existing local folder nor a hub id (owner/name); "
+            "use 'tiny' to build the offline tiny model, a folder saved with save_pretrained, or a hub id"
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            notes = check_scaleout(recipe)  # before trainer configs: a missing vLLM or DeepSpeed named first
+            task_of(recipe).check(recipe)
+            check_backend(recipe.eval.backend)
+            sft_config(recipe.sft, seed=recipe.seed)
+            grpo_args = one_process_view(recipe)  # with a launch: section, batch sizes x processes
+            for specs in [recipe.rewards, *(b.rewards for b in recipe.baselines.values())]:
+                weights = [spec.weight for spec in specs]
+                config = grpo_config(grpo_args, reward_weights=weights, seed=recipe.seed)
+                build_reward_funcs(specs, num_generations=config.num_generations, eos_token_ids=[0])
+        except (ValueError, TypeError) as exc:
+            raise PreflightError(f"recipe {recipe.name!r} cannot run: {exc}") from None
+    return notes
