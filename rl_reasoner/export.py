@@ -1,11 +1,13 @@
-"""``rl-reasoner export RUN_OR_CKPT --to DIR [--push HUB_ID [--revision REV] [--dry-run]]``.
+"""``rl-reasoner export RUN_OR_CKPT --to DIR [--eval PATH] [--push HUB_ID [--revision REV] [--dry-run]]``.
 
 The export is a clean, Hub-ready folder: safetensors weights, config, generation config, tokenizer (with
 its chat template when it has one) and a model card (``README.md``, see :mod:`rl_reasoner.model_card`);
-no optimizer state, checkpoints or training arguments. It is assembled in a hidden sibling folder and
-renamed into place at the end, so ``--to`` is either complete or absent; an existing non-empty ``--to``
-is never touched. ``--push`` uploads the finished folder with ``huggingface_hub``; if that fails (no
-token, offline, no permission) the local export stays as it is and the error says how to push it later.
+no optimizer state, checkpoints or training arguments. The card's eval numbers come from the run's
+``eval/<stage>/metrics.json``, or from ``--eval`` (checked before anything is written). The export is
+assembled in a hidden sibling folder and renamed into place at the end, so ``--to`` is either complete or
+absent; an existing non-empty ``--to`` is never touched. ``--push`` uploads the finished folder with
+``huggingface_hub``; if that fails (no token, offline, no permission) the local export stays as it is and
+the error says how to push it later.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ def run_eval_metrics(source: ModelRef) -> dict | None:
     """The pipeline's eval numbers for this model, ``<run>/eval/<stage>/metrics.json``, when it has them."""
     if source.run_dir is None or source.stage is None:
         return None
-    return None
+    return load_eval_metrics(source.run_dir / "eval" / source.stage / METRICS_FILE)
 
 
 def _hub_base_model(recipe: dict | None) -> str | None:
@@ -137,7 +137,7 @@ def _training_summary(recipe: dict, stage: str | None) -> list[str]:
         if stage.startswith("grpo-"):
             baseline = (recipe.get("baselines") or {}).get(stage.removeprefix("grpo-"), {})
             rewards = baseline.get("rewards", rewards)
-        from_base = False
+        from_base = model.get("grpo_from") == "base"
         start = "the base model (no SFT stage)" if from_base else "the run's SFT checkpoint"
         terms = ", ".join(f"`{r.get('name')}` x {r.get('weight')}" for r in rewards)
         lines.append(f"- GRPO from {start}; rewards: {terms}")

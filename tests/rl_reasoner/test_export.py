@@ -1,15 +1,15 @@
 """``rl-reasoner export``: a run's model to a clean folder that loads and generates exactly like the
 original, with a model card; never into a non-empty folder; a failed push leaves the export intact."""
 
+import json
 import shutil
 
 import pytest
 import torch
+from huggingface_hub import ModelCard
 from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerState
 
 from rl_reasoner.cli import main
-from rl_reasoner.evaluation.sources import DataSpec, load_rows
-from rl_reasoner.model_card import front_matter
 
 SMOKE = "recipes/tiny-arith/smoke.yaml"
 TEMPLATE = "{% for m in messages %}{{ m['content'] }}{% endfor %}"
@@ -23,15 +23,41 @@ EXPORTED = {
     "tokenizer_config.json",
     "training_curve.png",
 }
+TABLE = "| model | pass@1 | mean tokens |\n|---|---|---|\n| sft | 25.0% | 30.0 |\n| grpo | 75.0% | 21.5 |"
+
+
+def summary(prompts, pass1, mean_tokens):
+    """One ``overall``/``levels`` entry of a metrics.json (greedy: one sample per prompt)."""
+    return {
+        "prompts": prompts,
+        "samples": prompts,
+        "pass@1": pass1,
+        "maj@1": pass1,
+        "mean_tokens": mean_tokens,
+        "median_tokens": 21.0,
+        "p90_tokens": 23.0,
+        "truncation_rate": 0.0,
+    }
+
+
+# what `rl-reasoner eval --out DIR` writes to DIR/metrics.json, and the eval stage to eval/<stage>/
+METRICS = {
+    "config": {"data": {"source": f"recipe:{SMOKE}"}, "n": 1, "temperature": 0.0, "max_new_tokens": 16},
+    "ks": [1],
+    "overall": summary(4, 0.75, 21.5),
+    "levels": {"1": summary(2, 1.0, 20.0), "2": summary(2, 0.5, 23.0)},
+    "budget_curve": [{"budget": 16, "accuracy": 0.75}],
+}
+NUMBERS = "16 new tokens, 4 prompts): pass@1 75.0%, 21.5 completion tokens on average, 0.0% truncated"
+OLD_RESULTS = {"models": {"grpo": {"overall": {"accuracy": 0.75, "mean_tokens": 21.5, "truncation_rate": 0}}}}
 
 
 @pytest.fixture(scope="module")
 def run_dir(answer_model, tmp_path_factory):
-    """A run as the pipeline leaves it: manifest, a GRPO model with a checkpoint, the eval stage's report."""
+    """A run as the pipeline leaves it: manifest, a GRPO model with a checkpoint, the eval stage's table
+    and the model's ``eval/grpo/metrics.json`` (written by hand, in the schema `rl-reasoner eval` uses)."""
     from rl_reasoner.pipeline import Manifest
     from rl_reasoner.recipe import load_recipe, recipe_to_dict
-    from rl_reasoner.report import write_report
-    from rl_reasoner.stages.evaluate import run_eval
 
     run = tmp_path_factory.mktemp("runs") / "tiny-arith-smoke"
     recipe = recipe_to_dict(load_recipe(SMOKE, ["model.base=Qwen/Qwen2.5-Math-1.5B"]))
@@ -48,10 +74,9 @@ def run_dir(answer_model, tmp_path_factory):
     ]
     TrainerState(global_step=2, log_history=history).save_to_json(str(checkpoint / "trainer_state.json"))
     (checkpoint / "optimizer.pt").write_bytes(b"optimizer state: never exported")
-    rows = load_rows(DataSpec(f"recipe:{SMOKE}", limit=4))
-    opts = {"max_new_tokens": 16, "batch_size": 8, "oracle_threshold": 0.99, "oracle_model": None}
-    results = run_eval(rows, {"grpo": str(run / "grpo")}, run / "eval", **opts)
-    write_report(results, run / "eval", title="tiny-arith-smoke")
+    (run / "eval" / "grpo").mkdir(parents=True)
+    (run / "eval" / "table.md").write_text(TABLE + "\n")
+    (run / "eval" / "grpo" / "metrics.json").write_text(json.dumps(METRICS))
     return run
 
 
@@ -82,11 +107,12 @@ def test_export_loads_back_and_generates_the_same_text(exported, run_dir):
 
 def test_model_card_has_metadata_recipe_eval_lengths_and_curve(exported):
     readme = (exported / "README.md").read_text()
-    meta = front_matter(readme)
-    assert meta["library_name"] == "transformers" and meta["base_model"] == "Qwen/Qwen2.5-Math-1.5B"
-    assert {"rl-reasoner", "grpo"} <= set(meta["tags"])
+    meta = ModelCard.load(exported / "README.md").data
+    assert meta.library_name == "transformers" and meta.base_model == "Qwen/Qwen2.5-Math-1.5B"
+    assert {"rl-reasoner", "grpo"} <= set(meta.tags)
     assert "below_mean_bonus" in readme and "name: tiny-arith-smoke" in readme  # the recipe
-    assert "| grpo | 25.0% |" in readme  # eval table: the model answers 12, right on 1 of the 4 problems
+    assert "This model is the `grpo` row.\n\n" + TABLE in readme  # the eval stage's table
+    assert NUMBERS in readme and "  - level 2: 50.0% · 23.0 tokens" in readme  # eval/grpo/metrics.json
     assert "training rollouts: 30.0 mean completion tokens at step 1, 21.5 at step 2" in readme
     assert "![training curve](training_curve.png)" in readme
     assert (exported / "training_curve.png").read_bytes()[:4] == b"\x89PNG"
@@ -97,8 +123,45 @@ def test_a_model_folder_exports_with_a_plain_card(answer_model, tmp_path):
     out.mkdir()  # an empty folder may be used
     assert main(["export", str(answer_model), "--to", str(out), "--dataset", "openai/gsm8k"]) == 0
     assert {p.name for p in out.iterdir()} == EXPORTED - {"chat_template.jinja", "training_curve.png"}
-    meta = front_matter((out / "README.md").read_text())
+    meta = ModelCard.load(out / "README.md").data.to_dict()
     assert "base_model" not in meta and meta["datasets"] == ["openai/gsm8k"]
+    assert "pass@1" not in (out / "README.md").read_text()  # no run, no --eval: no eval numbers
+
+
+@pytest.mark.parametrize("given", ["folder", "file"])
+def test_eval_gives_a_model_folder_the_numbers_of_rl_reasoner_eval(answer_model, tmp_path, given):
+    eval_out = tmp_path / "eval-out"  # as `rl-reasoner eval MODEL --data … --out eval-out` leaves it
+    eval_out.mkdir()
+    (eval_out / "metrics.json").write_text(json.dumps(METRICS))
+    (eval_out / "samples.jsonl").write_text("")
+    path = eval_out if given == "folder" else eval_out / "metrics.json"
+    assert main(["export", str(answer_model), "--to", str(tmp_path / "out"), "--eval", str(path)]) == 0
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert NUMBERS in readme and "  - level 1: 100.0% · 20.0 tokens" in readme
+
+
+@pytest.mark.parametrize(
+    "where, message",
+    [("nowhere", "does not exist"), ("empty", "has no metrics.json"), ("old/results.json", "has no metrics")],
+)
+def test_an_eval_path_without_metrics_is_refused_before_exporting(run_dir, tmp_path, capsys, where, message):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "results.json").write_text(json.dumps(OLD_RESULTS))
+    args = ["export", str(run_dir), "--to", str(tmp_path / "out"), "--eval", str(tmp_path / where)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()
+
+
+def test_an_old_runs_eval_gives_a_card_without_numbers(run_dir, tmp_path):
+    old = tmp_path / "old-run"  # made before eval/<stage>/metrics.json: eval/results.json, old schema
+    shutil.copytree(run_dir, old, ignore=shutil.ignore_patterns("checkpoint-*"))
+    shutil.rmtree(old / "eval" / "grpo")
+    (old / "eval" / "results.json").write_text(json.dumps(OLD_RESULTS))
+    assert main(["export", str(old), "--to", str(tmp_path / "out")]) == 0
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "## Evaluation" in readme and "pass@1 75.0%" not in readme and "## Length statistics" not in readme
 
 
 def test_never_writes_into_a_non_empty_folder(run_dir, tmp_path, capsys):

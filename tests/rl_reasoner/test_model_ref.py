@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from rl_reasoner.model_ref import ModelRefError, resolve_model
+from rl_reasoner.model_ref import ModelRefError, is_hub_id, resolve_model
 
 
 @pytest.fixture
@@ -45,3 +45,24 @@ def test_folders_without_a_model_and_unknown_names_are_explained(run, tmp_path):
         resolve_model("./nope")
     with pytest.raises(ModelRefError, match="'someone/no-such-model' is not a local folder.*offline"):
         resolve_model("someone/no-such-model")  # conftest sets HF_HUB_OFFLINE=1
+
+
+@pytest.mark.parametrize(
+    "text, as_model, as_push_target",
+    [
+        ("Qwen/Qwen2.5-Math-1.5B", True, True),
+        ("gpt2", True, False),  # a model may have no owner; a repo to push to needs one
+        ("someone/tiny_reasoner.v2", True, True),
+        ("./model", False, False),  # paths: a leading . / ~, or more than one /
+        ("/abs/model", False, False),
+        ("~/model", False, False),
+        ("runs/demo/grpo", False, False),
+        ("not a repo", False, False),  # and what the Hub refuses
+        ("someone/model-", False, False),
+        ("some--one/model", False, False),
+        ("someone/" + "x" * 100, False, False),
+    ],
+)
+def test_is_hub_id_accepts_what_the_hub_does_and_never_a_path(text, as_model, as_push_target):
+    assert is_hub_id(text) is as_model
+    assert is_hub_id(text, owner_required=True) is as_push_target
