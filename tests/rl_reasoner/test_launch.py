@@ -159,6 +159,7 @@ def test_more_processes_than_gpus_is_refused(devices, n, message):
         ("zero3", {"deepspeed_config__zero3_save_16bit_model": False}, "ZeRO-3 without zero3_save_16bit"),
         ("zero2", {"deepspeed_config__gradient_accumulation_steps": 4}, "gradient_accumulation_steps: 4;"),
         ("fsdp2", {"fsdp_config__fsdp_state_dict_type": "SHARDED_STATE_DICT"}, "FULL_STATE_DICT"),
+        ("fsdp2", {"fsdp_config__fsdp_state_dict_type": None}, r"SHARDED_STATE_DICT \(accelerate's default"),
         ("cpu-2proc", {"distributed_type": "MULTI_CPU"}, "MULTI_CPU without mpirun_config starts ONE"),
         ("multinode", {}, "spans 2 machines; `rl-reasoner run` launches on this machine only"),
         ("ddp", {"num_processes": -1}, "sets no num_processes"),
@@ -258,6 +259,22 @@ def test_vllm_modes_are_described_and_checked(monkeypatch):
         check_vllm(server, devices=0)
 
 
+@pytest.mark.filterwarnings("ignore:`gradient_checkpointing` is deprecated:FutureWarning")
+def test_unset_grpo_settings_are_what_trl_builds(monkeypatch):
+    """What the checks report for settings the recipe leaves out is what TRL's GRPOConfig holds."""
+    from trl import GRPOConfig
+
+    hide(monkeypatch, "vllm", version="0.30.1")
+    trl = GRPOConfig(output_dir=os.devnull, use_cpu=True, bf16=False)
+    colocate = check_vllm({"use_vllm": True}, devices=1)[0]
+    assert f"{trl.vllm_gpu_memory_utilization} of each GPU's memory" in colocate
+    assert f"tensor parallel {trl.vllm_tensor_parallel_size}" in colocate
+    server = check_vllm({"use_vllm": True, "vllm_mode": "server"}, devices=0)[0]
+    assert f"http://{trl.vllm_server_host}:{trl.vllm_server_port} " in server
+    view = one_process_view(load_recipe(SMOKE, ["launch.config_file=launch/accelerate/cpu-2proc.yaml"]))
+    assert view["per_device_eval_batch_size"] == 2 * trl.per_device_eval_batch_size
+
+
 def cli(*args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("LOCAL_RANK", "WORLD_SIZE", "RANK")}
     return subprocess.run([sys.executable, "-m", "rl_reasoner", *args], capture_output=True, text=True,
@@ -274,7 +291,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
     ],
 )
 def test_preflight_names_the_launch_problem(overrides, message, monkeypatch):
-    from rl_reasoner.cli import PreflightError, preflight
+    from rl_reasoner.preflight import PreflightError, preflight
 
     hide(monkeypatch, "vllm")
     with pytest.raises(PreflightError, match=f"recipe 'tiny-arith-smoke' cannot run: .*{re.escape(message)}"):
