@@ -4,12 +4,12 @@
 
 Needs the ``bench`` extra (``pip install -e '.[bench]'``: Math-Verify 0.9); installs nothing itself.
 
-1. Labeled set (``tests/rewards/verify_cases.jsonl``): agreement with the labels per category and overall,
+1. Labeled set (``tests/rewards/verify/verify_cases.jsonl``): agreement with the labels per category and overall,
    ours (``rewards.verify.verify_batch``) and Math-Verify (``math_verify.parse`` + ``math_verify.verify``
    on gold and completion, any exception counted as False; an empty gold parse counts as None).
 2. Mean time per case on the realistic completions (reasoning text + ``\\boxed{}``): Math-Verify, ours
    cold (verifier caches cleared before every call) and ours warm (same calls again), one call per case.
-3. Adversarial set (``tests/rewards/verify_adversarial.py``), ours only, from the main thread and from a
+3. Adversarial set (``tests/rewards/verify/verify_adversarial.py``), ours only, from the main thread and from a
    worker thread: max latency and the caller's peak RSS. Math-Verify is not run on it (its timeouts are
    signal-based and only work in the main thread).
 
@@ -37,8 +37,8 @@ from pathlib import Path
 from verify_report import render
 
 ROOT = Path(__file__).resolve().parents[1]
-CASES_PATH = ROOT / "tests" / "rewards" / "verify_cases.jsonl"
-ADVERSARIAL_PATH = ROOT / "tests" / "rewards" / "verify_adversarial.py"
+CASES_PATH = ROOT / "tests" / "rewards" / "verify" / "verify_cases.jsonl"
+ADVERSARIAL_PATH = ROOT / "tests" / "rewards" / "verify" / "verify_adversarial.py"
 TIMEOUT_S = 1.0
 WORKERS = min(4, os.cpu_count() or 1)  # verify_batch's default
 

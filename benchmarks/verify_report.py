@@ -20,7 +20,7 @@ def _header_md(res: dict) -> list[str]:
 
 def _agreement_md(res: dict) -> list[str]:
     lines = [
-        f"## Agreement with the labels ({res['n_cases']} cases, `tests/rewards/verify_cases.jsonl`)",
+        f"## Agreement with the labels ({res['n_cases']} cases, `tests/rewards/verify/verify_cases.jsonl`)",
         "",
         "| category | n | ours | Math-Verify |",
         "|---|---|---|---|",

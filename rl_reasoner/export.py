@@ -15,16 +15,16 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from rl_reasoner.errors import UsageError
 from rl_reasoner.model_card import METRICS_FILE, load_eval_metrics, write_model_card
-from rl_reasoner.model_ref import ModelRef, ModelRefError, hub_offline, is_hub_id, resolve_model
+from rl_reasoner.model_ref import ModelRef, hub_offline, is_hub_id, resolve_model
 
 
-class ExportError(ValueError):
+class ExportError(UsageError):
     """The export or the push cannot go ahead; the message says why and what is intact."""
 
 
@@ -151,23 +151,19 @@ def add_export_parser(sub) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    try:
-        if (args.revision or args.dry_run) and not args.push:
-            raise ExportError("--revision and --dry-run go with --push HUB_ID")
-        if args.push and not is_hub_id(args.push, owner_required=True):
-            raise ExportError(f"--push {args.push!r} is not a hub repo id (owner/name)")
-        source = resolve_model(args.model, args.stage, allow_hub=False)
-        metrics = eval_metrics(args.eval) if args.eval else None
-        files = export_model(source, args.to, title=args.push or None, datasets=args.dataset, metrics=metrics)
-        print(f"[rl-reasoner] exported {source.path} to {args.to}: {', '.join(files)}")
-        if args.push and args.dry_run:
-            where = f"{args.push}" + (f" (revision {args.revision})" if args.revision else "")
-            print(f"[rl-reasoner] dry run: would upload to {where}:")
-            for name in files:
-                print(f"  {name}  ({(args.to / name).stat().st_size} bytes)")
-        elif args.push:
-            print(f"[rl-reasoner] pushed: {push(args.to, args.push, revision=args.revision)}")
-    except (ExportError, ModelRefError) as exc:
-        print(f"rl-reasoner: error: {exc}", file=sys.stderr)
-        return 2
+    if (args.revision or args.dry_run) and not args.push:
+        raise ExportError("--revision and --dry-run go with --push HUB_ID")
+    if args.push and not is_hub_id(args.push, owner_required=True):
+        raise ExportError(f"--push {args.push!r} is not a hub repo id (owner/name)")
+    source = resolve_model(args.model, args.stage, allow_hub=False)
+    metrics = eval_metrics(args.eval) if args.eval else None
+    files = export_model(source, args.to, title=args.push or None, datasets=args.dataset, metrics=metrics)
+    print(f"[rl-reasoner] exported {source.path} to {args.to}: {', '.join(files)}")
+    if args.push and args.dry_run:
+        where = f"{args.push}" + (f" (revision {args.revision})" if args.revision else "")
+        print(f"[rl-reasoner] dry run: would upload to {where}:")
+        for name in files:
+            print(f"  {name}  ({(args.to / name).stat().st_size} bytes)")
+    elif args.push:
+        print(f"[rl-reasoner] pushed: {push(args.to, args.push, revision=args.revision)}")
     return 0

@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rl_reasoner.errors import UsageError
+
 # Trainer settings the HF trainer writes into the DeepSpeed config ("auto"); set them in the recipe only.
 DS_TRAINER_KEYS = ("train_batch_size", "train_micro_batch_size_per_gpu", "gradient_accumulation_steps")
 VLLM_VERSIONS = ("0.22", "0.31")  # what TRL 1.16 supports (trl/import_utils.py)
 CPU_EXAMPLE = "launch/accelerate/cpu-2proc.yaml"
 
 
-class LaunchError(ValueError):
+class LaunchError(UsageError):
     """A launch file or a vLLM setting cannot work on this machine; the message says what to change."""
 
 

@@ -13,10 +13,12 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from rl_reasoner.errors import UsageError
+
 DEFAULT_STAGE = "grpo"
 
 
-class ModelRefError(ValueError):
+class ModelRefError(UsageError):
     """The model argument names nothing loadable; the message says what was found instead."""
 
 

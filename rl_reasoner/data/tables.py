@@ -18,21 +18,34 @@ def load_table(source: str, config: str | None = None, split: str = "train", *, 
     """One split of ``source`` as a ``datasets.Dataset``; a ValueError says what could not be loaded.
 
     ``what`` names the source in the error (e.g. ``data.hub.dataset``)."""
-    from datasets import load_dataset
-
     path = Path(source).expanduser()
     try:
         if is_table_file(source):
             if not path.is_file():
                 raise ValueError(f"no such file: {path}")
-            return load_dataset(LOCAL_BUILDERS[path.suffix], data_files={split: str(path)}, split=split)
-        return load_dataset(source, config, split=split)
+            return _quiet_load(LOCAL_BUILDERS[path.suffix], data_files={split: str(path)}, split=split)
+        return _quiet_load(source, config, split=split)
     except Exception as exc:  # datasets raises many types (hub offline, unknown split, bad file)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ValueError(
             f"{what} {source!r} (config {config!r}, split {split!r}) could not be loaded: "
             f"{type(exc).__name__}: {first}"
         ) from None
+
+
+def _quiet_load(*args, **kwargs):
+    """``datasets.load_dataset`` without its "Generating split" progress bars (local files load in
+    seconds; a hub download still logs through ``datasets``' logger)."""
+    from datasets import load_dataset
+    from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    was_disabled = are_progress_bars_disabled()
+    disable_progress_bars()
+    try:
+        return load_dataset(*args, **kwargs)
+    finally:
+        if not was_disabled:
+            enable_progress_bars()
 
 
 def load_split(path: Path, columns: Sequence[str]):

@@ -20,6 +20,7 @@ from transformers import Trainer, TrainerCallback
 
 from rl_reasoner.evaluation import metrics as M
 from rl_reasoner.evaluation.runner import Sampling, score
+from rl_reasoner.recipe import EvalSection
 
 
 class ReasoningEvalCallback(TrainerCallback):
@@ -28,12 +29,12 @@ class ReasoningEvalCallback(TrainerCallback):
         rows: Sequence[dict],
         *,
         every_steps: int,
+        max_new_tokens: int,
         n: int = 1,
         ks: Sequence[int] | None = None,
-        max_new_tokens: int = 256,
         temperature: float | None = None,
         top_p: float = 1.0,
-        batch_size: int = 64,
+        batch_size: int = EvalSection.batch_size,
         seed: int = 0,
         prefix: str = "reasoning_eval",
     ):

@@ -42,14 +42,35 @@ def test_smoke_run_writes_every_stage_and_the_eval_report(smoke_run):
         assert (run_dir / unit / "model.safetensors").exists()
     results = json.loads((run_dir / "eval" / "results.json").read_text())
     assert set(results["models"]) == {"sft", "grpo", "grpo-accuracy-only"}
-    assert set(results["forced"]) == {"direct", "concise", "verbose"}
+    forced = results["models"]["sft"]["variants"]
+    assert set(forced) == {"forced-direct", "forced-concise", "forced-verbose"}
     assert set(results["oracle"]["levels"]) == {"1", "2"}
-    for summary in results["models"].values():
-        assert summary["overall"]["n"] == 8 and 0 <= summary["overall"]["accuracy"] <= 1
+    for label, metrics in results["models"].items():  # the schema `rl-reasoner eval` writes, per model
+        assert metrics == json.loads((run_dir / "eval" / label / "metrics.json").read_text())
+        assert metrics["overall"]["prompts"] == 8 and 0 <= metrics["overall"]["pass@1"] <= 1
+    oracle = results["oracle"]["levels"]["1"]
+    assert oracle["pass@1"] == forced[f"forced-{oracle['style']}"]["levels"]["1"]["pass@1"]
     table = (run_dir / "eval" / "table.md").read_text()
     assert "| grpo-accuracy-only |" in table and "| oracle |" in table
     assert table.splitlines()[0] in out.stdout  # printed at the end
     assert (run_dir / "eval" / "plot.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_pipeline_eval_equals_rl_reasoner_eval_and_reaches_the_model_card(smoke_run, tmp_path):
+    """One engine: `rl-reasoner eval` of the run's GRPO model on the recipe's split gives the eval stage's
+    numbers, and the exported card shows them."""
+    run_dir, _ = smoke_run
+    data = f"recipe:{os.path.abspath(SMOKE)}"
+    out = cli("eval", str(run_dir), "--data", data, "--out", str(tmp_path / "e"), cwd=Path.cwd())
+    assert out.returncode == 0, out.stderr[-3000:]
+    alone = json.loads((tmp_path / "e" / "metrics.json").read_text())
+    staged = json.loads((run_dir / "eval" / "grpo" / "metrics.json").read_text())
+    assert alone["overall"] == staged["overall"] and alone["levels"] == staged["levels"]
+    assert alone["config"]["max_new_tokens"] == staged["config"]["max_new_tokens"]
+    out = cli("export", str(run_dir), "--to", str(tmp_path / "export"), cwd=Path.cwd())
+    assert out.returncode == 0, out.stderr[-3000:]
+    card = (tmp_path / "export" / "README.md").read_text()
+    assert f"pass@1 {staged['overall']['pass@1']:.1%}" in card
 
 
 def wandb_history_keys(run_file: Path) -> set[str]:

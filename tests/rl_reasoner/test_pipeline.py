@@ -82,11 +82,11 @@ def test_run_under_a_multi_process_launcher_refuses_data_and_eval(tmp_path, monk
 
 
 def test_vllm_server_address_is_not_part_of_the_grpo_fingerprint(tmp_path):
-    from rl_reasoner.pipeline import _fingerprint
+    from rl_reasoner.pipeline import fingerprint as stage_fingerprint
     from rl_reasoner.recipe import recipe_to_dict
 
     def fingerprint(*overrides):
-        return _fingerprint(recipe_to_dict(load_recipe(SMOKE, list(overrides))), "grpo")
+        return stage_fingerprint(recipe_to_dict(load_recipe(SMOKE, list(overrides))), "grpo")
 
     assert fingerprint("grpo.vllm_server_host=node7", "grpo.vllm_server_port=8001") == fingerprint()
     assert fingerprint("launch.config_file=launch/accelerate/cpu-2proc.yaml") == fingerprint()

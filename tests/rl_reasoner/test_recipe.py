@@ -171,6 +171,13 @@ def test_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
     assert "top level must be a mapping" in error_of(write(tmp_path, "r.yaml", text))
 
 
+def test_an_unknown_task_lists_the_tasks_table(full: Path) -> None:
+    from rl_reasoner.data.tasks import TASKS
+
+    message = error_of(full, ("data.task=algebra",))
+    assert f"unknown task 'algebra'; valid tasks: {list(TASKS)}" in message
+
+
 @pytest.mark.parametrize(
     ("override", "where", "expected"),
     [
@@ -193,13 +200,6 @@ def test_top_level_must_be_a_mapping(tmp_path: Path, text: str) -> None:
         ("grpo.trackio_static_space_id=0", "grpo.trackio_static_space_id", "str | None | Literal[False]"),
     ],
 )
-def test_an_unknown_task_lists_the_tasks_table(full: Path) -> None:
-    from rl_reasoner.data.tasks import TASKS
-
-    message = error_of(full, ("data.task=algebra",))
-    assert f"unknown task 'algebra'; valid tasks: {list(TASKS)}" in message
-
-
 def test_wrong_types_name_the_key_expected_type_and_value(
     full: Path, override: str, where: str, expected: str
 ) -> None:

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from rewards.length import below_mean_bonus, kimi, l1_exact
-from rl_reasoner.reward_funcs import LENGTH_REWARDS, build_reward_funcs
+from rewards.length import METHODS, below_mean_bonus, kimi, l1_exact
+from rl_reasoner.reward_funcs import REWARDS, build_reward_funcs
 
 EOS = 1
 # Three prompts x four completions; lengths are len(ids) minus the EOS. Split over two ranks (six
@@ -91,9 +91,10 @@ def test_accuracy_and_bonus_follow_the_group_rule():
 
 
 def test_every_registered_length_reward_is_applied_per_group():
-    assert sorted(s.name for s in LENGTH_SPECS) == sorted(LENGTH_REWARDS)
+    assert sorted(s.name for s in LENGTH_SPECS) == sorted(METHODS)
+    assert sorted(REWARDS) == sorted(["accuracy", "format", *METHODS])
     for s, func in zip(LENGTH_SPECS, build(*LENGTH_SPECS), strict=True):
-        expected = per_group(LENGTH_REWARDS[s.name], **s.params)
+        expected = per_group(METHODS[s.name], **s.params)
         assert call(func) == expected, s.name
         assert len(set(expected)) > 1, f"{s.name}: the test batch should give it a length signal"
 

@@ -20,8 +20,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from rl_reasoner.data.tables import load_table
 from rl_reasoner.reward_funcs import build_reward_funcs
-from rl_reasoner.stages.common import read_jsonl
 
 CPU_2PROC = "launch/accelerate/cpu-2proc.yaml"
 # per generation step: 2 x 6 completions = 3 groups of 4; group 1 has two items on each process
@@ -110,14 +110,14 @@ def test_run_launches_sft_and_grpo_as_two_process_stages(launched_run):
     assert manifest["recipe"]["launch"]["config_file"] == CPU_2PROC
     # SFT: the epoch counter advances by the GLOBAL batch (4 rows x 2 processes) per step
     state = json.loads((run_dir / "sft" / f"checkpoint-{SFT_STEPS}" / "trainer_state.json").read_text())
-    sft_rows = len(read_jsonl(run_dir / "data" / "sft.jsonl"))
+    sft_rows = len(load_table(str(run_dir / "data" / "sft.jsonl")))
     assert state["log_history"][-1]["epoch"] == pytest.approx(SFT_STEPS * 4 * 2 / sft_rows, rel=0.02)
 
 
 def assert_rewards_match_one_process(run_dir: Path) -> None:
     """Every reward column of TRL's completions tables (both processes' batch) equals a one-process
     computation, and each process's half alone would differ (so this can fail)."""
-    rows = {r["prompt"]: r for r in read_jsonl(run_dir / "data" / "grpo.jsonl")}
+    rows = {r["prompt"]: r for r in load_table(str(run_dir / "data" / "grpo.jsonl")).to_list()}
     tables = sorted((run_dir / "grpo" / "completions").glob("completions_*.parquet"))
     assert len(tables) == GRPO_STEPS
     names = ("accuracy", "below_mean_bonus", "kimi")

@@ -50,4 +50,6 @@ def test_callback_logs_the_eval_metrics_at_every_eval_step(answer_model, tmp_pat
 
 def test_callback_rejects_k_above_n():
     with pytest.raises(ValueError, match="outside 1..n=2"):
-        ReasoningEvalCallback([{"prompt": "1+1=?\n", "answer": "2"}], every_steps=5, n=2, ks=[1, 4])
+        ReasoningEvalCallback(
+            [{"prompt": "1+1=?\n", "answer": "2"}], every_steps=5, max_new_tokens=8, n=2, ks=[1, 4]
+        )

@@ -101,7 +101,8 @@ def test_metrics_agree_with_the_samples(sampled_eval):
     assert [p["budget"] for p in metrics["budget_curve"]] == [32, 40]
     assert metrics["budget_curve"][-1]["accuracy"] == pytest.approx(o["pass@1"])
     rob = metrics["robustness"]["overall"]
-    assert rob["original"] == o["pass@1"] and rob["perturbed"] == metrics["perturbed"]["overall"]["pass@1"]
+    perturbed = metrics["variants"]["perturbed"]["overall"]["pass@1"]
+    assert rob["original"] == o["pass@1"] and rob["perturbed"] == perturbed
     assert rob["drop"] == pytest.approx(rob["original"] - rob["perturbed"])
 
 
@@ -191,7 +192,7 @@ def test_vllm_backend_needs_vllm(answer_model, tmp_path, capsys):
         "--out",
         str(tmp_path / "out"),
     )
-    assert code == 2 and "--backend vllm needs vLLM" in err and not (tmp_path / "out").exists()
+    assert code == 2 and "the vllm eval backend needs vLLM" in err and not (tmp_path / "out").exists()
 
 
 def test_out_folder_with_other_content_or_configuration_is_left_alone(answer_model, tmp_path, capsys):

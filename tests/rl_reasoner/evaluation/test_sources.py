@@ -52,9 +52,9 @@ def test_local_files_with_mapped_columns(tmp_path, suffix):
 def test_unknown_local_paths_and_offline_hub_datasets_are_named(tmp_path):
     with pytest.raises(DataError, match="no such file"):
         load_rows(DataSpec(str(tmp_path / "missing.jsonl")))
-    (tmp_path / "data.csv").write_text("a,b\n")
+    (tmp_path / "data.txt").write_text("a,b\n")
     with pytest.raises(DataError, match="unsupported file type"):
-        load_rows(DataSpec(str(tmp_path / "data.csv")))
+        load_rows(DataSpec(str(tmp_path / "data.txt")))
     with pytest.raises(DataError, match="'nobody-here/no-such-dataset' is not a local file.*offline"):
         load_rows(DataSpec("nobody-here/no-such-dataset"))
 

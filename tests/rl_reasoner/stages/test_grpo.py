@@ -8,8 +8,7 @@ import pytest
 from rl_reasoner.launch import LaunchError, check_scaleout, one_process_view
 from rl_reasoner.recipe import load_recipe
 from rl_reasoner.reward_funcs import build_reward_funcs
-from rl_reasoner.stages.grpo import build_grpo_config
-from rl_reasoner.stages.sft import build_sft_config
+from rl_reasoner.trainer_config import grpo_config, sft_config
 
 REAL = sorted(p for p in Path("recipes").glob("*/*.yaml") if p.parent.name != "tiny-arith")
 # recipe -> (vllm_mode, memory fraction, sleep mode, server host, completions per step over all processes)
@@ -41,8 +40,8 @@ def test_every_real_recipe_is_listed_and_has_a_gpu_smoke_variant_via_inherit():
 def test_recipe_grpo_config_has_the_vllm_settings(path):
     mode, memory, sleep, server, completions = EXPECTED[key(path)]
     recipe = load_recipe(path)
-    config = build_grpo_config(Path("runs/x/grpo"), one_process_view(recipe), recipe.rewards, seed=0,
-                               report_to="none")
+    weights = [spec.weight for spec in recipe.rewards]
+    config = grpo_config(one_process_view(recipe), Path("runs/x/grpo"), reward_weights=weights)
     assert (config.use_vllm, config.vllm_mode, config.vllm_enable_sleep_mode) == (True, mode, sleep)
     if memory is not None:
         assert config.vllm_gpu_memory_utilization == memory
@@ -54,7 +53,7 @@ def test_recipe_grpo_config_has_the_vllm_settings(path):
     assert [f.__name__ for f in funcs][0] == "accuracy" and len(funcs) == 2
     assert recipe.data.task == "hub" and recipe.data.hub.eval_dataset == "HuggingFaceH4/MATH-500"
     if recipe.model.grpo_from == "sft":
-        assert build_sft_config(Path("runs/x/sft"), recipe.sft, seed=0, report_to="none").bf16
+        assert sft_config(recipe.sft, Path("runs/x/sft")).bf16
 
 
 def test_long2short_warms_up_its_length_reward():
