@@ -10,7 +10,10 @@ behind one miss. This probe scores greedy completions on two extra sets of 3-dig
 * ``random``: uniform 3-digit sums, as a control.
 
 Each model is run as it answers by itself, plus the SFT model forced into the concise style (the
-style the length bonus moves toward). Writes ``benchmarks/results/arith_probe.json`` and prints a table.
+style the length bonus moves toward). Completions go through the eval engine
+(``rl_reasoner.evaluation.runner``: greedy, at most 256 new tokens, the forced opening counted as part of
+the completion), so an error is what the eval counts as wrong: a wrong or missing answer, or one cut off at
+the token limit. Writes ``benchmarks/results/arith_probe.json`` and prints a table.
 """
 
 from __future__ import annotations
@@ -19,14 +22,18 @@ import argparse
 import json
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rewards.verify import verify  # noqa: E402
 from rl_reasoner.data.arith import STYLE_PREFIX, prompt_text  # noqa: E402
+from rl_reasoner.evaluation.backends import load_backend  # noqa: E402
+from rl_reasoner.evaluation.runner import Sampling, Variant, generate_all  # noqa: E402
+
+MAX_NEW_TOKENS = 256
 
 
 def problem_sets(n: int, seed: int = 1) -> dict[str, list[tuple[int, int]]]:
@@ -41,18 +48,44 @@ def problem_sets(n: int, seed: int = 1) -> dict[str, list[tuple[int, int]]]:
     }
 
 
-def score(model_dir: Path, problems: list[tuple[int, int]], prefix: str, batch_size: int) -> dict:
-    from rl_reasoner.evaluation.backends import HFBackend
-
-    backend = HFBackend(str(model_dir), batch_size=batch_size)
-    prompts = [prompt_text(a, b) + prefix for a, b in problems]
-    outputs = backend.generate(prompts, n=1, max_new_tokens=256, temperature=0.0, top_p=1.0, seed=0)
-    wrong = [
-        {"problem": f"{a}+{b}", "completion": prefix + group[0].text}
-        for (a, b), group in zip(problems, outputs, strict=True)
-        if not verify(str(a + b), group[0].text)
+def eval_rows(problems: list[tuple[int, int]]) -> list[dict]:
+    """The eval engine's rows (``id``, ``prompt``, ``answer``) for ``problems``, in order."""
+    return [
+        {"id": str(i), "prompt": prompt_text(a, b), "answer": str(a + b), "problem": f"{a}+{b}"}
+        for i, (a, b) in enumerate(problems)
     ]
-    return {"n": len(problems), "errors": len(wrong), "examples": wrong[:3]}
+
+
+def errors(variant: Variant, records: list[dict]) -> dict:
+    """``n``, ``errors`` and the first three wrong completions (problem order) of one scored set."""
+    by_id = {r["id"]: r["samples"][0] for r in records}
+    wrong = [
+        {"problem": row["problem"], "completion": by_id[row["id"]]["text"]}
+        for row in variant.rows
+        if not by_id[row["id"]]["correct"]
+    ]
+    return {"n": len(variant.rows), "errors": len(wrong), "examples": wrong[:3]}
+
+
+def score(model_dir: Path, sets: dict[str, list], prefix: str, batch_size: int, out: Path) -> dict:
+    """Greedy completions of every set, ``prefix`` forced onto each; their samples go to ``out``."""
+    variants = {name: Variant(eval_rows(problems), prefix) for name, problems in sets.items()}
+    backend = load_backend("hf", str(model_dir), batch_size=batch_size)
+    sampling = Sampling(max_new_tokens=MAX_NEW_TOKENS)
+    records = generate_all(backend, variants, out, sampling, done=[], desc=f"probe {model_dir.name}")
+    return {name: errors(v, [r for r in records if r["variant"] == name]) for name, v in variants.items()}
+
+
+def table(rows: list[dict], sets: list[str]) -> str:
+    """One line per probed model: errors / problems per set."""
+    lines = [
+        "| model | " + " | ".join(f"{name} errors" for name in sets) + " |",
+        "|" + "---|" * (len(sets) + 1),
+    ]
+    for row in rows:
+        cells = " | ".join(f"{row[name]['errors']} / {row[name]['n']}" for name in sets)
+        lines.append(f"| {row['model']} | {cells} |")
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -76,19 +109,13 @@ def main() -> int:
             print(f"skipping {label}: no model in {model_dir}", file=sys.stderr)
             continue
         start = time.perf_counter()
-        results = {
-            name: score(model_dir, problems, prefix, args.batch_size) for name, problems in sets.items()
-        }
+        with tempfile.TemporaryDirectory(prefix="arith-probe-") as out:
+            results = score(model_dir, sets, prefix, args.batch_size, Path(out))
         rows.append(
             {"model": label, "folder": str(model_dir), "seconds": time.perf_counter() - start, **results}
         )
 
-    header = "| model | " + " | ".join(f"{name} errors" for name in sets) + " |"
-    lines = [header, "|" + "---|" * (len(sets) + 1)]
-    for row in rows:
-        cells = " | ".join(f"{row[name]['errors']} / {row[name]['n']}" for name in sets)
-        lines.append(f"| {row['model']} | {cells} |")
-    print("\n".join(lines))
+    print(table(rows, list(sets)))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps({"run_dir": str(args.run_dir), "n": args.n, "rows": rows}, indent=2) + "\n"

@@ -41,13 +41,13 @@ def run_eval(run: Path, stage: str, out: Path, args: argparse.Namespace) -> dict
 
 def throughput(model_path: Path, prompts: list[str]) -> dict[str, float]:
     """Greedy samples per second for the same prompts, one generate call per prompt vs batches of 64."""
-    from rl_reasoner.generation import generate, load_policy
+    from rl_reasoner.generation import generate_samples, load_policy
 
     model, tokenizer = load_policy(str(model_path))
     rates = {}
     for label, batch_size in (("unbatched", 1), ("batched (64)", 64)):
         start = time.monotonic()
-        generate(model, tokenizer, prompts, max_new_tokens=256, batch_size=batch_size, desc=label)
+        generate_samples(model, tokenizer, prompts, max_new_tokens=256, batch_size=batch_size, desc=label)
         rates[label] = len(prompts) / (time.monotonic() - start)
     return rates
 
@@ -85,7 +85,7 @@ def render(results: dict, command: str) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for stage, m in results["models"].items():
-        o, p = m["overall"], m["perturbed"]["overall"]
+        o, p = m["overall"], m["variants"]["perturbed"]["overall"]
         lines.append(
             f"| {stage} | {o['pass@1']:.1%} | {o[f'pass@{n}']:.1%} | {o[f'maj@{n}']:.1%} | "
             f"{o['mean_tokens']:.0f} / {o['median_tokens']:.0f} / {o['p90_tokens']:.0f} | "

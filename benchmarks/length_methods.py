@@ -33,9 +33,10 @@ from typing import Any
 import yaml
 
 from rl_reasoner.data.arith import STYLE_PREFIX
-from rl_reasoner.pipeline import STAGE_INPUTS, _fingerprint
+from rl_reasoner.evaluation.runner import ORIGINAL, SAMPLES_FILE, read_samples
+from rl_reasoner.pipeline import STAGE_INPUTS, fingerprint
 from rl_reasoner.recipe import load_recipe, recipe_to_dict
-from rl_reasoner.stages.common import read_jsonl
+from rl_reasoner.stages.evaluate import FORCED
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_NAME = "tiny-arith-length-methods"
@@ -140,7 +141,7 @@ def seed_from_run(src: Path, run_dir: Path, recipe: dict) -> None:
     sections = STAGE_INPUTS["sft"]
     added = added_keys({k: manifest["recipe"].get(k) for k in sections}, {k: recipe[k] for k in sections})
     for name, entry in stages.items():
-        entry["fingerprint"] = _fingerprint(recipe, name)
+        entry["fingerprint"] = fingerprint(recipe, name)
         shutil.copytree(src / name, run_dir / name, ignore=shutil.ignore_patterns("checkpoint-*"))
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
     seeded = {"created": created, "stages": stages, "reused_from": str(src), "reused_new_keys": added}
@@ -162,8 +163,9 @@ def run_pipeline(recipe: dict, runs: Path) -> float:
 def style_shares(samples: Path) -> dict[str, dict[str, float]]:
     """Per level, the share of greedy eval completions written in each trace style (by its opening)."""
     by_level: dict[str, Counter] = {}
-    for row in read_jsonl(samples):
-        style = next((s for s, pre in STYLE_PREFIX.items() if row["completion"].startswith(pre)), "other")
+    for row in (r for r in read_samples(samples) if r["variant"] == ORIGINAL):
+        text = row["samples"][0]["text"]  # greedy: one sample per prompt
+        style = next((s for s, pre in STYLE_PREFIX.items() if text.startswith(pre)), "other")
         by_level.setdefault(str(row["level"]), Counter())[style] += 1
     return {lv: {s: n / sum(c.values()) for s, n in c.most_common()} for lv, c in sorted(by_level.items())}
 
@@ -174,7 +176,7 @@ def targets(results: dict, labels: dict[str, str], wall_s: float, reused: bool) 
     checks: dict[str, tuple[float, float, bool]] = {}
     for unit in (u for u in BONUS_UNITS if u in results["models"]):
         o, label = results["models"][unit]["overall"], labels[unit]
-        checks[f"{label}: accuracy >= 99 %"] = (o["accuracy"], 0.99, o["accuracy"] >= 0.99)
+        checks[f"{label}: accuracy >= 99 %"] = (o["pass@1"], 0.99, o["pass@1"] >= 0.99)
         for factor, kind in ((1.25, "target"), (1.10, "goal")):
             bound = factor * oracle
             checks[f"{label}: mean tokens <= {factor:.2f} x oracle ({kind})"] = (
@@ -190,22 +192,22 @@ def failures(results: dict, styles: dict[str, dict], labels: dict[str, str]) -> 
     hard = max(models["sft"]["levels"], key=int)
     sft, oracle = models["sft"], results["oracle"]["levels"][hard]
     acc_only = models.get("grpo-accuracy-only")
-    forced = results.get("forced", {})
+    forced = {v.removeprefix(FORCED): m for v, m in sft.get("variants", {}).items() if v.startswith(FORCED)}
     out: dict[str, list[str]] = {}
     for unit, summary in ((u, s) for u, s in models.items() if u != "sft"):
         o, h, reasons = summary["overall"], summary["levels"][hard], []
-        drop = sft["overall"]["accuracy"] - o["accuracy"]
+        drop = sft["overall"]["pass@1"] - o["pass@1"]
         if round(drop, 9) > DROP:
-            reasons.append(f"accuracy {o['accuracy']:.1%} is {100 * drop:.1f} points below SFT's "
-                           f"{sft['overall']['accuracy']:.1%}")
-        sft_h = sft["levels"][hard]["accuracy"]
-        if h["mean_tokens"] < oracle["mean_tokens"] and round(sft_h - h["accuracy"], 9) > DROP:
+            reasons.append(f"accuracy {o['pass@1']:.1%} is {100 * drop:.1f} points below SFT's "
+                           f"{sft['overall']['pass@1']:.1%}")
+        sft_h = sft["levels"][hard]["pass@1"]
+        if h["mean_tokens"] < oracle["mean_tokens"] and round(sft_h - h["pass@1"], 9) > DROP:
             mix = ", ".join(f"{s} {share:.0%}" for s, share in styles.get(unit, {}).get(hard, {}).items())
-            solo = ", ".join(f"{s} {forced[s]['levels'][hard]['accuracy']:.0%}" for s in forced)
+            solo = ", ".join(f"{s} {forced[s]['levels'][hard]['pass@1']:.0%}" for s in forced)
             reasons.append(
                 f"cut reasoning at level {hard}: {h['mean_tokens']:.0f} tokens < the oracle's "
                 f"{oracle['mean_tokens']:.0f} ({oracle['style']}) while accuracy there fell to "
-                f"{h['accuracy']:.0%} from SFT's {sft_h:.0%}; its level-{hard} traces: {mix} "
+                f"{h['pass@1']:.0%} from SFT's {sft_h:.0%}; its level-{hard} traces: {mix} "
                 f"(SFT forced into each style there: {solo})")
         reference = acc_only["overall"]["mean_tokens"] if acc_only else None
         if reference and unit != "grpo-accuracy-only" and o["mean_tokens"] >= 0.95 * reference:
@@ -235,12 +237,12 @@ def table(results: dict, styles: dict[str, dict], labels: dict[str, str]) -> str
             ("oracle", results["oracle"], oracle_styles)]
     for label, summary, mix in rows:
         o = summary["overall"]
-        cells = [label, f"{o['accuracy']:.1%}", f"{o['mean_tokens']:.1f}",
+        cells = [label, f"{o['pass@1']:.1%}", f"{o['mean_tokens']:.1f}",
                  f"{o['mean_tokens'] / oracle_tokens:.2f}", f"{o['truncation_rate']:.1%}"]
         for lv in levels:
             s, top = summary["levels"][lv], next(iter(mix.get(lv, {}).items()), None)
             style = f" · {top[0]} {top[1]:.0%}" if top else ""
-            cells.append(f"{s['accuracy']:.0%} · {s['mean_tokens']:.0f}{style}")
+            cells.append(f"{s['pass@1']:.0%} · {s['mean_tokens']:.0f}{style}")
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -268,7 +270,8 @@ Command: `{report['command']}` at commit `{report['git_commit']}`{dirty}, {repor
 cores, wall time {report['wall_seconds'] / 60:.1f} min.{reuse}
 
 One SFT checkpoint; every GRPO run uses the same config, seed and step budget: `{json.dumps(report['grpo'])}`.
-Greedy decoding on the held-out split ({results['models']['sft']['overall']['n']} prompts). Cells per level: \
+Greedy decoding on the held-out split ({results['models']['sft']['overall']['prompts']} prompts). \
+Cells per level: \
 accuracy · mean completion tokens · most common trace style (share). x oracle: mean tokens / the oracle's. \
 Oracle: per level, the shortest trace style the SFT model gets right >= {report['oracle_threshold']:.0%} of \
 the time when forced into it.
@@ -314,7 +317,7 @@ def collect(run_dir: Path, recipe: dict, base: dict, chosen: tuple[Method, ...],
     results = json.loads((run_dir / "eval" / "results.json").read_text())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     stage_s = {unit: entry.get("seconds") for unit, entry in manifest["stages"].items()}
-    styles = {u: style_shares(run_dir / "eval" / f"samples-{u}.jsonl") for u in results["models"]}
+    styles = {u: style_shares(run_dir / "eval" / u / SAMPLES_FILE) for u in results["models"]}
     labels = labels_for(results, base["rewards"])
     reused = manifest.get("reused_from")
     steps = recipe["grpo"]["max_steps"]
