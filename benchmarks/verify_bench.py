@@ -4,13 +4,13 @@
 
 Needs the ``bench`` extra (``pip install -e '.[bench]'``: Math-Verify 0.9); installs nothing itself.
 
-1. Labeled set (``tests/rewards/verify/verify_cases.jsonl``): agreement with the labels per category and overall,
-   ours (``rewards.verify.verify_batch``) and Math-Verify (``math_verify.parse`` + ``math_verify.verify``
-   on gold and completion, any exception counted as False; an empty gold parse counts as None).
+1. Labeled set (``tests/rewards/verify/verify_cases.jsonl``): agreement with the labels per category and
+   overall, ours (``rewards.verify.verify_batch``) and Math-Verify (``math_verify.parse`` +
+   ``math_verify.verify`` on gold and completion, any exception counted as False; an empty gold parse counts as None).
 2. Mean time per case on the realistic completions (reasoning text + ``\\boxed{}``): Math-Verify, ours
    cold (verifier caches cleared before every call) and ours warm (same calls again), one call per case.
-3. Adversarial set (``tests/rewards/verify/verify_adversarial.py``), ours only, from the main thread and from a
-   worker thread: max latency and the caller's peak RSS. Math-Verify is not run on it (its timeouts are
+3. Adversarial set (``tests/rewards/verify/verify_adversarial.py``), ours only, from the main thread and
+   from a worker thread: max latency and the caller's peak RSS. Math-Verify is not run on it (its timeouts are
    signal-based and only work in the main thread).
 
 Writes ``benchmarks/results/verify.json`` and ``docs/verify-results.md`` and prints the table.
