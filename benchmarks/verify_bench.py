@@ -6,7 +6,8 @@ Needs the ``bench`` extra (``pip install -e '.[bench]'``: Math-Verify 0.9); inst
 
 1. Labeled set (``tests/rewards/verify/verify_cases.jsonl``): agreement with the labels per category and
    overall, ours (``rewards.verify.verify_batch``) and Math-Verify (``math_verify.parse`` +
-   ``math_verify.verify`` on gold and completion, any exception counted as False; an empty gold parse counts as None).
+   ``math_verify.verify`` on gold and completion, any exception counted as False; an empty gold parse
+   counts as None).
 2. Mean time per case on the realistic completions (reasoning text + ``\\boxed{}``): Math-Verify, ours
    cold (verifier caches cleared before every call) and ours warm (same calls again), one call per case.
 3. Adversarial set (``tests/rewards/verify/verify_adversarial.py``), ours only, from the main thread and
