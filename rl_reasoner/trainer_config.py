@@ -8,10 +8,11 @@ pipeline's own choices below (each says why it differs from TRL), the run paths,
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from rl_reasoner.console import quiet_trl_deprecations
 
 # Where the stages differ from TRL's defaults; a recipe's sft/grpo section overrides any of them.
 SFT_SETTINGS: dict[str, Any] = {
@@ -58,7 +59,7 @@ def sft_config(
     """The ``SFTConfig`` the SFT stage runs with (``rl-reasoner check`` builds the same to validate)."""
     from trl import SFTConfig
 
-    with _quiet():
+    with quiet_trl_deprecations():
         return SFTConfig(
             output_dir=str(out_dir),
             run_name=_run_name(out_dir),
@@ -80,7 +81,7 @@ def grpo_config(
     from trl import GRPOConfig
 
     weights = {"reward_weights": [float(w) for w in reward_weights]} if reward_weights is not None else {}
-    with _quiet():
+    with quiet_trl_deprecations():
         return GRPOConfig(
             output_dir=str(out_dir),
             run_name=_run_name(out_dir),
@@ -94,14 +95,3 @@ def grpo_config(
 def eval_budget(recipe: Any) -> int:
     """Max new tokens at eval: ``eval.max_new_tokens``, else the budget GRPO trained with."""
     return recipe.eval.max_new_tokens or grpo_config(recipe.grpo).max_completion_length
-
-
-class _quiet(warnings.catch_warnings):
-    """TRL 1.16's configs set transformers' renamed ``gradient_checkpointing`` field themselves, which
-    prints a FutureWarning for every config built: nothing a recipe can change, so it is hidden here."""
-
-    def __enter__(self):
-        super().__enter__()
-        warnings.filterwarnings(
-            "ignore", message="`gradient_checkpointing` is deprecated", category=FutureWarning
-        )

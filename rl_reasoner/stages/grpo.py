@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
+from rl_reasoner.console import quiet_trl_deprecations, use_short_console
 from rl_reasoner.data.tables import load_split
 from rl_reasoner.reward_funcs import build_reward_funcs
 from rl_reasoner.stages.common import finish_reporting, resume_checkpoint
@@ -28,12 +29,14 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
     )
     extra = [c for func in funcs for c in getattr(func, "columns", ())]  # e.g. an L1 reward's target_column
     dataset = load_split(pipeline.run_dir / "data" / "grpo.jsonl", columns=("prompt", "answer", "id", *extra))
-    trainer = _trainer_class()(
-        model=start, reward_funcs=funcs, args=config, train_dataset=dataset, processing_class=tokenizer
-    )
-    trainer.train(resume_from_checkpoint=resume_checkpoint(out))
-    finish_reporting(pipeline.report_to)
-    trainer.save_model(str(out))  # every process: ZeRO-3/FSDP gather the sharded weights here
+    with quiet_trl_deprecations():
+        trainer = _trainer_class()(
+            model=start, reward_funcs=funcs, args=config, train_dataset=dataset, processing_class=tokenizer
+        )
+        use_short_console(trainer)
+        trainer.train(resume_from_checkpoint=resume_checkpoint(out))
+        finish_reporting(pipeline.report_to)
+        trainer.save_model(str(out))  # every process: ZeRO-3/FSDP gather the sharded weights here
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(out))
 

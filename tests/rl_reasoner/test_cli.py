@@ -124,6 +124,15 @@ def test_each_trainer_logged_to_its_own_offline_wandb_run(smoke_run):
     assert {"completion", "accuracy", "below_mean_bonus"} <= set(columns)
 
 
+def test_console_shows_a_short_line_per_step_and_no_completions_table(smoke_run):
+    """The completions table goes to wandb and parquet (above); the console gets one line per log step."""
+    _, out = smoke_run
+    assert "step 1 | loss" in out.stdout and "| accuracy " in out.stdout and "below_mean_bonus" in out.stdout
+    assert "Completion" not in out.stdout and "┃" not in out.stdout  # TRL's rich table of completions
+    assert "{'loss'" not in out.stdout  # transformers' full metrics dict
+    assert "FutureWarning" not in out.stderr
+
+
 def test_second_run_skips_everything(smoke_run):
     run_dir, _ = smoke_run
     out = cli("run", os.path.abspath(SMOKE), "--runs-dir", str(run_dir.parent), cwd=Path.cwd())
