@@ -180,10 +180,12 @@ class Pipeline:
                     stale.append(unit)
         if stale:
             changes = _changed_keys(self.old_recipe or {}, self.recipe_dict)
+            stale_stages = [s for s in STAGES if set(self.units(s)) & set(stale)]
             raise PipelineError(
                 f"{self.run_dir} already holds finished stage(s) {stale} made with a different recipe "
                 f"(changed: {'; '.join(changes) or 'unknown'}). Nothing was touched. Pick a new run name "
-                f"(name=<new>) or pass --force to redo them (old outputs are kept as *.bak-<time>)."
+                f"(name=<new>) or pass --force --stages {','.join(stale_stages)} to redo them (old outputs "
+                "are kept as *.bak-<time>)."
             )
         return todo
 

@@ -45,12 +45,15 @@ def device_args(user_args: Mapping[str, Any]) -> dict[str, Any]:
     return {"use_cpu": True, "bf16": False}
 
 
-def _settings(own: Mapping[str, Any], user_args: Mapping[str, Any]) -> dict[str, Any]:
-    return {**own, **device_args(user_args), **user_args}
-
-
-def _run_name(out_dir: Path) -> str:
-    return f"{out_dir.parent.name}/{out_dir.name}"
+def _build(config_cls, own: Mapping[str, Any], user_args: Mapping[str, Any], out_dir: Path, **run: Any):
+    """``config_cls`` with the run's fields, then our settings, the device flags and the recipe's values."""
+    with quiet_trl_deprecations():
+        return config_cls(
+            output_dir=str(out_dir),
+            run_name=f"{out_dir.parent.name}/{out_dir.name}",
+            **run,
+            **{**own, **device_args(user_args), **user_args},
+        )
 
 
 def sft_config(
@@ -59,14 +62,7 @@ def sft_config(
     """The ``SFTConfig`` the SFT stage runs with (``rl-reasoner check`` builds the same to validate)."""
     from trl import SFTConfig
 
-    with quiet_trl_deprecations():
-        return SFTConfig(
-            output_dir=str(out_dir),
-            run_name=_run_name(out_dir),
-            seed=seed,
-            report_to=report_to,
-            **_settings(SFT_SETTINGS, sft_args),
-        )
+    return _build(SFTConfig, SFT_SETTINGS, sft_args, out_dir, seed=seed, report_to=report_to)
 
 
 def grpo_config(
@@ -81,15 +77,7 @@ def grpo_config(
     from trl import GRPOConfig
 
     weights = {"reward_weights": [float(w) for w in reward_weights]} if reward_weights is not None else {}
-    with quiet_trl_deprecations():
-        return GRPOConfig(
-            output_dir=str(out_dir),
-            run_name=_run_name(out_dir),
-            seed=seed,
-            report_to=report_to,
-            **weights,
-            **_settings(GRPO_SETTINGS, grpo_args),
-        )
+    return _build(GRPOConfig, GRPO_SETTINGS, grpo_args, out_dir, seed=seed, report_to=report_to, **weights)
 
 
 def eval_budget(recipe: Any) -> int:

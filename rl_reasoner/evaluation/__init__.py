@@ -1,3 +1,6 @@
-"""``rl-reasoner eval``: sample a model on an eval set, verify, and report pass@k, maj@k, lengths and the
-accuracy-vs-token-budget curve. Modules, in the order a run uses them: ``sources`` (data), ``backends``
-(generation), ``runner`` (resumable sampling + scoring), ``metrics``, ``report``; ``cli`` wires them."""
+"""The one evaluation engine, behind ``rl-reasoner eval`` and the pipeline's eval stage: sample a model on
+named variants of an eval set (original, perturbed, forced trace styles), verify in batches, and report
+pass@k, maj@k, lengths and the accuracy-vs-token-budget curve in one ``metrics.json`` schema. Modules, in
+the order a run uses them: ``sources`` (data), ``backends`` (generation, on the GPU when there is one),
+``runner`` (resumable sampling + scoring, :func:`~rl_reasoner.evaluation.runner.evaluate_model`),
+``metrics``, ``report``; ``cli`` parses the command, ``callback`` runs the same metrics during training."""

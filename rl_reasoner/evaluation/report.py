@@ -91,6 +91,12 @@ def plot_budget_curve(metrics: dict, path: Path) -> Path:
     ax.set_ylabel("pass@1")
     ax.set_ylim(-0.02, 1.02)
     ax.set_title(f"Accuracy vs token budget: {Path(metrics['config']['model']).name}")
+    return _save(fig, ax, path)
+
+
+def _save(fig, ax, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -160,12 +166,7 @@ def comparison_plot(results: dict, path: Path) -> Path:
     ax.set_xlabel("mean completion tokens")
     ax.set_ylabel("accuracy")
     ax.set_title("Accuracy vs tokens per difficulty level (SFT -> GRPO)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, ax, path)
 
 
 def write_comparison(results: dict, out_dir: Path, title: str = "") -> str:

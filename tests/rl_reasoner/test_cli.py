@@ -133,6 +133,36 @@ def test_console_shows_a_short_line_per_step_and_no_completions_table(smoke_run)
     assert "FutureWarning" not in out.stderr
 
 
+def test_a_run_evaluated_before_the_eval_engine_says_what_to_do_then_re_evaluates(smoke_run, tmp_path):
+    """A run folder made before eval.backend and eval/<model>/metrics.json existed: one paragraph, exit 2,
+    nothing touched; --force --stages eval redoes the eval (the old one kept) and the export has numbers."""
+    import shutil
+
+    from rl_reasoner.pipeline import fingerprint
+
+    old = tmp_path / "runs" / "tiny-arith-smoke"
+    shutil.copytree(smoke_run[0], old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    del manifest["recipe"]["eval"]["backend"]  # as written before this key existed
+    manifest["stages"]["eval"]["fingerprint"] = fingerprint(manifest["recipe"], "eval")
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    for label in ("sft", "grpo", "grpo-accuracy-only"):
+        shutil.rmtree(old / "eval" / label)
+    old_schema = {"models": {"grpo": {"overall": {"accuracy": 0.5}}}}
+    (old / "eval" / "results.json").write_text(json.dumps(old_schema))
+    before = sorted(p.relative_to(old) for p in old.rglob("*"))
+    out = cli("run", os.path.abspath(SMOKE), "--runs-dir", str(old.parent), cwd=Path.cwd())
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "eval.backend: None -> 'hf'" in out.stderr and "--force --stages eval" in out.stderr
+    assert sorted(p.relative_to(old) for p in old.rglob("*")) == before
+    out = cli("export", str(old), "--to", str(tmp_path / "card"), cwd=Path.cwd())  # old schema: no numbers
+    assert out.returncode == 0 and "pass@1" not in (tmp_path / "card" / "README.md").read_text()
+    out = cli("run", os.path.abspath(SMOKE), "--runs-dir", str(old.parent), "--stages", "eval", "--force",
+              cwd=Path.cwd())
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert len(list(old.glob("eval.bak-*"))) == 1 and (old / "eval" / "grpo" / "metrics.json").exists()
+
+
 def test_second_run_skips_everything(smoke_run):
     run_dir, _ = smoke_run
     out = cli("run", os.path.abspath(SMOKE), "--runs-dir", str(run_dir.parent), cwd=Path.cwd())
