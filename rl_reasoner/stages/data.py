@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rl_reasoner.data.arith import write_splits
 from rl_reasoner.data.tasks import task_of
+from rl_reasoner.errors import UsageError
 from rl_reasoner.tiny_model import save_tiny_model
 
 
@@ -13,7 +14,7 @@ def run_data(pipeline, unit: str, out: Path) -> dict:
     recipe = pipeline.recipe
     splits = task_of(recipe).splits(recipe)
     if recipe.model.grpo_from == "sft" and not splits["sft"]:
-        raise ValueError(
+        raise UsageError(
             "the recipe trains SFT first (model.grpo_from: sft) but its data gave no SFT rows: set "
             "data.hub.completion_column, or model.grpo_from: base to start GRPO from the base model"
         )
