@@ -98,7 +98,8 @@ def wandb_history_keys(run_file: Path) -> set[str]:
 
 def test_each_trainer_logged_to_its_own_offline_wandb_run(smoke_run):
     run_dir, _ = smoke_run
-    runs = sorted((run_dir / "wandb").glob("offline-run-*/*.wandb"))
+    # in the order the stages ran: folder names only have whole seconds, and a smoke stage takes about one
+    runs = sorted((run_dir / "wandb").glob("offline-run-*/*.wandb"), key=lambda p: p.stat().st_mtime_ns)
     assert len(runs) == 3  # sft, grpo, grpo-accuracy-only
     sft, grpo, baseline = (wandb_history_keys(r) for r in runs)
     assert "train/loss" in sft and not any("rewards/" in k for k in sft)
