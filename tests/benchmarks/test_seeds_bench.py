@@ -1,0 +1,78 @@
+"""benchmarks/seeds_bench.py without training: two fake seeds whose eval folders are built by the real
+metrics and oracle code; every number is checked against its own seed's SFT and oracle."""
+
+import json
+
+import pytest
+
+from rl_reasoner.evaluation.runner import ORIGINAL
+from rl_reasoner.stages.evaluate import FORCED, find_oracle
+
+SFT = {
+    ORIGINAL: {1: ("verbose", 10, 60), 2: ("verbose", 10, 170)},
+    FORCED + "direct": {1: ("direct", 10, 8), 2: ("direct", 3, 9)},
+    FORCED + "concise": {1: ("concise", 10, 27), 2: ("concise", 8, 46)},
+    FORCED + "verbose": {1: ("verbose", 10, 60), 2: ("verbose", 10, 170)},
+}
+
+
+def fake_seed(write_model, root, name, grpo_levels):
+    """A finished run folder: SFT (oracle direct at level 1, verbose at level 2), GRPO, accuracy-only."""
+    run_dir, eval_dir = root / name, root / name / "eval"
+    models = {"sft": write_model(eval_dir / "sft", SFT)}
+    models["grpo"] = write_model(eval_dir / "grpo", {ORIGINAL: grpo_levels})
+    accuracy_only = {1: ("verbose", 10, 58), 2: ("verbose", 10, 168)}
+    models["grpo-accuracy-only"] = write_model(eval_dir / "grpo-accuracy-only", {ORIGINAL: accuracy_only})
+    forced = {n.removeprefix(FORCED): m for n, m in models["sft"]["variants"].items()}
+    results = {"models": models, "oracle": find_oracle(forced, 0.99)}
+    (eval_dir / "results.json").write_text(json.dumps(results))
+    stages = {unit: {"status": "done", "seconds": 60.0} for unit in ("data", "sft", "grpo", "eval")}
+    (run_dir / "manifest.json").write_text(json.dumps({"git_commit": "abc", "stages": stages}))
+    return run_dir
+
+
+@pytest.fixture
+def seeds(tmp_path, load_bench, model_metrics):
+    bench = load_bench("seeds_bench")
+    good = {1: ("direct", 10, 8), 2: ("verbose", 10, 170)}  # its own oracle
+    cut = {1: ("direct", 10, 8), 2: ("concise", 8, 46)}  # level 2 cut below what SFT does reliably
+    good, cut = (fake_seed(model_metrics, tmp_path, f"s{i}", levels) for i, levels in enumerate((good, cut)))
+    return bench, [bench.collect_seed(good, 0, 600.0), bench.collect_seed(cut, 1, 600.0)]
+
+
+def test_each_seed_is_measured_against_its_own_sft_and_oracle(seeds):
+    bench, runs = seeds
+    assert runs[0]["oracle"]["levels"]["1"]["style"] == "direct"
+    assert runs[0]["oracle"]["levels"]["2"]["style"] == "verbose"
+    assert runs[1]["styles"]["grpo"] == {"1": {"direct": 1.0}, "2": {"concise": 1.0}}
+    good, cut = (bench.seed_numbers(r) for r in runs)
+    assert good["delta"] == 0 and good["x_oracle"] == pytest.approx(1.0) and good["adapts"]
+    assert cut["level_delta"] == {"1": 0.0, "2": pytest.approx(-0.2)}
+    assert cut["delta"] == pytest.approx(-0.1)
+    assert cut["x_oracle"] == pytest.approx((8 + 46) / (8 + 170))
+    assert cut["x_accuracy_only"] == pytest.approx((8 + 46) / (58 + 168))
+
+
+def test_targets_fail_on_the_seed_that_cut_hard_reasoning_and_pass_on_tokens(seeds):
+    bench, runs = seeds
+    summary = bench.summarize(runs)
+    assert summary["mean_delta"] == pytest.approx(-0.05) and summary["worst_delta"] == pytest.approx(-0.1)
+    assert summary["level_worst_delta"]["2"] == pytest.approx(-0.2) and summary["adapting_seeds"] == 2
+    met = {name: t["met"] for name, t in bench.targets(summary, total_s=1200.0).items()}
+    assert not met["mean accuracy >= SFT's mean - 0.5 pt"] and not met["no seed below its own SFT - 2 pt"]
+    assert met["every seed's tokens <= 1.10 x its oracle"] and met["whole benchmark <= 45 min"]
+    assert met["slowest seed's pipeline <= 10 min"]  # 4 stages x 60 s
+    assert not bench.targets(summary, total_s=46 * 60.0)["whole benchmark <= 45 min"]["met"]
+
+def test_the_page_has_a_row_per_seed_then_mean_and_worst(seeds):
+    bench, runs = seeds
+    summary = bench.summarize(runs)
+    report = {
+        "command": "python benchmarks/seeds_bench.py", "git_commit": "abc", "eval_per_level": 10,
+        "machine": {"cpus": 2, "platform": "test"}, "total_seconds": 1200.0, "summary": summary,
+        "targets": bench.targets(summary, 1200.0), "runs": runs,
+    }
+    rows = [line for line in bench.render(report).splitlines() if line.startswith("| ")][1:]
+    assert [row.split("|")[1].strip() for row in rows] == ["0", "1", "mean", "worst"]
+    assert "| -10.0 | +0.0 | -20.0 |" in rows[1] and "direct / verbose" in rows[1]
+    assert all(len(row.split("|")) == len(rows[0].split("|")) for row in rows)
