@@ -8,7 +8,6 @@ groups over the processes, and vLLM settings (``grpo.use_vllm``) without an impo
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.metadata
 import importlib.util
 import json
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rl_reasoner.errors import UsageError
+from rl_reasoner.trainer_config import grpo_settings
 
 # Trainer settings the HF trainer writes into the DeepSpeed config ("auto"); set them in the recipe only.
 DS_TRAINER_KEYS = ("train_batch_size", "train_micro_batch_size_per_gpu", "gradient_accumulation_steps")
@@ -179,15 +179,6 @@ def _check_fsdp(path: str, fsdp: Mapping[str, Any]) -> None:
             f"launch file {path} saves FSDP models as {state_dict}{unset}; set fsdp_state_dict_type: "
             "FULL_STATE_DICT so the saved model is a normal HF folder the next stage can load"
         )
-
-
-def grpo_settings(grpo_args: Mapping[str, Any]) -> dict[str, Any]:
-    """The recipe's ``grpo`` section over TRL's ``GRPOConfig`` field defaults: every GRPO setting with TRL's
-    own default where the recipe sets none (read from TRL, never copied here). Field by field, since a
-    whole GRPOConfig refuses a batch that fits only over several processes."""
-    from trl import GRPOConfig
-
-    return {**{f.name: f.default for f in dataclasses.fields(GRPOConfig)}, **grpo_args}
 
 
 def check_grpo_batch(grpo_args: Mapping[str, Any], num_processes: int) -> None:

@@ -7,6 +7,7 @@ pipeline's own choices below (each says why it differs from TRL), the run paths,
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -80,6 +81,15 @@ def grpo_config(
     return _build(GRPOConfig, GRPO_SETTINGS, grpo_args, out_dir, seed=seed, report_to=report_to, **weights)
 
 
+def grpo_settings(grpo_args: Mapping[str, Any]) -> dict[str, Any]:
+    """The recipe's ``grpo`` section over TRL's ``GRPOConfig`` field defaults: every GRPO setting with TRL's
+    own default where the recipe sets none (read from TRL, never copied here). Field by field, since a
+    whole GRPOConfig refuses a batch that fits only over several processes."""
+    from trl import GRPOConfig
+
+    return {**{f.name: f.default for f in dataclasses.fields(GRPOConfig)}, **grpo_args}
+
+
 def eval_budget(recipe: Any) -> int:
     """Max new tokens at eval: ``eval.max_new_tokens``, else the budget GRPO trained with."""
-    return recipe.eval.max_new_tokens or grpo_config(recipe.grpo).max_completion_length
+    return recipe.eval.max_new_tokens or grpo_settings(recipe.grpo)["max_completion_length"]
