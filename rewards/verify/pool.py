@@ -4,16 +4,32 @@ Workers come from a ``forkserver`` with sympy preloaded (never ``fork()`` of a c
 threads). Each item's clock starts when it is handed to an idle worker; an item past its deadline scores
 a timeout, its worker is killed (with the pool: a ``ProcessPoolExecutor`` cannot lose one worker), and
 the innocent items that shared the pool are re-run on a fresh one.
+
+Workers never run the caller's ``__main__``, so a script without an ``if __name__ == "__main__":`` guard
+(TRL/open-r1 training scripts often have none), ``python -`` and every rank of ``torchrun`` can call
+``verify``. Mechanism: each new forkserver (and spawn) child receives ``spawn.get_preparation_data()``,
+which names the caller's main module ("init_main_from_name", from ``__main__.__spec__``) or main file
+("init_main_from_path", from ``__main__.__file__``); the child's ``spawn.prepare`` re-runs it as
+``__mp_main__`` (``_fixup_main_from_name``/``_fixup_main_from_path``) so that objects pickled from
+``__main__`` resolve. An unguarded script then calls ``verify`` again inside the worker, which may not
+start processes while bootstrapping: the worker dies and the caller gets ``BrokenProcessPool`` (from
+``python -`` the worker dies on the non-existent file ``<cwd>/<stdin>``). The pool only ever sends
+functions of ``rewards.verify``, so ``_WorkerPopen`` drops those two keys from the preparation data of
+the pool's own workers; nothing else the caller starts is affected. On Windows (no forkserver: plain
+``spawn``) the caller still needs the guard.
 """
 
 from __future__ import annotations
 
 import atexit
+import io
 import multiprocessing
+import os
 import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing import context, forkserver, reduction, spawn, util
 
 from rewards.verify.symbolic import clear_parse_cache, symbolic_equal
 
@@ -24,14 +40,53 @@ _POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
 
 
+_HAVE_FORKSERVER = "forkserver" in multiprocessing.get_all_start_methods()
+_MAIN_KEYS = ("init_main_from_name", "init_main_from_path")  # spawn.prepare re-runs __main__ from these
+
+if _HAVE_FORKSERVER:
+    from multiprocessing import popen_forkserver
+
+    class _WorkerPopen(popen_forkserver.Popen):
+        """Starts one pool worker through the fork server without telling it the caller's ``__main__``."""
+
+        def _launch(self, process_obj: multiprocessing.process.BaseProcess) -> None:
+            # CPython's popen_forkserver.Popen._launch (identical in 3.10-3.13), with _MAIN_KEYS left out.
+            prep_data = spawn.get_preparation_data(process_obj._name)
+            for key in _MAIN_KEYS:
+                prep_data.pop(key, None)
+            payload = io.BytesIO()
+            context.set_spawning_popen(self)
+            try:
+                reduction.dump(prep_data, payload)
+                reduction.dump(process_obj, payload)
+            finally:
+                context.set_spawning_popen(None)
+            self.sentinel, data_fd = forkserver.connect_to_new_process(self._fds)
+            alive_fd = os.dup(data_fd)  # kept open while we live: the child polls it to see us die
+            self.finalizer = util.Finalize(self, util.close_fds, (alive_fd, self.sentinel))
+            with open(data_fd, "wb", closefd=True) as pipe:
+                pipe.write(payload.getbuffer())
+            self.pid = forkserver.read_signed(self.sentinel)
+
+    class _WorkerProcess(context.ForkServerProcess):
+        @staticmethod
+        def _Popen(process_obj: multiprocessing.process.BaseProcess) -> _WorkerPopen:
+            return _WorkerPopen(process_obj)
+
+    class _WorkerContext(context.ForkServerContext):
+        """The forkserver context, but its processes are started by ``_WorkerPopen``."""
+
+        Process = _WorkerProcess
+
+
 def _get_pool(workers: int) -> ProcessPoolExecutor:
     """The persistent pool, created lazily and warmed up so that startup never eats into a deadline."""
     global _POOL, _POOL_SIZE
     if _POOL is not None and _POOL_SIZE == workers:
         return _POOL
     kill_pool()
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
+    if _HAVE_FORKSERVER:
+        ctx = _WorkerContext()
         ctx.set_forkserver_preload(["rewards.verify.warmup"])
     else:
         ctx = multiprocessing.get_context("spawn")
