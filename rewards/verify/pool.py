@@ -14,22 +14,21 @@ which names the caller's main module ("init_main_from_name", from ``__main__.__s
 ``__main__`` resolve. An unguarded script then calls ``verify`` again inside the worker, which may not
 start processes while bootstrapping: the worker dies and the caller gets ``BrokenProcessPool`` (from
 ``python -`` the worker dies on the non-existent file ``<cwd>/<stdin>``). The pool only ever sends
-functions of ``rewards.verify``, so ``_WorkerPopen`` drops those two keys from the preparation data of
-the pool's own workers; nothing else the caller starts is affected. On Windows (no forkserver: plain
-``spawn``) the caller still needs the guard.
+functions of ``rewards.verify``, so ``_WorkerPopen`` launches the pool's own workers with those two keys
+left out (``spawn.get_preparation_data`` is swapped for the milliseconds of each worker launch, under a
+lock; a process another thread starts in that same instant would miss them too). On Windows (no
+forkserver: plain ``spawn``) the caller still needs the guard.
 """
 
 from __future__ import annotations
 
 import atexit
-import io
 import multiprocessing
-import os
 import threading
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing import context, forkserver, reduction, spawn, util
+from multiprocessing import context, spawn
 
 from rewards.verify.symbolic import clear_parse_cache, symbolic_equal
 
@@ -42,6 +41,12 @@ _POOL_LOCK = threading.Lock()
 
 _HAVE_FORKSERVER = "forkserver" in multiprocessing.get_all_start_methods()
 _MAIN_KEYS = ("init_main_from_name", "init_main_from_path")  # spawn.prepare re-runs __main__ from these
+_PREPARATION_LOCK = threading.Lock()  # one worker launch at a time swaps spawn.get_preparation_data
+
+
+def _without_main(data: dict) -> dict:
+    return {key: value for key, value in data.items() if key not in _MAIN_KEYS}
+
 
 if _HAVE_FORKSERVER:
     from multiprocessing import popen_forkserver
@@ -50,23 +55,15 @@ if _HAVE_FORKSERVER:
         """Starts one pool worker through the fork server without telling it the caller's ``__main__``."""
 
         def _launch(self, process_obj: multiprocessing.process.BaseProcess) -> None:
-            # CPython's popen_forkserver.Popen._launch (identical in 3.10-3.13), with _MAIN_KEYS left out.
-            prep_data = spawn.get_preparation_data(process_obj._name)
-            for key in _MAIN_KEYS:
-                prep_data.pop(key, None)
-            payload = io.BytesIO()
-            context.set_spawning_popen(self)
-            try:
-                reduction.dump(prep_data, payload)
-                reduction.dump(process_obj, payload)
-            finally:
-                context.set_spawning_popen(None)
-            self.sentinel, data_fd = forkserver.connect_to_new_process(self._fds)
-            alive_fd = os.dup(data_fd)  # kept open while we live: the child polls it to see us die
-            self.finalizer = util.Finalize(self, util.close_fds, (alive_fd, self.sentinel))
-            with open(data_fd, "wb", closefd=True) as pipe:
-                pipe.write(payload.getbuffer())
-            self.pid = forkserver.read_signed(self.sentinel)
+            # replaces popen_forkserver.Popen._launch: the same launch, whose preparation data (read from
+            # spawn.get_preparation_data while it runs) leaves out _MAIN_KEYS
+            with _PREPARATION_LOCK:
+                full = spawn.get_preparation_data
+                spawn.get_preparation_data = lambda name: _without_main(full(name))
+                try:
+                    super()._launch(process_obj)
+                finally:
+                    spawn.get_preparation_data = full
 
     class _WorkerProcess(context.ForkServerProcess):
         @staticmethod
