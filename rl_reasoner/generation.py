@@ -42,7 +42,7 @@ def generate_samples(
     *,
     n: int = 1,
     max_new_tokens: int,
-    batch_size: int = 64,
+    batch_size: int,
     temperature: float = 0.0,
     top_p: float = 1.0,
     seed: int | None = None,
