@@ -1,8 +1,9 @@
-"""Score the answer verifier against the labeled case set, side by side with Math-Verify; time both.
+"""Score the answer verifier against two labeled case sets, side by side with Math-Verify; time both.
 
     python benchmarks/verify_bench.py [--quick] [--no-math-verify]
 
-Needs the ``bench`` extra (``pip install -e '.[bench]'``: Math-Verify 0.9); installs nothing itself.
+Needs the ``bench`` extra (``pip install -e '.[bench]'``: Math-Verify 0.9); installs nothing itself. How
+verdicts, agreement and times are measured: ``benchmarks/verify_measure.py``.
 
 1. Labeled set (``tests/rewards/verify/verify_cases.jsonl``): agreement with the labels per category and
    overall, ours (``rewards.verify.verify_batch``) and Math-Verify (``math_verify.parse`` +
@@ -13,6 +14,10 @@ Needs the ``bench`` extra (``pip install -e '.[bench]'``: Math-Verify 0.9); inst
 3. Adversarial set (``tests/rewards/verify/verify_adversarial.py``), ours only, from the main thread and
    from a worker thread: max latency and the caller's peak RSS. Math-Verify is not run on it (its timeouts are
    signal-based and only work in the main thread).
+4. Second labeled set: Math-Verify's own test cases (``benchmarks/data/math_verify_cases.jsonl``, read
+   from its repository's tests by ``benchmarks/math_verify_cases.py``, which records the commit and
+   version): agreement per test file and overall, families of disagreements, time per case; see
+   ``benchmarks/verify_mv_set.py``.
 
 Writes ``benchmarks/results/verify.json`` and ``docs/verify-results.md`` and prints the table.
 """
@@ -31,17 +36,25 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
+from verify_measure import (
+    TIMEOUT_S,
+    agreement_table,
+    clear_verifier_caches,
+    math_verify_detail,
+    ours_timing,
+    stats_ms,
+    timed_each,
+    wrong_cases,
+)
+from verify_mv_set import run_math_verify_set
 from verify_report import render
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES_PATH = ROOT / "tests" / "rewards" / "verify" / "verify_cases.jsonl"
 ADVERSARIAL_PATH = ROOT / "tests" / "rewards" / "verify" / "verify_adversarial.py"
-TIMEOUT_S = 1.0
-WORKERS = min(4, os.cpu_count() or 1)  # verify_batch's default
 
 
 def load_cases(path: Path = CASES_PATH) -> list[dict]:
@@ -52,116 +65,6 @@ def load_cases(path: Path = CASES_PATH) -> list[dict]:
 def is_realistic(case: dict) -> bool:
     """Reasoning text followed by a boxed answer (the shape of a typical RL rollout)."""
     return case["label"] is not None and "\\boxed" in case["completion"] and len(case["completion"]) >= 80
-
-
-def clear_verifier_caches() -> list[str]:
-    """Empty every cache of ``rewards.verify`` (dicts named *cache*, ``functools`` caches); their names."""
-    cleared = []
-    for module_name, module in list(sys.modules.items()):
-        if module is None or not (
-            module_name == "rewards.verify" or module_name.startswith("rewards.verify.")
-        ):
-            continue
-        for attr, value in list(vars(module).items()):
-            if callable(getattr(value, "cache_clear", None)):
-                value.cache_clear()
-                cleared.append(f"{module_name}.{attr}")
-            elif "cache" in attr.lower() and isinstance(value, dict):
-                value.clear()
-                cleared.append(f"{module_name}.{attr}")
-    return cleared
-
-
-def clear_all_caches() -> None:
-    """Caller-side caches and every worker's parse cache; the parser's grammar (DFA) caches stay warm."""
-    from rewards.verify import pool
-
-    clear_verifier_caches()
-    pool.clear_worker_caches(WORKERS)
-
-
-def fresh_pool() -> None:
-    """A new pool: its workers fork from the warmed-up fork server and have parsed nothing of this set."""
-    from rewards.verify import pool
-
-    pool.kill_pool()
-    pool.clear_worker_caches(WORKERS)  # starts the pool outside the timed region
-
-
-def timed_batch(pairs: list[tuple[str, str]]) -> dict[str, float]:
-    from rewards.verify import verify_batch
-
-    start = time.perf_counter()
-    verify_batch([g for g, _ in pairs], [c for _, c in pairs], timeout_s=TIMEOUT_S, workers=WORKERS)
-    return {"mean_ms": 1000 * (time.perf_counter() - start) / len(pairs), "n": len(pairs)}
-
-
-def math_verify_detail(gold: str, completion: str) -> tuple[bool | None, str | None]:
-    """Math-Verify's verdict and its parse of the completion (last item, as a string).
-
-    The verdict is None when the gold parses to nothing and False on any exception."""
-    from math_verify import parse, verify
-
-    try:
-        gold_parsed = parse(gold if "\\boxed" in gold or "$" in gold else f"${gold}$")
-        pred_parsed = parse(completion)
-        shown = str(pred_parsed[-1]) if pred_parsed else None
-        if not gold_parsed:
-            return None, shown
-        return bool(verify(gold_parsed, pred_parsed)), shown
-    except Exception as exc:
-        return False, f"<{type(exc).__name__}>"
-
-
-def agreement_table(cases: list[dict], columns: dict[str, list[bool | None]]) -> dict[str, dict]:
-    """Per category and overall: n and, per column, the fraction of results equal to the label."""
-    groups: dict[str, list[int]] = {}
-    for i, case in enumerate(cases):
-        groups.setdefault(case["category"], []).append(i)
-    groups["overall"] = list(range(len(cases)))
-    table = {}
-    for group, indices in groups.items():
-        row: dict = {"n": len(indices)}
-        for name, results in columns.items():
-            row[name] = sum(results[i] is cases[i]["label"] for i in indices) / len(indices)
-        table[group] = row
-    return table
-
-
-def wrong_cases(
-    cases: list[dict], results: list[bool | None], extracted: list[str | None] | None
-) -> list[dict]:
-    """The cases where ``results`` differ from the labels; ``extracted`` defaults to our extractor's span."""
-    from rewards.verify import extract_answer
-
-    out = []
-    for i, (case, got) in enumerate(zip(cases, results, strict=True)):
-        if got is not case["label"]:
-            completion = case["completion"]
-            short = completion if len(completion) <= 120 else "..." + completion[-117:]
-            out.append(
-                {
-                    "category": case["category"],
-                    "gold": case["gold"],
-                    "completion": short,
-                    "extracted": extracted[i] if extracted else extract_answer(completion),
-                    "expected": case["label"],
-                    "got": got,
-                    "note": case["note"],
-                }
-            )
-    return out
-
-
-def timed_each(fn: Callable[[str, str], object], pairs: list[tuple[str, str]], before=None) -> list[float]:
-    times = []
-    for gold, completion in pairs:
-        if before is not None:
-            before()
-        start = time.perf_counter()
-        fn(gold, completion)
-        times.append(time.perf_counter() - start)
-    return times
 
 
 def max_rss_mb() -> float:
@@ -229,18 +132,8 @@ def versions() -> dict[str, str]:
     return found
 
 
-def stats_ms(times: list[float]) -> dict[str, float]:
-    ordered = sorted(times)
-    return {
-        "mean_ms": 1000 * sum(ordered) / len(ordered),
-        "p50_ms": 1000 * ordered[len(ordered) // 2],
-        "max_ms": 1000 * ordered[-1],
-        "n": len(ordered),
-    }
-
-
 def run(args: argparse.Namespace) -> dict:
-    from rewards.verify import counters_snapshot, reset_counters, verify, verify_batch
+    from rewards.verify import counters_snapshot, reset_counters, verify_batch
 
     cases = load_cases()
     if args.quick:
@@ -272,12 +165,8 @@ def run(args: argparse.Namespace) -> dict:
         extracted["math_verify"] = [shown for _, shown in mv]
         timing["math_verify"] = stats_ms(timed_each(math_verify_detail, pairs))
     cleared = clear_verifier_caches()
-    fresh_pool()
-    timing["ours_first_sight_one_batch"] = timed_batch(pairs)
-    timing["ours_cold"] = stats_ms(timed_each(verify, pairs, before=clear_all_caches))
-    clear_all_caches()
-    timing["ours_cold_one_batch"] = timed_batch(pairs)
-    timing["ours_warm"] = stats_ms(timed_each(verify, pairs))
+    timing.update(ours_timing(pairs))
+    second = run_math_verify_set(args.math_verify, args.quick)
     rss["end_mb"] = max_rss_mb()
     return {
         "command": " ".join(["python", "benchmarks/verify_bench.py", *sys.argv[1:]]),
@@ -296,6 +185,7 @@ def run(args: argparse.Namespace) -> dict:
         "timing_realistic": timing,
         "caches_cleared": cleared,
         "adversarial": {"n_cases": len(adversarial), "side_effects": side_effects, **adv},
+        "math_verify_set": second,
         "rss": rss,
     }
 
