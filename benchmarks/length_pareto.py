@@ -1,0 +1,398 @@
+"""Accuracy vs tokens over seeds: each length reward at three strengths, one GRPO run per point and seed.
+
+    python benchmarks/length_pareto.py --from-runs DIR [--seeds 0,1] [--runs-dir DIR2] [--max-steps N]
+                                       [--quick] [--methods a,b] [--recipe FILE] [key=value ...]
+
+``--from-runs DIR``: the ``--runs-dir`` of a finished ``benchmarks/seeds_bench.py`` run, one folder per seed,
+``<recipe stem>-seed<N>`` (default: every seed found there). For each seed a new run ``length-pareto-seed<N>``
+in ``--runs-dir`` (default: a new temp folder; a rerun with the same folder resumes) reuses that seed's data
+and SFT stages (``length_methods.seed_from_run``); its recipe is ``--recipe`` (default demo.yaml) with that
+seed, the source's ``data.eval_per_level`` and the overrides, and one GRPO baseline per point of ``POINTS``
+plus accuracy-only; the main ``grpo`` unit keeps the recipe's own rewards (row "recipe"). The real CLI runs
+stages grpo and eval. Every point is compared with its seed's own SFT checkpoint and oracle; per point the
+mean and the worst seed. Writes benchmarks/results/length_pareto.json, docs/length-methods.md and
+docs/length-pareto.png. ``--quick`` (smoke.yaml, 1 GRPO step, the middle strength of each method) writes
+them into the runs folder instead; its ``--from-runs`` must then come from seeds_bench.py on smoke.yaml.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from statistics import fmean
+from typing import Any
+
+import yaml
+
+from rl_reasoner.recipe import load_recipe, recipe_to_dict
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # run as a script it is already there; loaded from a test it is not
+    sys.path.insert(0, str(HERE))
+from length_methods import seed_from_run  # noqa: E402
+
+ROOT = HERE.parent
+RECIPE, QUICK_RECIPE = "recipes/tiny-arith/demo.yaml", "recipes/tiny-arith/smoke.yaml"
+RESULTS = "benchmarks/results/length_pareto.json"
+DOC, PLOT = "docs/length-methods.md", "docs/length-pareto.png"
+RUN_PREFIX = "length-pareto"
+MAIN, ACC_ONLY = "grpo", "accuracy-only"
+TRADE_OFF_PT = -1.0  # hardest-level accuracy change (points) below which a point "costs the hardest level"
+
+Reward = dict[str, Any]
+
+
+def _reward(name: str, weight: float, params: dict | None = None) -> Reward:
+    return {"name": name, "weight": weight} | ({} if params is None else {"params": params})
+
+
+# method -> (strengths, strength -> its length reward); each point's rewards are accuracy (1.0) + that reward.
+POINTS: dict[str, tuple[tuple[float, ...], Callable[[float], Reward]]] = {
+    # alpha x0.5, x1, x2 of length_methods.py's paper-scaled 1e-4 x 4096/256; alpha x 256 <= 0.82 < 1
+    "absolute": ((0.0008, 0.0016, 0.0032), lambda a: _reward("absolute", 1.0, {"alpha": a, "max_len": 256})),
+    # recipe weight 0.25 (demo.yaml's tuned bonus, there gated by min_accuracy 1.0) up to 1.0 (paper default)
+    "below_mean_bonus": (
+        (0.25, 0.5, 1.0),
+        lambda w: _reward("below_mean_bonus", w, {"mode": "discrete", "mean_over": "all"}),
+    ),
+    # Kimi k1.5 adds its term with weight 1; 0.25 and 0.5 put it on the bonus's scale
+    "kimi": ((0.25, 0.5, 1.0), lambda w: _reward("kimi", w)),
+    # its own defaults (constraint, step size); the weight scales the bonus as for below_mean_bonus
+    "constrained_bonus": ((0.25, 0.5, 1.0), lambda w: _reward("constrained_bonus", w, {})),
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    label: str  # the row name; the GRPO unit is ``grpo-<label>`` (``grpo`` for the recipe's own rewards)
+    method: str
+    strength: float | None
+    rewards: tuple[Reward, ...]
+
+    @property
+    def unit(self) -> str:
+        return MAIN if self.label == "recipe" else f"grpo-{self.label}"
+
+
+def sweep_points(quick: bool = False, methods: list[str] | None = None) -> list[Point]:
+    """accuracy-only, then every method of ``POINTS`` by strength (``quick``: only its middle strength)."""
+    accuracy = {"name": "accuracy", "weight": 1.0}
+    out = [Point(ACC_ONLY, ACC_ONLY, None, (accuracy,))]
+    for method, (strengths, reward) in POINTS.items():
+        if methods is not None and method not in methods:
+            continue
+        for s in strengths[len(strengths) // 2 :][:1] if quick else strengths:
+            out.append(Point(f"{method}-{s:g}", method, s, (accuracy, reward(s))))
+    return out
+
+
+def seed_recipe(
+    recipe_file: Path, seed: int, source: dict, points: list[Point], overrides: list[str]
+) -> dict:
+    """The recipe of seed ``seed``'s run: ``recipe_file`` with the seed, the source run's eval split size,
+    no wandb and ``overrides``; its baselines are ``points``."""
+    sets = [f"seed={seed}", f"name={RUN_PREFIX}-seed{seed}", "report_to=none"]
+    sets.append(f"data.eval_per_level={source['data']['eval_per_level']}")
+    recipe = recipe_to_dict(load_recipe(recipe_file, [*sets, *overrides]))
+    recipe["baselines"] = json.loads(json.dumps({p.label: {"rewards": p.rewards} for p in points}))
+    return recipe
+
+
+def find_sources(from_runs: Path, seeds: list[int] | None) -> dict[int, Path]:
+    """Seed -> its run folder ``<stem>-seed<N>`` in ``from_runs`` (all found, or exactly ``seeds``)."""
+    found: dict[int, list[Path]] = {}
+    for path in sorted(from_runs.iterdir()) if from_runs.is_dir() else []:
+        match = re.fullmatch(r".+-seed(\d+)", path.name)
+        if match and (path / "manifest.json").exists():
+            found.setdefault(int(match[1]), []).append(path)
+    wanted = seeds if seeds is not None else sorted(found)
+    if not wanted:
+        raise SystemExit(f"--from-runs {from_runs}: no <recipe>-seed<N> run folder there")
+    for seed in wanted:
+        if len(found.get(seed, [])) != 1:
+            names = [p.name for p in found.get(seed, [])]
+            raise SystemExit(f"--from-runs {from_runs}: need one run folder for seed {seed}, found {names}")
+    return {seed: found[seed][0] for seed in wanted}
+
+
+def run_seed(recipe: dict, runs: Path) -> float:
+    """Write the recipe next to its run and run stages grpo and eval through the CLI; the wall time."""
+    path = runs / f"{recipe['name']}.yaml"
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    args, start = ["run", str(path), "--stages", "grpo,eval", "--runs-dir", str(runs)], time.time()
+    if subprocess.run([sys.executable, "-m", "rl_reasoner", *args], cwd=ROOT).returncode:
+        raise SystemExit(f"the pipeline failed (its error is above); rerun with --runs-dir {runs} to resume")
+    return time.time() - start
+
+
+# -- numbers -------------------------------------------------------------------------------------------
+NUMBERS = {"accuracy": "pass@1", "tokens": "mean_tokens"}  # our key: the eval summary's
+
+
+def numbers(metrics: dict) -> dict:
+    """Accuracy (pass@1) and mean tokens, overall and per level, of one eval summary."""
+    levels = {lv: {k: s[v] for k, v in NUMBERS.items()} for lv, s in metrics["levels"].items()}
+    return {k: metrics["overall"][v] for k, v in NUMBERS.items()} | {"levels": levels}
+
+
+def collect_seed(run_dir: Path, seed: int, source: Path, points: list[Point], wall_s: float) -> dict:
+    """One seed's finished run: its SFT, its oracle (with styles) and every point's numbers ("recipe": the
+    main GRPO unit)."""
+    results = json.loads((run_dir / "eval" / "results.json").read_text())
+    models, oracle = results["models"], results["oracle"]
+    units = {"recipe": MAIN} | {p.label: p.unit for p in points}
+    out = {"seed": seed, "run_dir": str(run_dir), "source": str(source), "wall_seconds": round(wall_s, 1)}
+    styles = {lv: s["style"] for lv, s in oracle["levels"].items()}
+    out |= {"sft": numbers(models["sft"]), "oracle": numbers(oracle) | {"styles": styles}}
+    out["points"] = {label: numbers(models[unit]) for label, unit in units.items() if unit in models}
+    return out
+
+
+def hardest(seeds: list[dict]) -> str:
+    return max(seeds[0]["sft"]["levels"], key=int)
+
+
+def _delta_pt(own: list[dict], ref: list[dict]) -> list[float]:
+    return [100 * (r["accuracy"] - s["accuracy"]) for r, s in zip(own, ref, strict=True)]
+
+
+def summarize(seeds: list[dict], labels: list[str]) -> dict[str, dict]:
+    """Per label (a point, "sft" or "oracle"), over the seeds that have it: mean and worst seed of its
+    accuracy minus its seed's SFT (points), of the hardest level's, and of its tokens / its seed's oracle."""
+    hard, out = hardest(seeds), {}
+    for label in labels:
+        have = [s for s in seeds if label in ("sft", "oracle") or label in s["points"]]
+        if not have:
+            continue
+        own = [s[label] if label in ("sft", "oracle") else s["points"][label] for s in have]
+        delta, sft = _delta_pt(own, [s["sft"] for s in have]), [s["sft"]["levels"][hard] for s in have]
+        hard_delta = _delta_pt([r["levels"][hard] for r in own], sft)
+        x = [r["tokens"] / s["oracle"]["tokens"] for r, s in zip(own, have, strict=True)]
+        out[label] = {"seeds": [s["seed"] for s in have]}
+        out[label] |= {"mean_delta_pt": fmean(delta), "worst_delta_pt": min(delta)}
+        out[label] |= {"mean_hard_delta_pt": fmean(hard_delta), "worst_hard_delta_pt": min(hard_delta)}
+        out[label] |= {"mean_x_oracle": fmean(x), "worst_x_oracle": max(x)}
+        out[label]["mean_hard_tokens"] = fmean([r["levels"][hard]["tokens"] for r in own])
+    return out
+
+
+def verdicts(summary: dict[str, dict], points: list[Point], hard: str) -> dict[str, str]:
+    """Per method: whether some strength costs the hardest level more than 1 pt while that level's mean
+    tokens are below accuracy-only's (the trade-off), with the figures it is read from."""
+    ref, out = summary[ACC_ONLY]["mean_hard_tokens"], {}
+    for method in dict.fromkeys(p.method for p in points if p.method not in (ACC_ONLY, "recipe")):
+        rows = [(p.strength, summary[p.label]) for p in points if p.method == method and p.label in summary]
+        if not rows:
+            continue
+        each = "{:g}: {:+.1f} pt at {:.1f} tokens"
+        figures = "; ".join(each.format(w, s["mean_hard_delta_pt"], s["mean_hard_tokens"]) for w, s in rows)
+        shows = any(s["mean_hard_delta_pt"] < TRADE_OFF_PT and s["mean_hard_tokens"] < ref for _, s in rows)
+        what = "shortens easy items but costs the hardest level" if shows else "does not show the trade-off"
+        out[method] = f"{what} (level {hard}, by strength: {figures}; accuracy-only: {ref:.1f} tokens)"
+    return out
+
+
+# -- report --------------------------------------------------------------------------------------------
+def rows_of(report: dict) -> list[tuple[str, str, str]]:
+    """(label, method, strength) per table row: SFT, the oracle, the recipe, accuracy-only, the sweep."""
+    rows = [("sft", "sft", ""), ("oracle", "oracle", "")]
+    for p in report["points"]:
+        strength = "" if p["strength"] is None else f"{p['strength']:g}"
+        rows.append((p["label"], "recipe (own rewards)" if p["label"] == "recipe" else p["method"], strength))
+    return [r for r in rows if r[0] in report["summary"]]
+
+
+def table(report: dict) -> str:
+    hard = report["hardest_level"]
+    lines = [
+        f"| method | strength | mean Δacc pt | worst Δacc pt | L{hard} mean Δ pt | mean tokens ×oracle "
+        "| worst ×oracle |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for label, method, strength in rows_of(report):
+        s = report["summary"][label]
+        lines.append(
+            f"| {method} | {strength} | {s['mean_delta_pt']:+.1f} | {s['worst_delta_pt']:+.1f} | "
+            f"{s['mean_hard_delta_pt']:+.1f} | {s['mean_x_oracle']:.2f} | {s['worst_x_oracle']:.2f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+MARKS = ((ACC_ONLY, "s", "black"), ("recipe", "D", "grey"), ("sft", "v", "brown"), ("oracle", "*", "k"))
+
+
+def _panel(ax: Any, report: dict, key: str, title: str) -> None:
+    """One line per method (by strength, each marker labelled with it), then accuracy-only, the recipe, SFT
+    and the oracle's star at x = 1."""
+    summary, points = report["summary"], [p for p in report["points"] if p["label"] in report["summary"]]
+    for method in dict.fromkeys(p["method"] for p in points if p["method"] not in (ACC_ONLY, "recipe")):
+        line = [(p["strength"], summary[p["label"]]) for p in points if p["method"] == method]
+        ax.plot([s["mean_x_oracle"] for _, s in line], [s[key] for _, s in line], "o-", label=method)
+        for strength, s in line:
+            xy = (s["mean_x_oracle"], s[key])
+            ax.annotate(f"{strength:g}", xy, fontsize=7, textcoords="offset points", xytext=(3, 3))
+    for label, marker, color in (m for m in MARKS if m[0] in summary):
+        x = 1.0 if label == "oracle" else summary[label]["mean_x_oracle"]
+        size = 14 if label == "oracle" else 8
+        ax.plot([x], [summary[label][key]], marker, color=color, ms=size, ls="none", label=label)
+    ax.axhline(0.0, color="grey", linewidth=0.5)
+    ax.set(xlabel="mean tokens / own oracle's", ylabel="accuracy Δ vs own SFT (pt)", title=title)
+
+
+def plot(report: dict, path: Path) -> None:
+    """Two panels, x = mean tokens / own oracle: y = mean accuracy Δ vs SFT, then the hardest level's Δ."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharex=True)
+    seeds = f"mean over seeds {report['seeds']}"
+    _panel(axes[0], report, "mean_delta_pt", f"all levels, {seeds}")
+    _panel(axes[1], report, "mean_hard_delta_pt", f"hardest level ({report['hardest_level']}), {seeds}")
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def render(report: dict, png: str) -> str:
+    """The Markdown page: command, commit, machine, wall time; the table and the plot; the verdicts."""
+    dirty = " (with uncommitted changes)" if report["uncommitted_changes"] else ""
+    machine, hard = report["machine"], report["hardest_level"]
+    rewards = [f"| {p['label']} | `{json.dumps(p['rewards'])}` |" for p in report["points"]]
+    return f"""# Length rewards: accuracy vs tokens (generated by `benchmarks/length_pareto.py`)
+
+Command: `{report["command"]}` at commit `{report["git_commit"]}`{dirty}; machine: {machine["platform"]}, \
+{machine["cpus"]} CPU cores; wall time {report["wall_seconds"] / 60:.1f} min. Seeds {report["seeds"]}: each \
+reuses the data and SFT stages of its `{report["from_runs"]}/<recipe>-seed<N>` run; its GRPO runs and eval \
+are made here.
+
+Each point is one GRPO run from its seed's own SFT checkpoint with rewards accuracy + the method's length \
+reward at that strength (absolute: alpha per token; the others: recipe weight), with the recipe's GRPO \
+config, seed and steps: `{json.dumps(report["grpo"])}`. "recipe" is the main `grpo` unit (the recipe's own \
+rewards). Greedy decoding on the held-out split ({report["prompts"]} prompts per seed). Δacc: accuracy \
+(pass@1) minus its seed's SFT checkpoint's, in points; mean over seeds and worst seed. L{hard}: the hardest \
+level. ×oracle: mean tokens / its seed's oracle's (per level, the shortest trace style SFT gets right \
+>= {report["oracle_threshold"]:.0%} of the time when forced into it).
+
+{table(report)}
+![accuracy vs tokens]({png})
+
+## Trade-off per method
+
+Shown when at some strength the level-{hard} mean Δ is below {TRADE_OFF_PT:g} pt while that level's mean \
+tokens are below accuracy-only's.
+
+{chr(10).join(f"- **{m}**: {v}" for m, v in report["verdicts"].items())}
+
+## Points
+
+| point | rewards |
+|---|---|
+{chr(10).join(rewards)}
+"""
+
+
+def write_outputs(report: dict, out: Path, doc: Path, png: Path) -> None:
+    for path in (out, doc, png):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    plot(report, png)
+    doc.write_text(render(report, os.path.relpath(png, doc.parent)))
+
+
+def build_report(seeds: list[dict], points: list[Point], recipe: dict, meta: dict) -> dict:
+    """The JSON report: ``meta`` (command, commit, machine, wall time, from_runs), the points (the recipe's
+    own first), the per-seed numbers, the summary and the verdicts."""
+    listed = [Point("recipe", "recipe", None, tuple(recipe["rewards"])), *points]
+    summary, hard = summarize(seeds, ["sft", "oracle", *(p.label for p in listed)]), hardest(seeds)
+    return meta | {
+        "seeds": [s["seed"] for s in seeds],
+        "hardest_level": hard,
+        "prompts": recipe["data"]["eval_per_level"] * len(seeds[0]["sft"]["levels"]),
+        "grpo": recipe["grpo"],
+        "oracle_threshold": recipe["eval"]["oracle_threshold"],
+        "points": [asdict(p) | {"unit": p.unit} for p in listed],
+        "summary": summary,
+        "verdicts": verdicts(summary, points, hard),
+        "per_seed": seeds,
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=fmt)
+    parser.add_argument("--from-runs", type=Path, required=True, help="--runs-dir of a seeds_bench.py run")
+    parser.add_argument("--seeds", help="comma-separated seeds (default: every seed folder in --from-runs)")
+    parser.add_argument("--runs-dir", type=Path, help="where the new runs go (default: a new temp folder)")
+    parser.add_argument("--max-steps", type=int, help="grpo.max_steps of every GRPO run")
+    parser.add_argument("--quick", action="store_true", help="smoke.yaml, 1 GRPO step, 1 strength per method")
+    parser.add_argument("--methods", help=f"comma-separated subset of {list(POINTS)} (default: all)")
+    parser.add_argument("--recipe", help=f"recipe file (default: {RECIPE}; --quick: {QUICK_RECIPE})")
+    parser.add_argument("overrides", nargs="*", help="key=value recipe overrides, e.g. eval.batch_size=50")
+    return parser.parse_args(argv)
+
+
+def git_state() -> tuple[str, bool]:
+    def git(*cmd: str) -> str:
+        return subprocess.run(["git", *cmd], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    return git("rev-parse", "HEAD"), bool(git("status", "--porcelain"))
+
+
+def run_all(args: argparse.Namespace, points: list[Point], runs: Path) -> tuple[list[dict], dict]:
+    """Every seed's run (seeded from its --from-runs folder, then grpo + eval): their numbers, the recipe."""
+    max_steps = args.max_steps or (1 if args.quick else None)
+    overrides = [*args.overrides, *([f"grpo.max_steps={max_steps}"] if max_steps else [])]
+    recipe_file = ROOT / (args.recipe or (QUICK_RECIPE if args.quick else RECIPE))
+    wanted = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    seeds, recipe = [], {}
+    for seed, src in find_sources(args.from_runs, wanted).items():
+        source_recipe = json.loads((src / "manifest.json").read_text())["recipe"]
+        recipe = seed_recipe(recipe_file, seed, source_recipe, points, overrides)
+        run_dir = runs / recipe["name"]
+        run_dir.mkdir(parents=True, exist_ok=True)
+        seed_from_run(src, run_dir, recipe)
+        seeds.append(collect_seed(run_dir, seed, src, points, run_seed(recipe, runs)))
+    return seeds, recipe
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, start = parse_args(argv), time.time()
+    methods = args.methods.split(",") if args.methods else None
+    if unknown := sorted(set(methods or []) - set(POINTS)):
+        raise SystemExit(f"unknown method(s) {unknown}; choose among {list(POINTS)}")
+    points = sweep_points(args.quick, methods)
+    runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="rl-reasoner-pareto-"))
+    print(f"[length_pareto] runs folder: {runs}", flush=True)
+    seeds, recipe = run_all(args, points, runs)
+    commit, dirty = git_state()
+    command = " ".join(["python", "benchmarks/length_pareto.py", *(sys.argv[1:] if argv is None else argv)])
+    meta = {"command": command, "git_commit": commit, "uncommitted_changes": dirty}
+    meta |= {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()}}
+    meta |= {"from_runs": str(args.from_runs), "runs_dir": str(runs)}
+    meta["wall_seconds"] = round(time.time() - start, 1)
+    report = build_report(seeds, points, recipe, meta)
+    # a smoke run is not the sweep: --quick keeps its outputs in the runs folder, out of the repository
+    paths = [runs / Path(p).name if args.quick else ROOT / p for p in (RESULTS, DOC, PLOT)]
+    write_outputs(report, *paths)
+    print(table(report))
+    print("\n".join(f"{m}: {v}" for m, v in report["verdicts"].items()))
+    print(f"wrote {', '.join(map(str, paths))}; runs kept in {runs}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

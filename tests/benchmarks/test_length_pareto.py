@@ -1,0 +1,235 @@
+"""benchmarks/length_pareto.py without training: the point table makes valid baselines, a seed's run reuses
+its source's data and SFT, the per-seed numbers come from the eval stage's outputs, the mean/worst-seed
+maths, and the page, table, JSON and plot it writes."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rl_reasoner.evaluation.runner import ORIGINAL
+from rl_reasoner.pipeline import Pipeline
+from rl_reasoner.recipe import load_recipe, recipe_from_dict, recipe_to_dict
+from rl_reasoner.reward_funcs import REWARDS, build_reward_funcs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def bench(load_bench):
+    return load_bench("length_pareto")
+
+
+def available(points):
+    """The points whose length reward is registered (constrained_bonus may still be on its way)."""
+    return [p for p in points if all(r["name"] in REWARDS for r in p.rewards)]
+
+
+def test_the_point_table_is_three_strengths_per_method_plus_accuracy_only(bench):
+    assert set(bench.POINTS) == {"absolute", "below_mean_bonus", "kimi", "constrained_bonus"}
+    points = bench.sweep_points()
+    assert points[0].label == "accuracy-only" and points[0].rewards == ({"name": "accuracy", "weight": 1.0},)
+    assert len(points) == 1 + 3 * 4
+    by_label = {p.label: p for p in points}
+    assert by_label["absolute-0.0016"].rewards[1] == {
+        "name": "absolute",
+        "weight": 1.0,
+        "params": {"alpha": 0.0016, "max_len": 256},
+    }
+    assert by_label["kimi-0.5"].unit == "grpo-kimi-0.5"
+    assert by_label["below_mean_bonus-1"].rewards[1]["weight"] == 1.0
+    assert by_label["below_mean_bonus-1"].rewards[1]["params"] == {"mode": "discrete", "mean_over": "all"}
+    assert [p.strength for p in points if p.method == "constrained_bonus"] == [0.25, 0.5, 1.0]
+    quick = bench.sweep_points(quick=True)
+    assert [p.label for p in quick] == [
+        "accuracy-only",
+        "absolute-0.0016",
+        "below_mean_bonus-0.5",
+        "kimi-0.5",
+        "constrained_bonus-0.5",
+    ]
+    assert [p.label for p in bench.sweep_points(methods=["kimi"])][1:] == ["kimi-0.25", "kimi-0.5", "kimi-1"]
+
+
+def test_the_recipe_has_one_valid_baseline_per_point_and_the_source_split_size(bench):
+    points = available(bench.sweep_points())
+    source = {"data": {"eval_per_level": 7}}
+    recipe = bench.seed_recipe(ROOT / bench.RECIPE, 2, source, points, ["eval.batch_size=10"])
+    demo = recipe_to_dict(load_recipe(ROOT / bench.RECIPE))
+    assert (recipe["seed"], recipe["name"], recipe["report_to"]) == (2, "length-pareto-seed2", "none")
+    assert recipe["data"]["eval_per_level"] == 7 and recipe["eval"]["batch_size"] == 10
+    assert recipe["rewards"] == demo["rewards"] and recipe["grpo"] == demo["grpo"]
+    parsed = recipe_from_dict(recipe)  # baseline names are checked here (they become run folders)
+    assert list(parsed.baselines) == [p.label for p in points]
+    for name, baseline in parsed.baselines.items():  # every reward name and parameter, built as in training
+        funcs = build_reward_funcs(baseline.rewards, num_generations=8, eos_token_ids=[0])
+        assert len(funcs) == (1 if name == "accuracy-only" else 2)
+
+
+def test_a_seeds_run_reuses_its_source_data_and_sft(bench, tmp_path):
+    src_recipe = load_recipe(
+        ROOT / bench.QUICK_RECIPE, ["seed=3", "name=smoke-seed3", "report_to=none", "data.eval_per_level=5"]
+    )
+    source = Pipeline(src_recipe, runs_dir=tmp_path / "src")
+    source.run(["data"], log=lambda _: None)
+    (source.run_dir / "sft").mkdir()
+    source.manifest.update("sft", status="done", fingerprint="from-the-source-run")
+    (tmp_path / "src" / "notes").mkdir()
+    assert bench.find_sources(tmp_path / "src", None) == {3: source.run_dir}
+    with pytest.raises(SystemExit, match="need one run folder for seed 4, found"):
+        bench.find_sources(tmp_path / "src", [3, 4])
+
+    points = available(bench.sweep_points(quick=True))
+    manifest = json.loads((source.run_dir / "manifest.json").read_text())
+    recipe = bench.seed_recipe(ROOT / bench.QUICK_RECIPE, 3, manifest["recipe"], points, [])
+    run_dir = tmp_path / "runs" / recipe["name"]
+    run_dir.mkdir(parents=True)
+    bench.seed_from_run(source.run_dir, run_dir, recipe)
+    plan = Pipeline(recipe_from_dict(recipe), runs_dir=tmp_path / "runs").plan(["grpo", "eval"])
+    assert plan == ["grpo", *(p.unit for p in points), "eval"]
+
+
+def test_a_seed_is_read_from_the_eval_stage_outputs(bench, eval_dir, model_metrics):
+    levels = {1: ("concise", 10, 27), 2: ("direct", 3, 9)}
+    kimi = model_metrics(eval_dir / "grpo-kimi-0.5", {ORIGINAL: levels})
+    results = json.loads((eval_dir / "results.json").read_text())
+    results["models"]["grpo-kimi-0.5"] = kimi
+    (eval_dir / "results.json").write_text(json.dumps(results))
+    points = [p for p in bench.sweep_points() if p.label in ("accuracy-only", "kimi-0.5", "kimi-1")]
+    seed = bench.collect_seed(eval_dir.parent, 5, Path("/src/demo-seed5"), points, 61.23)
+    assert (seed["seed"], seed["source"], seed["wall_seconds"]) == (5, "/src/demo-seed5", 61.2)
+    assert seed["sft"] == {
+        "accuracy": 1.0,
+        "tokens": 115.0,
+        "levels": {"1": {"accuracy": 1.0, "tokens": 60.0}, "2": {"accuracy": 1.0, "tokens": 170.0}},
+    }
+    assert seed["oracle"]["tokens"] == 89.0 and seed["oracle"]["styles"] == {"1": "direct", "2": "verbose"}
+    assert set(seed["points"]) == {"recipe", "accuracy-only", "kimi-0.5"}  # kimi-1 was not run
+    assert seed["points"]["recipe"]["tokens"] == 79.0  # the main grpo unit
+    assert seed["points"]["kimi-0.5"]["levels"]["2"] == {"accuracy": 0.3, "tokens": 9.0}
+
+
+def nums(acc1, tok1, acc2, tok2):
+    """A seed's numbers for one model, levels 1 and 2 (the hardest) of equal size."""
+    levels = {"1": {"accuracy": acc1, "tokens": tok1}, "2": {"accuracy": acc2, "tokens": tok2}}
+    return {"accuracy": (acc1 + acc2) / 2, "tokens": (tok1 + tok2) / 2, "levels": levels}
+
+
+def seeds():
+    """Seed 0: kimi cuts level 2 (-4 pt); seed 1: absolute loses level 1 (-1 pt overall); kimi-1 only in 0."""
+    return [
+        {
+            "seed": 0,
+            "sft": nums(1.0, 60, 1.0, 140),  # 100 tokens
+            "oracle": nums(1.0, 20, 1.0, 80),  # 50 tokens
+            "points": {
+                "recipe": nums(1.0, 20, 1.0, 80),
+                "accuracy-only": nums(1.0, 60, 1.0, 140),
+                "kimi-0.5": nums(1.0, 20, 0.96, 90),  # -2 pt, 55 tokens (1.1x), level 2 -4 pt
+                "kimi-1": nums(1.0, 10, 0.9, 40),
+                "absolute-0.0016": nums(1.0, 40, 1.0, 140),  # 0 pt, 90 tokens (1.8x)
+            },
+        },
+        {
+            "seed": 1,
+            "sft": nums(1.0, 60, 0.98, 140),  # 99 %, 100 tokens
+            "oracle": nums(1.0, 30, 1.0, 90),  # 60 tokens
+            "points": {
+                "recipe": nums(1.0, 30, 0.98, 90),
+                "accuracy-only": nums(1.0, 60, 0.98, 130),
+                "kimi-0.5": nums(1.0, 20, 0.98, 100),  # 0 pt, 60 tokens (1.0x)
+                "absolute-0.0016": nums(0.98, 40, 0.98, 140),  # -1 pt, 90 tokens (1.5x)
+            },
+        },
+    ]
+
+
+def points_of(bench):
+    wanted = ("accuracy-only", "absolute-0.0016", "kimi-0.5", "kimi-1")
+    return [p for p in bench.sweep_points() if p.label in wanted]
+
+
+def test_mean_and_worst_seed_against_each_seeds_own_sft_and_oracle(bench):
+    labels = ["sft", "oracle", "recipe", *(p.label for p in points_of(bench))]
+    summary = bench.summarize(seeds(), labels)
+    kimi = summary["kimi-0.5"]
+    assert (kimi["mean_delta_pt"], kimi["worst_delta_pt"]) == pytest.approx((-1.0, -2.0))
+    assert (kimi["mean_hard_delta_pt"], kimi["worst_hard_delta_pt"]) == pytest.approx((-2.0, -4.0))
+    assert (kimi["mean_x_oracle"], kimi["worst_x_oracle"]) == pytest.approx((1.05, 1.1))
+    assert kimi["mean_hard_tokens"] == pytest.approx(95.0) and kimi["seeds"] == [0, 1]
+    absolute = summary["absolute-0.0016"]
+    assert (absolute["mean_delta_pt"], absolute["worst_delta_pt"]) == pytest.approx((-0.5, -1.0))
+    assert (absolute["mean_x_oracle"], absolute["worst_x_oracle"]) == pytest.approx((1.65, 1.8))
+    assert summary["kimi-1"]["seeds"] == [0]  # a point only one seed has is summarised over that seed
+    oracle = summary["oracle"]
+    assert oracle["mean_delta_pt"] == pytest.approx(0.5) and oracle["mean_x_oracle"] == 1
+    assert summary["sft"]["worst_delta_pt"] == 0 and summary["sft"]["worst_x_oracle"] == pytest.approx(2.0)
+
+    found = bench.verdicts(summary, points_of(bench), "2")
+    assert found["kimi"].startswith("shortens easy items but costs the hardest level (level 2, by strength: ")
+    figures = "0.5: -2.0 pt at 95.0 tokens; 1: -10.0 pt at 40.0 tokens; accuracy-only: 135.0 tokens)"
+    assert found["kimi"].endswith(figures)
+    assert found["absolute"].startswith("does not show the trade-off (level 2, by strength: 0.0016: +0.0 pt")
+
+
+def test_the_page_table_json_and_plot(bench, tmp_path):
+    recipe = recipe_to_dict(load_recipe(ROOT / bench.RECIPE))
+    meta = {
+        "command": "python benchmarks/length_pareto.py --from-runs /runs",
+        "git_commit": "abc123",
+        "uncommitted_changes": False,
+        "machine": {"platform": "Linux-test", "cpus": 2},
+        "from_runs": "/runs",
+        "runs_dir": "/tmp/x",
+        "wall_seconds": 600.0,
+    }
+    report = bench.build_report(seeds(), points_of(bench), recipe, meta)
+    out, doc, png = tmp_path / "r.json", tmp_path / "docs" / "length-methods.md", tmp_path / "docs" / "p.png"
+    bench.write_outputs(report, out, doc, png)
+
+    assert png.read_bytes().startswith(b"\x89PNG")
+    saved = json.loads(out.read_text())
+    assert saved["per_seed"][1]["points"]["kimi-0.5"]["tokens"] == 60.0 and saved["hardest_level"] == "2"
+    assert saved["points"][0]["label"] == "recipe" and saved["points"][0]["rewards"] == recipe["rewards"]
+    assert saved["prompts"] == 200  # eval_per_level 100 x 2 levels
+    text = doc.read_text()
+    command = "Command: `python benchmarks/length_pareto.py --from-runs /runs` at commit `abc123`; machine: "
+    assert command in text
+    assert "Linux-test, 2 CPU cores; wall time 10.0 min." in text
+    assert "![accuracy vs tokens](p.png)" in text
+    rows = text.splitlines()
+    head = "| method | strength | mean Δacc pt | worst Δacc pt | L2 mean Δ pt "
+    head += "| mean tokens ×oracle | worst ×oracle |"
+    assert head in rows
+    assert "| oracle |  | +0.5 | +0.0 | +1.0 | 1.00 | 1.00 |" in rows
+    assert "| accuracy-only |  | +0.0 | +0.0 | +0.0 | 1.79 | 2.00 |" in rows
+    assert "| kimi | 0.5 | -1.0 | -2.0 | -2.0 | 1.05 | 1.10 |" in rows
+    assert "| absolute | 0.0016 | -0.5 | -1.0 | +0.0 | 1.65 | 1.80 |" in rows
+    assert rows.index(head) + 2 == rows.index("| sft |  | +0.0 | +0.0 | +0.0 | 1.83 | 2.00 |")
+    assert any(r.startswith("| recipe (own rewards) |  | +0.0 |") for r in rows)
+    assert any(r.startswith("- **kimi**: shortens easy items but costs the hardest level") for r in rows)
+    assert any(r.startswith("- **absolute**: does not show the trade-off") for r in rows)
+    assert bench.table(report) in text
+
+
+def test_quick_writes_into_the_runs_folder(bench, tmp_path, monkeypatch):
+    """main without training: the runs are replaced by the hand-made seeds; --quick keeps its outputs out of
+    the repository."""
+    seen = {}
+
+    def fake_run_all(args, points, runs):
+        seen.update(points=[p.label for p in points], runs=runs, quick=args.quick)
+        return seeds(), recipe_to_dict(load_recipe(ROOT / bench.QUICK_RECIPE))
+
+    monkeypatch.setattr(bench, "run_all", fake_run_all)
+    monkeypatch.setattr(bench, "git_state", lambda: ("abc123", True))
+    runs = tmp_path / "runs"
+    argv = ["--from-runs", str(tmp_path), "--quick", "--runs-dir", str(runs), "--methods", "kimi"]
+    assert bench.main(argv) == 0
+    assert seen == {"points": ["accuracy-only", "kimi-0.5"], "runs": runs, "quick": True}
+    written = {p.name for p in runs.iterdir()}
+    assert written == {"length_pareto.json", "length-methods.md", "length-pareto.png"}
+    text = (runs / "length-methods.md").read_text()
+    assert "at commit `abc123` (with uncommitted changes)" in text and "](length-pareto.png)" in text
+    with pytest.raises(SystemExit, match=r"unknown method\(s\) \['l1'\]"):
+        bench.main(["--from-runs", str(tmp_path), "--methods", "kimi,l1"])
