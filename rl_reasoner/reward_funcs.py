@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from rewards.format import think_format
-from rewards.length import METHODS, apply_per_group
+from rewards.length import METHODS, ConstraintState, apply_per_group, dual_update
+from rewards.length.constrained import check_constraint
 from rewards.verify import counters_snapshot, verify_batch
 
 GATE_PARAMS = ("warmup_steps", "min_accuracy")  # accepted by every length reward
@@ -154,13 +156,21 @@ class GroupLengthReward:
         all_ids, all_lengths, all_correct = _gather(list(id)), _gather(lengths), _gather(list(correct))
         keys = [(i // self.num_generations, pid) for i, pid in enumerate(all_ids)]
         self._open = []
-        per_item = self._gathered_targets(columns)
+        per_item = self._per_item(columns, len(all_ids))
         values = apply_per_group(
             self._group_term, keys, all_lengths, all_correct, per_item=per_item, **self.params
         )
         if log_metric is not None and self._open:
             log_metric(f"length/{self.__name__}_open_groups", sum(self._open) / len(self._open))
+        self._after_batch(all_correct, log_metric)
         return values[_local_range(len(completions))]
+
+    def _per_item(self, columns: dict[str, Any], size: int) -> dict[str, list]:
+        """Per-item params of the pure function over the gathered batch (L1's targets)."""
+        return self._gathered_targets(columns)
+
+    def _after_batch(self, correct: list[bool | None], log_metric: Callable | None) -> None:
+        """Called once per batch after the values are computed (state kept across steps goes here)."""
 
     def _gathered_targets(self, columns: dict[str, Any]) -> dict[str, list]:
         """``{"targets": the target column over all ranks}``, or ``{}`` without a ``target_column``."""
@@ -182,6 +192,67 @@ class GroupLengthReward:
         return self.fn(lengths, correct, **params) if is_open else [0.0] * len(lengths)
 
 
+CONSTRAINT_DEFAULTS = {  # epsilon, step_size, reference_steps, decay: dual_update's own defaults
+    p.name: p.default
+    for p in inspect.signature(dual_update).parameters.values()
+    if p.kind is inspect.Parameter.KEYWORD_ONLY
+}
+LEVEL_COLUMN = "level_column"  # dataset column of difficulty levels (default "level"; absent: one level)
+
+
+class ConstrainedLengthReward(GroupLengthReward):
+    """``constrained_bonus`` with one Lagrange multiplier per difficulty level, kept across steps.
+
+    Each batch pays every group its level's current multiplier × the relative bonus, then updates every
+    level's :class:`~rewards.length.ConstraintState` with that level's accuracy in the batch
+    (:func:`~rewards.length.dual_update`). The update uses the batch gathered over all processes, so the
+    state is the same on every process; ``state_dict``/``load_state_dict`` carry it through TRL
+    checkpoints (the GRPO stage saves it in ``trainer_state.json`` and restores it on resume). Logged each
+    step, per level: the multiplier, the running accuracy and its floor (reference − ε).
+    """
+
+    def __init__(self, name: str, fn: Callable[..., list[float]], params: dict, shared, num_generations: int,
+                 *, constraint: dict, level_column: str):  # fmt: skip
+        super().__init__(name, fn, params, shared, num_generations)
+        self.constraint, self.level_column = constraint, level_column
+        self.levels: dict[str, ConstraintState] = {}
+        self._batch_levels: list[str] = []
+
+    def _per_item(self, columns: dict[str, Any], size: int) -> dict[str, list]:
+        given = columns.get(self.level_column)
+        self._batch_levels = [str(v) for v in _gather(list(given))] if given is not None else ["all"] * size
+        lam = {lvl: self.levels.get(lvl, ConstraintState()).multiplier for lvl in set(self._batch_levels)}
+        return {"multiplier": [lam[lvl] for lvl in self._batch_levels]}
+
+    def _group_term(
+        self, lengths: list[int], correct: list[bool | None], *, multiplier: list[float], **params: Any
+    ) -> list[float]:  # a group lies within one level: one multiplier
+        return super()._group_term(lengths, correct, multiplier=multiplier[0], **params)
+
+    def _after_batch(self, correct: list[bool | None], log_metric: Callable | None) -> None:
+        counts: dict[str, list[int]] = {}
+        for lvl, c in zip(self._batch_levels, correct, strict=True):
+            if c is not None:
+                hits = counts.setdefault(lvl, [0, 0])
+                hits[0], hits[1] = hits[0] + int(c), hits[1] + 1
+        for lvl, (hits, scored) in sorted(counts.items()):
+            state = dual_update(self.levels.get(lvl, ConstraintState()), hits, scored, **self.constraint)
+            self.levels[lvl] = state
+            if log_metric is not None:
+                key = f"length/{self.__name__}_level_{lvl}"
+                log_metric(f"{key}_multiplier", state.multiplier)
+                if state.reference is not None:
+                    log_metric(f"{key}_accuracy", state.accuracy)
+                    log_metric(f"{key}_floor", state.floor(self.constraint["epsilon"]))
+
+    def state_dict(self) -> dict:
+        """The per-level constraint states as plain JSON data."""
+        return {lvl: asdict(state) for lvl, state in sorted(self.levels.items())}
+
+    def load_state_dict(self, state: Mapping[str, Mapping[str, Any]]) -> None:
+        self.levels = {str(lvl): ConstraintState(**values) for lvl, values in state.items()}
+
+
 def _accuracy(spec: Any, shared: SharedCorrectness, num_generations: int) -> AccuracyReward:
     _no_params(spec)
     return AccuracyReward(shared)
@@ -193,9 +264,13 @@ def _format(spec: Any, shared: SharedCorrectness, num_generations: int) -> Forma
 
 
 def _length(fn: Callable[..., list[float]]) -> Callable[..., GroupLengthReward]:
+    adapter = ConstrainedLengthReward if fn.__name__ == "constrained_bonus" else GroupLengthReward
+
     def build(spec: Any, shared: SharedCorrectness, num_generations: int) -> GroupLengthReward:
-        _check_params(spec.name, fn, spec.params)
-        return GroupLengthReward(spec.name, fn, dict(spec.params), shared, num_generations)
+        params = dict(spec.params)
+        extra = _split_constraint(spec.name, params) if adapter is ConstrainedLengthReward else {}
+        _check_params(spec.name, fn, params)
+        return adapter(spec.name, fn, params, shared, num_generations, **extra)
 
     return build
 
@@ -252,6 +327,21 @@ def _check_params(name: str, fn: Callable, params: dict) -> None:
         fn([0, 1], [True, False], **own_params)  # bad values fail now, not at the first training step
     except ValueError as exc:
         raise ValueError(f"reward {name!r}: {exc}") from None
+
+
+def _split_constraint(name: str, params: dict) -> dict:
+    """Pops the constraint's params (checked against their ranges) and the level column from ``params``."""
+    if "multiplier" in params:
+        raise ValueError(f"reward {name!r}: multiplier is kept per level by the trainer; it is no parameter")
+    constraint = {key: params.pop(key, value) for key, value in CONSTRAINT_DEFAULTS.items()}
+    try:
+        check_constraint(**constraint)
+    except ValueError as exc:
+        raise ValueError(f"reward {name!r}: {exc}") from None
+    column = params.pop(LEVEL_COLUMN, "level")
+    if not (isinstance(column, str) and column):
+        raise ValueError(f"reward {name!r}: {LEVEL_COLUMN}={column!r} must be a dataset column name")
+    return {"constraint": constraint, "level_column": column}
 
 
 def _check_count(name: str, key: str, value: Any) -> int:

@@ -12,6 +12,7 @@ correct item's total is never below a wrong one's in the same group, and outputs
 """
 
 from rewards.length.budget import absolute, cosine, l1_exact, l1_max, soft_overlong, truncation
+from rewards.length.constrained import ConstraintState, constrained_bonus, dual_update
 from rewards.length.group import apply_per_group
 from rewards.length.relative import MEAN_OVER, MODES, below_mean_bonus, efficiency, kimi, shortest_correct
 
@@ -19,6 +20,7 @@ METHODS = {
     fn.__name__: fn
     for fn in (
         below_mean_bonus,
+        constrained_bonus,
         kimi,
         efficiency,
         shortest_correct,
@@ -30,10 +32,19 @@ METHODS = {
         absolute,
     )
 }
-GATED = ("below_mean_bonus", "kimi", "efficiency", "shortest_correct", "l1_max", "truncation")
-GROUP_RELATIVE = ("below_mean_bonus", "kimi", "efficiency", "shortest_correct")
+GATED = (
+    "below_mean_bonus",
+    "constrained_bonus",
+    "kimi",
+    "efficiency",
+    "shortest_correct",
+    "l1_max",
+    "truncation",
+)
+GROUP_RELATIVE = ("below_mean_bonus", "constrained_bonus", "kimi", "efficiency", "shortest_correct")
 
 __all__ = [
+    "ConstraintState",
     "GATED",
     "GROUP_RELATIVE",
     "MEAN_OVER",
@@ -42,7 +53,9 @@ __all__ = [
     "absolute",
     "apply_per_group",
     "below_mean_bonus",
+    "constrained_bonus",
     "cosine",
+    "dual_update",
     "efficiency",
     "kimi",
     "l1_exact",

@@ -5,12 +5,21 @@ need the per-digit carry steps a small model cannot do "in its head". The teache
 styles in the R1 format (``<think>…</think>`` then ``\\boxed{…}``):
 
 * ``direct``  – empty thinking, just the answer;
-* ``concise`` – the operands restated once, then one line per digit (``a+b+carry=sum``);
-* ``verbose`` – the same steps, then 1–3 re-check passes over them (the overthinking a model
-  distilled from a long-CoT teacher shows).
+* ``concise`` – the operands restated once, then one line per digit column (``a+b=sum``): the carries
+  are left to be done in the head while writing the answer (a shortcut that gets harder as carries
+  chain over more columns);
+* ``verbose`` – one line per digit with its carry written out (``a+b+carry=sum``), then 1–3 re-check
+  passes over them (the explicit, partly redundant reasoning a long-CoT teacher shows).
 
 Each style opens with a fixed prefix (:data:`STYLE_PREFIX`), so a model can be *forced* into a style
 by appending that prefix to the prompt: that is how the eval stage finds the oracle.
+
+The task is built so that the shortest *reliable* style differs by level (:func:`designed_styles`):
+direct at level 1 (100 sums a model memorises), verbose from level 2 on (composing the column sums into
+the answer in the head fails once carries cross columns). Measured on an SFT checkpoint of the demo
+recipe forced into each style (seed 0, 300 problems per level): direct 100 / 5 / 0 %, concise
+100 / 62 / 27 %, verbose 100 / 100 / 100 % at levels 1 / 2 / 3. (When concise still wrote the carries,
+verbose only repeated its lines and was never the only reliable style on any seed.)
 """
 
 from __future__ import annotations
@@ -22,6 +31,11 @@ from pathlib import Path
 
 STYLES = ("direct", "concise", "verbose")
 STYLE_PREFIX = {"direct": "<think>\n</think>", "concise": "<think>\nAdd", "verbose": "<think>\nLet me"}
+
+
+def designed_styles(levels: Sequence[int]) -> dict[str, str]:
+    """Per level, the style the task is built to make the shortest reliable one (the eval checks it)."""
+    return {str(level): "direct" if level == 1 else "verbose" for level in levels}
 
 
 def make_problem(level: int, rng: random.Random) -> tuple[int, int]:
@@ -59,7 +73,7 @@ def trace(a: int, b: int, style: str, rechecks: int = 1) -> str:
     if style == "direct":
         return f"{STYLE_PREFIX['direct']}\n\\boxed{{{answer}}}"
     if style == "concise":
-        lines = [f"{x}+{y}+{c}={total}" for x, y, c, total in steps]
+        lines = [f"{x}+{y}={x + y}" for x, y, _, _ in steps]
         return "\n".join([f"{STYLE_PREFIX['concise']} {a}+{b}:", *lines, _answer_block(answer)])
     if style == "verbose":
         lines = [f"{STYLE_PREFIX['verbose']} add {a} and {b}."]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rl_reasoner.data.arith import STYLE_PREFIX, build_splits
+from rl_reasoner.data.arith import STYLE_PREFIX, build_splits, designed_styles
 from rl_reasoner.data.hub import build_hub_splits, check_hub_source
 
 Splits = dict[str, list[dict]]  # "sft", "grpo", "eval" -> rows (id, level, prompt, answer[, completion])
@@ -21,6 +21,9 @@ class Task:
     """Raises ValueError for what can be known wrong before the data stage runs."""
     forced_styles: Mapping[str, str] = field(default_factory=dict)
     """Trace style -> the opening that forces it (appended to the prompt): the oracle's candidates."""
+    designed: Callable[[Any], dict[str, str]] = lambda recipe: {}
+    """Level -> the style the task is built to make the shortest reliable one; the data stage records it
+    and the eval stage checks the oracle against it (``{}``: nothing designed, nothing checked)."""
 
 
 def _arith_splits(recipe: Any) -> Splits:
@@ -34,7 +37,9 @@ def _hub_splits(recipe: Any) -> Splits:
 
 
 TASKS: dict[str, Task] = {
-    "arith": Task(_arith_splits, forced_styles=STYLE_PREFIX),
+    "arith": Task(
+        _arith_splits, forced_styles=STYLE_PREFIX, designed=lambda recipe: designed_styles(recipe.data.levels)
+    ),
     "hub": Task(_hub_splits, check=lambda recipe: check_hub_source(recipe.data.hub)),
 }
 

@@ -12,7 +12,8 @@ from rl_reasoner.tiny_model import save_tiny_model
 
 def run_data(pipeline, unit: str, out: Path) -> dict:
     recipe = pipeline.recipe
-    splits = task_of(recipe).splits(recipe)
+    task = task_of(recipe)
+    splits = task.splits(recipe)
     if recipe.model.grpo_from == "sft" and not splits["sft"]:
         raise UsageError(
             "the recipe trains SFT first (model.grpo_from: sft) but its data gave no SFT rows: set "
@@ -21,7 +22,13 @@ def run_data(pipeline, unit: str, out: Path) -> dict:
     write_splits(splits, out)
     if recipe.model.base == "tiny":
         save_tiny_model(out / "tiny-base", recipe.model.tiny, seed=recipe.seed)
-    return {split: len(rows) for split, rows in splits.items()}
+    designed = task.designed(recipe)
+    if designed:  # what the eval stage will check on this run's SFT checkpoint
+        shown = ", ".join(f"level {level}: {style}" for level, style in designed.items())
+        print(f"[rl-reasoner] data: shortest reliable style by design: {shown}")
+    return {split: len(rows) for split, rows in splits.items()} | (
+        {"designed_styles": designed} if designed else {}
+    )
 
 
 def base_model_path(pipeline) -> str:

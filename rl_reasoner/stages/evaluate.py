@@ -51,6 +51,7 @@ def run_eval(pipeline, unit: str, out: Path) -> dict:
         results["oracle"] = find_oracle(
             {style: forced[FORCED + style] for style in styles}, recipe.eval.oracle_threshold
         )
+        results["design"] = check_design(task_of(recipe).designed(recipe), results["oracle"])
     (out / "results.json").write_text(json.dumps(results, indent=2))
     print(write_comparison(results, out, title=recipe.name))
     overall = {label: m["overall"] for label, m in results["models"].items()}
@@ -64,6 +65,18 @@ def eval_models(pipeline) -> dict[str, str]:
     if pipeline.recipe.model.grpo_from == "base":  # no SFT stage: the base model is the reference
         models = {"base": base_model_path(pipeline), **models}
     return models
+
+
+def check_design(designed: Mapping[str, str], oracle: dict) -> dict:
+    """The task's designed shortest reliable style per level against the oracle found on this checkpoint;
+    a level that differs is printed (the task did not come out as built on this seed)."""
+    found = {level: chosen["style"] for level, chosen in oracle["levels"].items()}
+    differ = {
+        level: (style, found.get(level)) for level, style in designed.items() if found.get(level) != style
+    }
+    for level, (want, got) in differ.items():
+        print(f"[rl-reasoner] eval: level {level}: the task is built for {want} but the oracle is {got}")
+    return {"designed": dict(designed), "oracle": found, "holds": bool(designed) and not differ}
 
 
 SUMMED = ("pass@1", "mean_tokens", "truncation_rate")  # the oracle's per-level numbers, weighted by prompts

@@ -3,11 +3,13 @@ each baseline is one more unit (``grpo-<name>``) from the same start with its ow
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 from pathlib import Path
 
 from rl_reasoner.console import quiet_trl_deprecations, use_short_console
 from rl_reasoner.data.tables import load_split
+from rl_reasoner.errors import UsageError
 from rl_reasoner.reward_funcs import build_reward_funcs
 from rl_reasoner.stages.common import finish_reporting, resume_checkpoint
 from rl_reasoner.stages.data import base_model_path
@@ -29,16 +31,61 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
     )
     extra = [c for func in funcs for c in getattr(func, "columns", ())]  # e.g. an L1 reward's target_column
     dataset = load_split(pipeline.run_dir / "data" / "grpo.jsonl", columns=("prompt", "answer", "id", *extra))
+    checkpoint = resume_checkpoint(out)
     with quiet_trl_deprecations():
         trainer = _trainer_class()(
-            model=start, reward_funcs=funcs, args=config, train_dataset=dataset, processing_class=tokenizer
+            model=start,
+            reward_funcs=funcs,
+            args=config,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            callbacks=reward_state_callbacks(funcs, checkpoint),
         )
         use_short_console(trainer)
-        trainer.train(resume_from_checkpoint=resume_checkpoint(out))
+        trainer.train(resume_from_checkpoint=checkpoint)
         finish_reporting(pipeline.report_to)
         trainer.save_model(str(out))  # every process: ZeRO-3/FSDP gather the sharded weights here
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(out))
+
+
+class ResumeError(UsageError):
+    """A GRPO checkpoint this code cannot resume from as it is."""
+
+
+REWARD_STATE = "RewardState"  # its key in a checkpoint's trainer_state.json "stateful_callbacks"
+
+
+def reward_state_callbacks(funcs: list, checkpoint: str | None) -> list:
+    """A callback that saves the state of the rewards that keep one across steps (``state_dict``) in each
+    checkpoint's ``trainer_state.json``, written with the checkpoint; with ``checkpoint`` (a resume) the
+    saved state is loaded back into them first. No stateful reward: no callback."""
+    from transformers import TrainerCallback
+    from transformers.trainer_callback import ExportableState
+
+    stateful = {f"{i}:{f.__name__}": f for i, f in enumerate(funcs) if hasattr(f, "state_dict")}
+    if not stateful:
+        return []
+    if checkpoint is not None:
+        saved = json.loads((Path(checkpoint) / "trainer_state.json").read_text())
+        rewards = (
+            saved.get("stateful_callbacks", {}).get(REWARD_STATE, {}).get("attributes", {}).get("rewards")
+        )
+        missing = sorted(set(stateful) - set(rewards or {}))
+        if missing:
+            raise ResumeError(
+                f"checkpoint {checkpoint} holds no saved state for reward(s) {missing}, so GRPO cannot "
+                "resume where it stopped; rerun the stage from the start with --force --stages grpo (the "
+                "old output is kept as *.bak-<time>)"
+            )
+        for key, func in stateful.items():
+            func.load_state_dict(rewards[key])
+
+    class RewardState(TrainerCallback, ExportableState):
+        def state(self) -> dict:
+            return {"args": {}, "attributes": {"rewards": {k: f.state_dict() for k, f in stateful.items()}}}
+
+    return [RewardState()]
 
 
 def _trainer_class():

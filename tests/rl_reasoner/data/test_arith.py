@@ -3,7 +3,15 @@ import json
 import pytest
 
 from rewards.verify import verify
-from rl_reasoner.data.arith import STYLE_PREFIX, STYLES, build_splits, digit_steps, trace, write_splits
+from rl_reasoner.data.arith import (
+    STYLE_PREFIX,
+    STYLES,
+    build_splits,
+    designed_styles,
+    digit_steps,
+    trace,
+    write_splits,
+)
 
 
 @pytest.mark.parametrize("a,b", [(0, 0), (9, 9), (95, 87), (999, 1), (9847, 5678), (1000, 9000)])
@@ -17,6 +25,16 @@ def test_every_trace_style_ends_in_the_verified_sum(a, b, style):
 
 def test_digit_steps_carry_into_the_next_column():
     assert digit_steps(95, 87) == [(5, 7, 0, 12), (9, 8, 1, 18)]
+
+
+def test_concise_leaves_the_carries_to_the_answer_and_verbose_writes_them_out():
+    concise, verbose = trace(95, 87, "concise"), trace(95, 87, "verbose", rechecks=1)
+    assert "5+7=12\n9+8=17\n</think>" in concise and "+0=" not in concise and "+1=" not in concise
+    assert verbose.count("5+7+0=12\n9+8+1=18") == 2 and concise.endswith("\\boxed{182}")
+
+
+def test_designed_styles_direct_for_one_digit_verbose_beyond():
+    assert designed_styles([1, 2, 3]) == {"1": "direct", "2": "verbose", "3": "verbose"}
 
 
 def test_styles_are_ordered_by_length_and_rechecks_make_verbose_longer():

@@ -1,7 +1,8 @@
 import pytest
 
+from rl_reasoner.data.arith import designed_styles
 from rl_reasoner.evaluation.metrics import evaluate
-from rl_reasoner.stages.evaluate import find_oracle
+from rl_reasoner.stages.evaluate import check_design, find_oracle
 
 
 def rec(level, correct, tokens, truncated=False):
@@ -33,3 +34,21 @@ def test_oracle_takes_the_shortest_style_that_clears_the_threshold_per_level():
 def test_oracle_falls_back_to_the_most_accurate_style_when_none_is_good_enough():
     runs = forced({"direct": [0.5], "verbose": [0.9]}, {"direct": [10], "verbose": [100]})
     assert find_oracle(runs, threshold=0.99)["levels"]["1"]["style"] == "verbose"
+
+
+def test_design_check_names_each_level_whose_oracle_differs_from_the_task_design(capsys):
+    runs = forced(
+        {"direct": [1.0, 0.05, 0.0], "concise": [1.0, 0.62, 0.99], "verbose": [1.0, 1.0, 1.0]},
+        {"direct": [14, 15, 16], "concise": [28, 38, 48], "verbose": [90, 120, 150]},
+    )
+    oracle = find_oracle(runs, threshold=0.99)
+    check = check_design(designed_styles([1, 2, 3]), oracle)
+    assert check == {
+        "designed": {"1": "direct", "2": "verbose", "3": "verbose"},
+        "oracle": {"1": "direct", "2": "verbose", "3": "concise"},
+        "holds": False,
+    }
+    assert "level 3: the task is built for verbose but the oracle is concise" in capsys.readouterr().out
+    runs["concise"] = forced({"c": [1.0, 0.62, 0.27]}, {"c": [28, 38, 48]})["c"]
+    assert check_design(designed_styles([1, 2, 3]), find_oracle(runs, threshold=0.99))["holds"] is True
+    assert check_design({}, oracle)["holds"] is False  # nothing designed: nothing shown

@@ -1,0 +1,141 @@
+"""Accuracy-constrained length control: a relative bonus scaled by a multiplier that falls as soon as
+the measured accuracy of a difficulty level drops more than ε below its reference.
+
+The problem solved: shortest length subject to accuracy >= reference - ε, per level. Its Lagrangian
+relaxation pays ``λ_level × bonus`` and moves λ by projected dual ascent on the constraint's slack, so the
+length term fades out on a level whose answers start failing and comes back while they stay right.
+``constrained_bonus`` is the per-group term (a length reward like the others); ``ConstraintState`` and
+``dual_update`` are the per-level state the TRL adapter keeps across steps, pure and JSON-able.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from rewards.length._checks import check_number
+from rewards.length.relative import below_mean_bonus
+
+
+def constrained_bonus(
+    lengths: Sequence[int],
+    correct: Sequence[bool | None],
+    *,
+    multiplier: float = 1.0,
+    mode: str = "continuous",
+    mean_over: str = "correct",
+    clip: float = 1.0,
+) -> list[float]:
+    """λ·clip((mean_c − L)/std_c, 0, clip) for correct L < mean_c; DRPO arXiv:2510.04474, times a Lagrange λ.
+
+    ``multiplier`` (λ in [0, 1]) is its level's current multiplier, which the adapter keeps (see
+    :func:`dual_update`); the rest is :func:`below_mean_bonus` with DRPO's choice of statistics, the mean
+    and std of the group's *correct* lengths, so a wrong sample never moves the bar.
+
+    >>> [round(v, 3) for v in constrained_bonus([13, 40, 40, 90], [True, True, True, False])]
+    [1.0, 0.0, 0.0, 0.0]
+    >>> [round(v, 3) for v in constrained_bonus([13, 40, 67], [True] * 3, multiplier=0.5)]
+    [0.5, 0.0, 0.0]
+    """
+    lam = float(check_number("multiplier", multiplier))
+    if lam > 1:
+        raise ValueError(f"multiplier={multiplier!r} must be in [0, 1]")
+    return below_mean_bonus(lengths, correct, weight=lam, mode=mode, mean_over=mean_over, clip=clip)
+
+
+@dataclass(frozen=True)
+class ConstraintState:
+    """One level's constraint: the reference accuracy (measured over the first steps), a running estimate
+    of the current accuracy and the multiplier λ. ``steps`` counts the updates seen."""
+
+    multiplier: float = 0.0
+    reference: float | None = None
+    accuracy: float | None = None
+    steps: int = 0
+    reference_correct: int = 0
+    reference_scored: int = 0
+
+    def floor(self, epsilon: float) -> float | None:
+        """The accuracy this level must keep: reference − ε (None while the reference is measured)."""
+        return None if self.reference is None else self.reference - epsilon
+
+
+def dual_update(
+    state: ConstraintState,
+    correct: int,
+    scored: int,
+    *,
+    epsilon: float = 0.02,
+    step_size: float = 20.0,
+    reference_steps: int = 4,
+    decay: float = 0.75,
+) -> ConstraintState:
+    """λ ← clip(λ + η·(â − (a_ref − ε)), 0, 1), â an EMA of the level's accuracy: projected dual ascent.
+
+    For the first ``reference_steps`` updates λ stays 0 (accuracy alone is trained) and the pooled accuracy
+    of those steps becomes the reference ``a_ref`` (the starting policy's, at its sampling temperature).
+    After that each step's accuracy ``correct / scored`` enters the estimate ``â`` with weight
+    ``1 − decay``, and λ moves by ``step_size`` × the slack ``â − floor``: it grows while the level stays
+    above its floor and shrinks, down to 0, as soon as it is below. A step without scored items changes
+    nothing.
+
+    >>> s = ConstraintState()
+    >>> for _ in range(4):
+    ...     s = dual_update(s, 19, 20)
+    >>> s.reference, s.multiplier
+    (0.95, 0.0)
+    >>> s = dual_update(s, 20, 20)           # above the floor 0.93: λ grows
+    >>> round(s.accuracy, 3), round(s.multiplier, 2)
+    (0.962, 0.65)
+    >>> s = dual_update(dual_update(s, 15, 20), 15, 20)  # 75 % right: λ back to 0
+    >>> round(s.accuracy, 3), s.multiplier
+    (0.87, 0.0)
+    """
+    check_constraint(epsilon=epsilon, step_size=step_size, reference_steps=reference_steps, decay=decay)
+    if scored <= 0:
+        return state
+    if state.steps < reference_steps:
+        hits, seen = state.reference_correct + correct, state.reference_scored + scored
+        done = state.steps + 1 == reference_steps
+        ref = hits / seen if done else None
+        return replace(
+            state,
+            steps=state.steps + 1,
+            reference_correct=hits,
+            reference_scored=seen,
+            reference=ref,
+            accuracy=ref,
+        )
+    estimate = decay * state.accuracy + (1 - decay) * correct / scored
+    slack = estimate - (state.reference - epsilon)
+    lam = min(1.0, max(0.0, state.multiplier + step_size * slack))
+    return replace(state, steps=state.steps + 1, accuracy=estimate, multiplier=lam)
+
+
+# Valid ranges of the constraint's parameters (checked at ``rl-reasoner check`` through the adapter).
+RANGES = {
+    "epsilon": "a number in [0, 1] (allowed accuracy drop below the reference, as a fraction)",
+    "step_size": "a number in (0, 1000] (multiplier change per unit of accuracy slack per step)",
+    "reference_steps": "a whole number >= 1 (steps whose pooled accuracy is the reference)",
+    "decay": "a number in [0, 1) (weight of the past in the running accuracy)",
+}
+
+
+def check_constraint(*, epsilon: float, step_size: float, reference_steps: int, decay: float) -> None:
+    """ValueError naming the first parameter outside :data:`RANGES`."""
+    ok = {
+        "epsilon": _real(epsilon) and 0 <= epsilon <= 1,
+        "step_size": _real(step_size) and 0 < step_size <= 1000,
+        "reference_steps": isinstance(reference_steps, int)
+        and not isinstance(reference_steps, bool)
+        and reference_steps >= 1,
+        "decay": _real(decay) and 0 <= decay < 1,
+    }
+    values = {"epsilon": epsilon, "step_size": step_size, "reference_steps": reference_steps, "decay": decay}
+    for name, good in ok.items():
+        if not good:
+            raise ValueError(f"{name}={values[name]!r} must be {RANGES[name]}")
+
+
+def _real(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value

@@ -1,0 +1,94 @@
+"""The constraint's dual update: properties of the multiplier and the reference, for any accuracies."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rewards.length import ConstraintState, below_mean_bonus, constrained_bonus, dual_update
+
+batches = st.lists(
+    st.tuples(st.integers(0, 64), st.integers(0, 64)).map(lambda t: (min(t), max(t))), max_size=30
+)
+params = st.fixed_dictionaries(
+    {
+        "epsilon": st.floats(0, 1),
+        "step_size": st.floats(0.01, 1000),
+        "reference_steps": st.integers(1, 5),
+        "decay": st.floats(0, 0.99),
+    }
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(batches=batches, p=params)
+def test_multiplier_stays_in_unit_interval_and_moves_with_the_slack(batches, p):
+    state = ConstraintState()
+    for correct, scored in batches:
+        before = state
+        state = dual_update(state, correct, scored, **p)
+        assert 0.0 <= state.multiplier <= 1.0
+        if scored == 0:
+            assert state == before
+        elif before.steps < p["reference_steps"]:
+            assert state.multiplier == 0.0  # accuracy alone while the reference is measured
+        else:
+            floor = state.floor(p["epsilon"])
+            if state.accuracy < floor:
+                assert state.multiplier <= before.multiplier
+            if state.accuracy > floor:
+                assert state.multiplier >= before.multiplier
+
+
+@settings(max_examples=100, deadline=None)
+@given(batches=batches.filter(lambda b: sum(s > 0 for _, s in b) >= 3))
+def test_reference_is_the_pooled_accuracy_of_the_first_steps(batches):
+    state = ConstraintState()
+    used = [(c, s) for c, s in batches if s > 0][:3]
+    for correct, scored in batches:
+        state = dual_update(state, correct, scored, reference_steps=3)
+    assert state.reference == pytest.approx(sum(c for c, _ in used) / sum(s for _, s in used))
+
+
+def test_a_level_that_keeps_failing_loses_its_length_term_and_gets_it_back_when_it_recovers():
+    state = ConstraintState()
+    for _ in range(4):
+        state = dual_update(state, 60, 64)  # reference 0.9375, floor 0.9175
+    for _ in range(5):
+        state = dual_update(state, 64, 64)
+    assert state.multiplier == 1.0
+    for _ in range(6):
+        state = dual_update(state, 54, 64)  # 84 %: the running accuracy falls below the floor
+    assert state.accuracy < state.floor(0.02) and state.multiplier == 0.0
+    for _ in range(10):
+        state = dual_update(state, 64, 64)
+    assert state.multiplier == 1.0
+
+
+def test_the_term_is_the_bonus_scaled_by_the_multiplier():
+    lengths, correct = [13, 40, 41, 90, 12], [True, True, True, False, None]
+    full = below_mean_bonus(lengths, correct, mode="continuous", mean_over="correct")
+    assert constrained_bonus(lengths, correct) == full and full[0] > 0
+    assert constrained_bonus(lengths, correct, multiplier=0.25) == [0.25 * v for v in full]
+    assert constrained_bonus(lengths, correct, multiplier=0.0) == [0.0] * 5
+
+
+@pytest.mark.parametrize(
+    "bad, name",
+    [
+        ({"epsilon": 1.5}, "epsilon"),
+        ({"epsilon": -0.1}, "epsilon"),
+        ({"step_size": 0}, "step_size"),
+        ({"step_size": float("nan")}, "step_size"),
+        ({"reference_steps": 0}, "reference_steps"),
+        ({"reference_steps": 2.5}, "reference_steps"),
+        ({"decay": 1.0}, "decay"),
+    ],
+)
+def test_out_of_range_parameters_name_themselves_and_their_range(bad, name):
+    with pytest.raises(ValueError, match=rf"^{name}=.* must be .*"):
+        dual_update(ConstraintState(), 1, 2, **bad)
+
+
+def test_multiplier_outside_unit_interval_is_refused():
+    with pytest.raises(ValueError, match="multiplier"):
+        constrained_bonus([1, 2], [True, True], multiplier=1.5)
