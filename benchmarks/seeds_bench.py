@@ -74,6 +74,7 @@ def collect_seed(run_dir: Path, seed: int, wall_s: float) -> dict:
         "stage_seconds": seconds,
         "models": {label: _summary(m) for label, m in results["models"].items()},
         "oracle": results["oracle"],
+        "design": results.get("design"),
         "styles": {label: style_mix(run_dir / "eval" / label) for label in results["models"]},
     }
 
@@ -112,6 +113,10 @@ def seed_numbers(run: dict) -> dict:
         "x_oracle": main["overall"]["mean_tokens"] / oracle["overall"]["mean_tokens"],
         "oracle_styles": styles,
         "adapts": "direct" in styles.values() and LONG_STYLE in styles.values(),
+        "design_holds": bool((run.get("design") or {}).get("holds")),
+        "follows_oracle": all(
+            max(mix, key=mix.get) == styles[lv] for lv, mix in run["styles"][MAIN].items() if lv in styles
+        ),
     }
     if ACC_ONLY in run["models"]:
         baseline = run["models"][ACC_ONLY]["overall"]["mean_tokens"]
@@ -138,6 +143,8 @@ def summarize(runs: list[dict]) -> dict:
         "worst_x_oracle": max(r["x_oracle"] for r in rows),
         "worst_x_accuracy_only": max((r.get("x_accuracy_only", 0.0) for r in rows), default=0.0),
         "adapting_seeds": sum(r["adapts"] for r in rows),
+        "design_seeds": sum(r["design_holds"] for r in rows),
+        "oracle_style_seeds": sum(r["follows_oracle"] for r in rows),
         "worst_seed_minutes": max(r["pipeline_seconds"] for r in runs) / 60,
     }
 
@@ -241,7 +248,9 @@ def render(report: dict) -> str:
         *seed_table(report["runs"], s),
         "",
         f"Seeds whose oracle is direct at some level and verbose at another (adaptation shown): "
-        f"{s['adapting_seeds']} of {len(s['seeds'])}.",
+        f"{s['adapting_seeds']} of {len(s['seeds'])}; whose oracle is the task's designed style at every "
+        f"level: {s.get('design_seeds', 0)} of {len(s['seeds'])}; whose GRPO model answers in its oracle's "
+        f"style at every level (most common style): {s.get('oracle_style_seeds', 0)} of {len(s['seeds'])}.",
         "",
         "## Targets",
         "",

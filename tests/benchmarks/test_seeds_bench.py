@@ -6,7 +6,7 @@ import json
 import pytest
 
 from rl_reasoner.evaluation.runner import ORIGINAL
-from rl_reasoner.stages.evaluate import FORCED, find_oracle
+from rl_reasoner.stages.evaluate import FORCED, check_design, find_oracle
 
 SFT = {
     ORIGINAL: {1: ("verbose", 10, 60), 2: ("verbose", 10, 170)},
@@ -24,7 +24,9 @@ def fake_seed(write_model, root, name, grpo_levels):
     accuracy_only = {1: ("verbose", 10, 58), 2: ("verbose", 10, 168)}
     models["grpo-accuracy-only"] = write_model(eval_dir / "grpo-accuracy-only", {ORIGINAL: accuracy_only})
     forced = {n.removeprefix(FORCED): m for n, m in models["sft"]["variants"].items()}
-    results = {"models": models, "oracle": find_oracle(forced, 0.99)}
+    oracle = find_oracle(forced, 0.99)
+    design = check_design({"1": "direct", "2": "verbose"}, oracle)
+    results = {"models": models, "oracle": oracle, "design": design}
     (eval_dir / "results.json").write_text(json.dumps(results))
     stages = {unit: {"status": "done", "seconds": 60.0} for unit in ("data", "sft", "grpo", "eval")}
     (run_dir / "manifest.json").write_text(json.dumps({"git_commit": "abc", "stages": stages}))
@@ -51,6 +53,8 @@ def test_each_seed_is_measured_against_its_own_sft_and_oracle(seeds):
     assert cut["delta"] == pytest.approx(-0.1)
     assert cut["x_oracle"] == pytest.approx((8 + 46) / (8 + 170))
     assert cut["x_accuracy_only"] == pytest.approx((8 + 46) / (58 + 168))
+    assert good["design_holds"] and cut["design_holds"]  # the task came out as designed on both seeds
+    assert good["follows_oracle"] and not cut["follows_oracle"]  # concise where only verbose is reliable
 
 
 def test_targets_fail_on_the_seed_that_cut_hard_reasoning_and_pass_on_tokens(seeds):
@@ -58,6 +62,7 @@ def test_targets_fail_on_the_seed_that_cut_hard_reasoning_and_pass_on_tokens(see
     summary = bench.summarize(runs)
     assert summary["mean_delta"] == pytest.approx(-0.05) and summary["worst_delta"] == pytest.approx(-0.1)
     assert summary["level_worst_delta"]["2"] == pytest.approx(-0.2) and summary["adapting_seeds"] == 2
+    assert summary["design_seeds"] == 2 and summary["oracle_style_seeds"] == 1
     met = {name: t["met"] for name, t in bench.targets(summary, total_s=1200.0).items()}
     assert not met["mean accuracy >= SFT's mean - 0.5 pt"] and not met["no seed below its own SFT - 2 pt"]
     assert met["every seed's tokens <= 1.10 x its oracle"] and met["whole benchmark <= 45 min"]

@@ -105,30 +105,32 @@ def test_each_trainer_logged_to_its_own_offline_wandb_run(smoke_run):
     assert "train/loss" in sft and not any("rewards/" in k for k in sft)
     assert {
         "train/rewards/accuracy/mean",
-        "train/rewards/below_mean_bonus/mean",
+        "train/rewards/constrained_bonus/mean",
         "train/frac_reward_zero_std",
         "train/completions/clipped_ratio",
     } <= grpo
-    assert "train/rewards/accuracy/mean" in baseline and "train/rewards/below_mean_bonus/mean" not in baseline
+    assert "train/rewards/accuracy/mean" in baseline and "train/rewards/constrained_bonus/mean" not in baseline
     assert any(k.startswith("train/length/") for k in grpo)
     # per-level metrics and the length reward's gate, logged through TRL's log_metric
     assert {"train/accuracy/level_1", "train/length/level_2_mean_tokens"} <= grpo
-    assert "train/length/below_mean_bonus_open_groups" in grpo
+    assert "train/length/constrained_bonus_open_groups" in grpo
+    # the constraint's state, per level: multiplier (and, once the reference is measured, accuracy and floor)
+    assert {"train/length/constrained_bonus_level_1_multiplier"} <= grpo
     import pandas as pd  # the table of sampled completions with each reward (GRPO's log_completions)
 
     table = pd.read_parquet(sorted((run_dir / "grpo" / "completions").glob("*.parquet"))[-1])
-    assert {"prompt", "completion", "accuracy", "below_mean_bonus", "advantage"} <= set(table.columns)
+    assert {"prompt", "completion", "accuracy", "constrained_bonus", "advantage"} <= set(table.columns)
     assert len(table) > 0 and table["accuracy"].isin([0.0, 1.0]).all()
     wandb_tables = sorted((runs[1].parent / "files" / "media" / "table").glob("completions_*.table.json"))
     assert wandb_tables, "GRPO's completions table did not reach the offline wandb run"
     columns = json.loads(wandb_tables[-1].read_text())["columns"]
-    assert {"completion", "accuracy", "below_mean_bonus"} <= set(columns)
+    assert {"completion", "accuracy", "constrained_bonus"} <= set(columns)
 
 
 def test_console_shows_a_short_line_per_step_and_no_completions_table(smoke_run):
     """The completions table goes to wandb and parquet (above); the console gets one line per log step."""
     _, out = smoke_run
-    assert "step 1 | loss" in out.stdout and "| accuracy " in out.stdout and "below_mean_bonus" in out.stdout
+    assert "step 1 | loss" in out.stdout and "| accuracy " in out.stdout and "constrained_bonus" in out.stdout
     assert "Completion" not in out.stdout and "┃" not in out.stdout  # TRL's rich table of completions
     assert "{'loss'" not in out.stdout  # transformers' full metrics dict
     assert "FutureWarning" not in out.stderr
