@@ -3,16 +3,13 @@
     python benchmarks/length_pareto.py --from-runs DIR [--seeds 0,1] [--runs-dir DIR2] [--max-steps N]
                                        [--quick] [--methods a,b] [--recipe FILE] [key=value ...]
 
-``--from-runs DIR``: the ``--runs-dir`` of a finished ``benchmarks/seeds_bench.py`` run, one folder per seed,
-``<recipe stem>-seed<N>`` (default: every seed found there). For each seed a new run ``length-pareto-seed<N>``
-in ``--runs-dir`` (default: a new temp folder; a rerun with the same folder resumes) reuses that seed's data
-and SFT stages (``length_methods.seed_from_run``); its recipe is ``--recipe`` (default demo.yaml) with that
-seed, the source's ``data.eval_per_level`` and the overrides, and one GRPO baseline per point of ``POINTS``
-plus accuracy-only; the main ``grpo`` unit keeps the recipe's own rewards (row "recipe"). The real CLI runs
-stages grpo and eval. Every point is compared with its seed's own SFT checkpoint and oracle; per point the
-mean and the worst seed. Writes benchmarks/results/length_pareto.json, docs/length-methods.md and
-docs/length-pareto.png. ``--quick`` (smoke.yaml, 1 GRPO step, the middle strength of each method) writes
-them into the runs folder instead; its ``--from-runs`` must then come from seeds_bench.py on smoke.yaml.
+``--from-runs DIR``: a finished ``benchmarks/seeds_bench.py`` run's ``--runs-dir``, one folder per seed
+(``<recipe stem>-seed<N>``; default: every seed there). Per seed a new run ``length-pareto-seed<N>`` in
+``--runs-dir`` (default: a new temp folder; a rerun with it resumes) reuses that seed's data and SFT, and its
+``grpo`` and ``grpo-accuracy-only`` units where their inputs are unchanged. One GRPO baseline per point of
+``POINTS`` and accuracy-only, except a point equal to the recipe's own rewards: the main ``grpo`` unit (row
+"recipe"). Writes RESULTS, DOC and PLOT; ``--quick`` (smoke.yaml, 1 GRPO step, each method's middle
+strength; ``--from-runs`` from seeds_bench.py on smoke.yaml) writes them into the runs folder.
 """
 
 from __future__ import annotations
@@ -22,6 +19,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -34,7 +32,9 @@ from typing import Any
 
 import yaml
 
-from rl_reasoner.recipe import load_recipe, recipe_to_dict
+from rl_reasoner.pipeline import fingerprint
+from rl_reasoner.recipe import load_recipe, recipe_from_dict, recipe_to_dict
+from rl_reasoner.reward_funcs import CONSTRAINT_DEFAULTS
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # run as a script it is already there; loaded from a test it is not
@@ -45,31 +45,29 @@ ROOT = HERE.parent
 RECIPE, QUICK_RECIPE = "recipes/tiny-arith/demo.yaml", "recipes/tiny-arith/smoke.yaml"
 RESULTS = "benchmarks/results/length_pareto.json"
 DOC, PLOT = "docs/length-methods.md", "docs/length-pareto.png"
-RUN_PREFIX = "length-pareto"
-MAIN, ACC_ONLY = "grpo", "accuracy-only"
+RUN_PREFIX, MAIN, ACC_ONLY = "length-pareto", "grpo", "accuracy-only"
 TRADE_OFF_PT = -1.0  # hardest-level accuracy change (points) below which a point "costs the hardest level"
-
-Reward = dict[str, Any]
-
-
-def _reward(name: str, weight: float, params: dict | None = None) -> Reward:
-    return {"name": name, "weight": weight} | ({} if params is None else {"params": params})
+NUMBERS = {"accuracy": "pass@1", "tokens": "mean_tokens"}  # our key: the eval summary's
+MARKS = ((ACC_ONLY, "s", "black"), ("recipe", "D", "grey"), ("sft", "v", "brown"), ("oracle", "*", "k"))
 
 
+def _reward(name: str, weight: float, **params: Any) -> dict:
+    return {"name": name, "weight": weight, "params": params}
+
+
+WEIGHTS = (0.25, 0.5, 1.0)  # reward weights of the methods but absolute
 # method -> (strengths, strength -> its length reward); each point's rewards are accuracy (1.0) + that reward.
-POINTS: dict[str, tuple[tuple[float, ...], Callable[[float], Reward]]] = {
+POINTS: dict[str, tuple[tuple[float, ...], Callable[[float], dict]]] = {
     # alpha x0.5, x1, x2 of length_methods.py's paper-scaled 1e-4 x 4096/256; alpha x 256 <= 0.82 < 1
-    "absolute": ((0.0008, 0.0016, 0.0032), lambda a: _reward("absolute", 1.0, {"alpha": a, "max_len": 256})),
+    "absolute": ((0.0008, 0.0016, 0.0032), lambda a: _reward("absolute", 1.0, alpha=a, max_len=256)),
     # recipe weight 0.25 (demo.yaml's tuned bonus, there gated by min_accuracy 1.0) up to 1.0 (paper default)
-    "below_mean_bonus": (
-        (0.25, 0.5, 1.0),
-        lambda w: _reward("below_mean_bonus", w, {"mode": "discrete", "mean_over": "all"}),
-    ),
+    "below_mean_bonus": (WEIGHTS, lambda w: _reward("below_mean_bonus", w, mode="discrete", mean_over="all")),
     # Kimi k1.5 adds its term with weight 1; 0.25 and 0.5 put it on the bonus's scale
-    "kimi": ((0.25, 0.5, 1.0), lambda w: _reward("kimi", w)),
+    "kimi": (WEIGHTS, lambda w: _reward("kimi", w)),
     # its own defaults (constraint, step size); the weight scales the bonus as for below_mean_bonus
-    "constrained_bonus": ((0.25, 0.5, 1.0), lambda w: _reward("constrained_bonus", w, {})),
+    "constrained_bonus": (WEIGHTS, lambda w: _reward("constrained_bonus", w)),
 }
+DEFAULTS = {"constrained_bonus": CONSTRAINT_DEFAULTS}  # params a reward may leave out, at these values
 
 
 @dataclass(frozen=True)
@@ -77,7 +75,7 @@ class Point:
     label: str  # the row name; the GRPO unit is ``grpo-<label>`` (``grpo`` for the recipe's own rewards)
     method: str
     strength: float | None
-    rewards: tuple[Reward, ...]
+    rewards: tuple[dict, ...]
 
     @property
     def unit(self) -> str:
@@ -88,24 +86,34 @@ def sweep_points(quick: bool = False, methods: list[str] | None = None) -> list[
     """accuracy-only, then every method of ``POINTS`` by strength (``quick``: only its middle strength)."""
     accuracy = {"name": "accuracy", "weight": 1.0}
     out = [Point(ACC_ONLY, ACC_ONLY, None, (accuracy,))]
-    for method, (strengths, reward) in POINTS.items():
-        if methods is not None and method not in methods:
-            continue
+    for method in (m for m in POINTS if methods is None or m in methods):
+        strengths, reward = POINTS[method]
         for s in strengths[len(strengths) // 2 :][:1] if quick else strengths:
             out.append(Point(f"{method}-{s:g}", method, s, (accuracy, reward(s))))
     return out
 
 
-def seed_recipe(
-    recipe_file: Path, seed: int, source: dict, points: list[Point], overrides: list[str]
-) -> dict:
-    """The recipe of seed ``seed``'s run: ``recipe_file`` with the seed, the source run's eval split size,
-    no wandb and ``overrides``; its baselines are ``points``."""
+def with_recipe(points: list[Point], rewards: Any) -> list[Point]:
+    """``points`` and the recipe's own rewards (label "recipe": the main unit): in place of the first point
+    whose rewards equal them once defaults are filled (so not trained twice), else first, method "recipe"."""
+
+    def filled(rs: Any) -> list[tuple]:  # name, weight and params with those a reward leaves out
+        return [(r["name"], r["weight"], DEFAULTS.get(r["name"], {}) | (r.get("params") or {})) for r in rs]
+
+    same = next((p for p in points if filled(p.rewards) == filled(rewards)), None)
+    own = Point("recipe", same.method if same else "recipe", same and same.strength, tuple(rewards))
+    return [own if p is same else p for p in points] if same else [own, *points]
+
+
+def seed_recipe(file: Path, seed: int, source: dict, points: list[Point], overrides: list[str]) -> dict:
+    """The recipe of seed ``seed``'s run: ``file`` with the seed, the source run's eval split size,
+    no wandb and ``overrides``; its baselines are ``points`` but one equal to the recipe's own rewards."""
     sets = [f"seed={seed}", f"name={RUN_PREFIX}-seed{seed}", "report_to=none"]
     sets.append(f"data.eval_per_level={source['data']['eval_per_level']}")
-    recipe = recipe_to_dict(load_recipe(recipe_file, [*sets, *overrides]))
-    recipe["baselines"] = json.loads(json.dumps({p.label: {"rewards": p.rewards} for p in points}))
-    return recipe
+    recipe = recipe_to_dict(load_recipe(file, [*sets, *overrides]))
+    listed = [p for p in with_recipe(points, recipe["rewards"]) if p.unit != MAIN]
+    recipe["baselines"] = {p.label: {"rewards": list(p.rewards)} for p in listed}
+    return recipe_to_dict(recipe_from_dict(recipe))  # as the CLI reads it back (its fingerprints)
 
 
 def find_sources(from_runs: Path, seeds: list[int] | None) -> dict[int, Path]:
@@ -125,6 +133,28 @@ def find_sources(from_runs: Path, seeds: list[int] | None) -> dict[int, Path]:
     return {seed: found[seed][0] for seed in wanted}
 
 
+def reuse_grpo(src: Path, run_dir: Path, recipe: dict, units: tuple = (MAIN, f"grpo-{ACC_ONLY}")) -> list:
+    """Copy ``src``'s finished ``units`` trained from the same inputs as in ``recipe`` (``seed_recipe``'s)
+    into ``run_dir`` as ``seed_from_run`` copies data and SFT, unless it has them; the copied ones."""
+
+    def inputs(recipe: dict, unit: str) -> str | None:  # the grpo fingerprint with only the unit's rewards
+        own = recipe["rewards"] if unit == MAIN else recipe["baselines"].get(unit.removeprefix("grpo-"))
+        return None if own is None else fingerprint(recipe | {"rewards": own, "baselines": None}, "grpo")
+
+    source, path = json.loads((src / "manifest.json").read_text()), run_dir / "manifest.json"
+    seeded, copied = json.loads(path.read_text()), []
+    for unit in (u for u in units if u not in seeded["stages"] and not (run_dir / u).exists()):
+        mine, entry = inputs(recipe, unit), source["stages"].get(unit, {})
+        if entry.get("status") != "done" or mine is None or mine != inputs(source["recipe"], unit):
+            continue
+        shutil.copytree(src / unit, run_dir / unit, ignore=shutil.ignore_patterns("checkpoint-*"))
+        seeded["stages"][unit] = entry | {"fingerprint": fingerprint(recipe, "grpo")}
+        copied.append(unit)
+    seeded["reused_grpo_units"] = seeded.get("reused_grpo_units", []) + copied
+    path.write_text(json.dumps(seeded, indent=2))
+    return copied
+
+
 def run_seed(recipe: dict, runs: Path) -> float:
     """Write the recipe next to its run and run stages grpo and eval through the CLI; the wall time."""
     path = runs / f"{recipe['name']}.yaml"
@@ -135,10 +165,6 @@ def run_seed(recipe: dict, runs: Path) -> float:
     return time.time() - start
 
 
-# -- numbers -------------------------------------------------------------------------------------------
-NUMBERS = {"accuracy": "pass@1", "tokens": "mean_tokens"}  # our key: the eval summary's
-
-
 def numbers(metrics: dict) -> dict:
     """Accuracy (pass@1) and mean tokens, overall and per level, of one eval summary."""
     levels = {lv: {k: s[v] for k, v in NUMBERS.items()} for lv, s in metrics["levels"].items()}
@@ -146,8 +172,7 @@ def numbers(metrics: dict) -> dict:
 
 
 def collect_seed(run_dir: Path, seed: int, source: Path, points: list[Point], wall_s: float) -> dict:
-    """One seed's finished run: its SFT, its oracle (with styles) and every point's numbers ("recipe": the
-    main GRPO unit)."""
+    """One seed's finished run: its SFT, oracle (with styles), points ("recipe": the main unit), reused."""
     results = json.loads((run_dir / "eval" / "results.json").read_text())
     models, oracle = results["models"], results["oracle"]
     units = {"recipe": MAIN} | {p.label: p.unit for p in points}
@@ -155,29 +180,26 @@ def collect_seed(run_dir: Path, seed: int, source: Path, points: list[Point], wa
     styles = {lv: s["style"] for lv, s in oracle["levels"].items()}
     out |= {"sft": numbers(models["sft"]), "oracle": numbers(oracle) | {"styles": styles}}
     out["points"] = {label: numbers(models[unit]) for label, unit in units.items() if unit in models}
+    manifest = run_dir / "manifest.json"
+    out["reused"] = json.loads(manifest.read_text()).get("reused_grpo_units", []) if manifest.exists() else []
     return out
-
-
-def hardest(seeds: list[dict]) -> str:
-    return max(seeds[0]["sft"]["levels"], key=int)
-
-
-def _delta_pt(own: list[dict], ref: list[dict]) -> list[float]:
-    return [100 * (r["accuracy"] - s["accuracy"]) for r, s in zip(own, ref, strict=True)]
 
 
 def summarize(seeds: list[dict], labels: list[str]) -> dict[str, dict]:
     """Per label (a point, "sft" or "oracle"), over the seeds that have it: mean and worst seed of its
     accuracy minus its seed's SFT (points), of the hardest level's, and of its tokens / its seed's oracle."""
-    hard, out = hardest(seeds), {}
+    hard, out = max(seeds[0]["sft"]["levels"], key=int), {}
     for label in labels:
         have = [s for s in seeds if label in ("sft", "oracle") or label in s["points"]]
         if not have:
             continue
         own = [s[label] if label in ("sft", "oracle") else s["points"][label] for s in have]
-        delta, sft = _delta_pt(own, [s["sft"] for s in have]), [s["sft"]["levels"][hard] for s in have]
-        hard_delta = _delta_pt([r["levels"][hard] for r in own], sft)
-        x = [r["tokens"] / s["oracle"]["tokens"] for r, s in zip(own, have, strict=True)]
+        pairs = list(zip(own, have, strict=True))
+        delta = [100 * (r["accuracy"] - s["sft"]["accuracy"]) for r, s in pairs]
+        hard_delta = [
+            100 * (r["levels"][hard]["accuracy"] - s["sft"]["levels"][hard]["accuracy"]) for r, s in pairs
+        ]
+        x = [r["tokens"] / s["oracle"]["tokens"] for r, s in pairs]
         out[label] = {"seeds": [s["seed"] for s in have]}
         out[label] |= {"mean_delta_pt": fmean(delta), "worst_delta_pt": min(delta)}
         out[label] |= {"mean_hard_delta_pt": fmean(hard_delta), "worst_hard_delta_pt": min(hard_delta)}
@@ -202,48 +224,35 @@ def verdicts(summary: dict[str, dict], points: list[Point], hard: str) -> dict[s
     return out
 
 
-# -- report --------------------------------------------------------------------------------------------
-def rows_of(report: dict) -> list[tuple[str, str, str]]:
-    """(label, method, strength) per table row: SFT, the oracle, the recipe, accuracy-only, the sweep."""
-    rows = [("sft", "sft", ""), ("oracle", "oracle", "")]
-    for p in report["points"]:
-        strength = "" if p["strength"] is None else f"{p['strength']:g}"
-        rows.append((p["label"], "recipe (own rewards)" if p["label"] == "recipe" else p["method"], strength))
-    return [r for r in rows if r[0] in report["summary"]]
-
-
 def table(report: dict) -> str:
-    hard = report["hardest_level"]
-    lines = [
-        f"| method | strength | mean Δacc pt | worst Δacc pt | L{hard} mean Δ pt | mean tokens ×oracle "
-        "| worst ×oracle |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for label, method, strength in rows_of(report):
-        s = report["summary"][label]
+    """SFT, the oracle, every point (a sweep point with the recipe's own rewards is marked "(the recipe)")."""
+    summary, hard = report["summary"], report["hardest_level"]
+    head = f"| method | strength | mean Δacc pt | worst Δacc pt | L{hard} mean Δ pt | mean tokens ×oracle "
+    lines = [head + "| worst ×oracle |", "|---|---|---|---|---|---|---|"]
+    rows = [("sft", "sft", None), ("oracle", "oracle", None)]
+    rows += [(p["label"], p["method"], p["strength"]) for p in report["points"]]
+    for label, method, strength in (r for r in rows if r[0] in summary):
+        s, what = summary[label], "recipe (own rewards)" if method == "recipe" else method
+        at = "" if strength is None else f"{strength:g}" + (label == "recipe") * " (the recipe)"
         lines.append(
-            f"| {method} | {strength} | {s['mean_delta_pt']:+.1f} | {s['worst_delta_pt']:+.1f} | "
+            f"| {what} | {at} | {s['mean_delta_pt']:+.1f} | {s['worst_delta_pt']:+.1f} | "
             f"{s['mean_hard_delta_pt']:+.1f} | {s['mean_x_oracle']:.2f} | {s['worst_x_oracle']:.2f} |"
         )
     return "\n".join(lines) + "\n"
 
 
-MARKS = ((ACC_ONLY, "s", "black"), ("recipe", "D", "grey"), ("sft", "v", "brown"), ("oracle", "*", "k"))
-
-
 def _panel(ax: Any, report: dict, key: str, title: str) -> None:
-    """One line per method (by strength, each marker labelled with it), then accuracy-only, the recipe, SFT
-    and the oracle's star at x = 1."""
+    """A line per method (by strength, markers labelled), then accuracy-only, recipe, SFT, oracle (x=1)."""
     summary, points = report["summary"], [p for p in report["points"] if p["label"] in report["summary"]]
     for method in dict.fromkeys(p["method"] for p in points if p["method"] not in (ACC_ONLY, "recipe")):
-        line = [(p["strength"], summary[p["label"]]) for p in points if p["method"] == method]
-        ax.plot([s["mean_x_oracle"] for _, s in line], [s[key] for _, s in line], "o-", label=method)
-        for strength, s in line:
-            xy = (s["mean_x_oracle"], s[key])
-            ax.annotate(f"{strength:g}", xy, fontsize=7, textcoords="offset points", xytext=(3, 3))
+        line = sorted((p["strength"], p["label"]) for p in points if p["method"] == method)
+        xy = [(summary[label]["mean_x_oracle"], summary[label][key]) for _, label in line]
+        ax.plot(*zip(*xy, strict=True), "o-", label=method)
+        for (strength, label), at in zip(line, xy, strict=True):
+            text = f"{strength:g}" + (label == "recipe") * " (recipe)"
+            ax.annotate(text, at, fontsize=7, textcoords="offset points", xytext=(3, 3))
     for label, marker, color in (m for m in MARKS if m[0] in summary):
-        x = 1.0 if label == "oracle" else summary[label]["mean_x_oracle"]
-        size = 14 if label == "oracle" else 8
+        x, size = (1.0, 14) if label == "oracle" else (summary[label]["mean_x_oracle"], 8)
         ax.plot([x], [summary[label][key]], marker, color=color, ms=size, ls="none", label=label)
     ax.axhline(0.0, color="grey", linewidth=0.5)
     ax.set(xlabel="mean tokens / own oracle's", ylabel="accuracy Δ vs own SFT (pt)", title=title)
@@ -262,7 +271,6 @@ def plot(report: dict, path: Path) -> None:
     _panel(axes[1], report, "mean_hard_delta_pt", f"hardest level ({report['hardest_level']}), {seeds}")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
@@ -271,20 +279,22 @@ def render(report: dict, png: str) -> str:
     """The Markdown page: command, commit, machine, wall time; the table and the plot; the verdicts."""
     dirty = " (with uncommitted changes)" if report["uncommitted_changes"] else ""
     machine, hard = report["machine"], report["hardest_level"]
+    reused = "; ".join(f"seed {s['seed']}: {s.get('reused') or 'none'}" for s in report["per_seed"])
     rewards = [f"| {p['label']} | `{json.dumps(p['rewards'])}` |" for p in report["points"]]
     return f"""# Length rewards: accuracy vs tokens (generated by `benchmarks/length_pareto.py`)
 
 Command: `{report["command"]}` at commit `{report["git_commit"]}`{dirty}; machine: {machine["platform"]}, \
 {machine["cpus"]} CPU cores; wall time {report["wall_seconds"] / 60:.1f} min. Seeds {report["seeds"]}: each \
-reuses the data and SFT stages of its `{report["from_runs"]}/<recipe>-seed<N>` run; its GRPO runs and eval \
-are made here.
+reuses the data and SFT stages of its `{report["from_runs"]}/<recipe>-seed<N>` run, and its GRPO units whose \
+inputs are unchanged ({reused}); the other GRPO runs and the eval are made here.
 
 Each point is one GRPO run from its seed's own SFT checkpoint with rewards accuracy + the method's length \
 reward at that strength (absolute: alpha per token; the others: recipe weight), with the recipe's GRPO \
 config, seed and steps: `{json.dumps(report["grpo"])}`. "recipe" is the main `grpo` unit (the recipe's own \
-rewards). Greedy decoding on the held-out split ({report["prompts"]} prompts per seed). Δacc: accuracy \
-(pass@1) minus its seed's SFT checkpoint's, in points; mean over seeds and worst seed. L{hard}: the hardest \
-level. ×oracle: mean tokens / its seed's oracle's (per level, the shortest trace style SFT gets right \
+rewards); a sweep point with the same rewards is that unit, not a second run (its row: "(the recipe)"). \
+Greedy decoding on the held-out split ({report["prompts"]} prompts per seed). Δacc: accuracy (pass@1) minus \
+its seed's SFT checkpoint's, in points; mean over seeds and worst seed. L{hard}: the hardest level. \
+×oracle: mean tokens / its seed's oracle's (per level, the shortest trace style SFT gets right \
 >= {report["oracle_threshold"]:.0%} of the time when forced into it).
 
 {table(report)}
@@ -316,19 +326,13 @@ def write_outputs(report: dict, out: Path, doc: Path, png: Path) -> None:
 def build_report(seeds: list[dict], points: list[Point], recipe: dict, meta: dict) -> dict:
     """The JSON report: ``meta`` (command, commit, machine, wall time, from_runs), the points (the recipe's
     own first), the per-seed numbers, the summary and the verdicts."""
-    listed = [Point("recipe", "recipe", None, tuple(recipe["rewards"])), *points]
-    summary, hard = summarize(seeds, ["sft", "oracle", *(p.label for p in listed)]), hardest(seeds)
-    return meta | {
-        "seeds": [s["seed"] for s in seeds],
-        "hardest_level": hard,
-        "prompts": recipe["data"]["eval_per_level"] * len(seeds[0]["sft"]["levels"]),
-        "grpo": recipe["grpo"],
-        "oracle_threshold": recipe["eval"]["oracle_threshold"],
-        "points": [asdict(p) | {"unit": p.unit} for p in listed],
-        "summary": summary,
-        "verdicts": verdicts(summary, points, hard),
-        "per_seed": seeds,
-    }
+    listed, hard = with_recipe(points, recipe["rewards"]), max(seeds[0]["sft"]["levels"], key=int)
+    summary = summarize(seeds, ["sft", "oracle", *(p.label for p in listed)])
+    report = meta | {"seeds": [s["seed"] for s in seeds], "hardest_level": hard, "grpo": recipe["grpo"]}
+    report["prompts"] = recipe["data"]["eval_per_level"] * len(seeds[0]["sft"]["levels"])
+    report["oracle_threshold"] = recipe["eval"]["oracle_threshold"]
+    report["points"] = [asdict(p) | {"unit": p.unit} for p in listed]
+    return report | {"summary": summary, "verdicts": verdicts(summary, listed, hard), "per_seed": seeds}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -365,6 +369,7 @@ def run_all(args: argparse.Namespace, points: list[Point], runs: Path) -> tuple[
         run_dir = runs / recipe["name"]
         run_dir.mkdir(parents=True, exist_ok=True)
         seed_from_run(src, run_dir, recipe)
+        print(f"[length_pareto] seed {seed}: copied {reuse_grpo(src, run_dir, recipe)}", flush=True)
         seeds.append(collect_seed(run_dir, seed, src, points, run_seed(recipe, runs)))
     return seeds, recipe
 
@@ -381,15 +386,12 @@ def main(argv: list[str] | None = None) -> int:
     commit, dirty = git_state()
     command = " ".join(["python", "benchmarks/length_pareto.py", *(sys.argv[1:] if argv is None else argv)])
     meta = {"command": command, "git_commit": commit, "uncommitted_changes": dirty}
-    meta |= {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()}}
-    meta |= {"from_runs": str(args.from_runs), "runs_dir": str(runs)}
-    meta["wall_seconds"] = round(time.time() - start, 1)
+    meta |= {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()}, "runs_dir": str(runs)}
+    meta |= {"from_runs": str(args.from_runs), "wall_seconds": round(time.time() - start, 1)}
     report = build_report(seeds, points, recipe, meta)
-    # a smoke run is not the sweep: --quick keeps its outputs in the runs folder, out of the repository
     paths = [runs / Path(p).name if args.quick else ROOT / p for p in (RESULTS, DOC, PLOT)]
     write_outputs(report, *paths)
-    print(table(report))
-    print("\n".join(f"{m}: {v}" for m, v in report["verdicts"].items()))
+    print(table(report) + "\n".join(f"{m}: {v}" for m, v in report["verdicts"].items()))
     print(f"wrote {', '.join(map(str, paths))}; runs kept in {runs}")
     return 0
 

@@ -1,16 +1,18 @@
-"""benchmarks/length_pareto.py without training: the point table makes valid baselines, a seed's run reuses
-its source's data and SFT, the per-seed numbers come from the eval stage's outputs, the mean/worst-seed
-maths, and the page, table, JSON and plot it writes."""
+"""benchmarks/length_pareto.py without training: the point table makes valid baselines (the point with the
+recipe's own rewards is the main unit), a seed's run reuses its source's data and SFT and, where their inputs
+are equal, its grpo and accuracy-only units, the per-seed numbers come from the eval stage's outputs, the
+mean/worst-seed maths, and the page, table, JSON and plot it writes."""
 
 import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from rl_reasoner.evaluation.runner import ORIGINAL
-from rl_reasoner.pipeline import Pipeline
+from rl_reasoner.pipeline import Pipeline, fingerprint
 from rl_reasoner.recipe import load_recipe, recipe_from_dict, recipe_to_dict
-from rl_reasoner.reward_funcs import REWARDS, build_reward_funcs
+from rl_reasoner.reward_funcs import CONSTRAINT_DEFAULTS, REWARDS, build_reward_funcs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,7 +62,9 @@ def test_the_recipe_has_one_valid_baseline_per_point_and_the_source_split_size(b
     assert recipe["data"]["eval_per_level"] == 7 and recipe["eval"]["batch_size"] == 10
     assert recipe["rewards"] == demo["rewards"] and recipe["grpo"] == demo["grpo"]
     parsed = recipe_from_dict(recipe)  # baseline names are checked here (they become run folders)
-    assert list(parsed.baselines) == [p.label for p in points]
+    # constrained_bonus at 0.25 (epsilon at its default 0.02) is the recipe's own rewards: the main unit
+    assert list(parsed.baselines) == [p.label for p in points if p.label != "constrained_bonus-0.25"]
+    assert recipe_to_dict(parsed) == recipe  # as the CLI will read it back, so its fingerprints match
     for name, baseline in parsed.baselines.items():  # every reward name and parameter, built as in training
         funcs = build_reward_funcs(baseline.rewards, num_generations=8, eos_token_ids=[0])
         assert len(funcs) == (1 if name == "accuracy-only" else 2)
@@ -85,8 +89,91 @@ def test_a_seeds_run_reuses_its_source_data_and_sft(bench, tmp_path):
     run_dir = tmp_path / "runs" / recipe["name"]
     run_dir.mkdir(parents=True)
     bench.seed_from_run(source.run_dir, run_dir, recipe)
+    assert bench.reuse_grpo(source.run_dir, run_dir, recipe) == []  # the source has no finished GRPO unit
     plan = Pipeline(recipe_from_dict(recipe), runs_dir=tmp_path / "runs").plan(["grpo", "eval"])
     assert plan == ["grpo", *(p.unit for p in points), "eval"]
+
+
+def fake_source(bench, tmp_path, rewards=None, unfinished=()):
+    """A seeds_bench seed-3 run on smoke.yaml with every unit up to accuracy-only GRPO finished (each folder
+    one file and a checkpoint); ``rewards``: its main unit's, if not the recipe's; ``unfinished``: units that
+    are still running there."""
+    overrides = ["seed=3", "name=tiny-arith-smoke-seed3", "data.eval_per_level=5"]
+    recipe = recipe_to_dict(load_recipe(ROOT / bench.QUICK_RECIPE, overrides))
+    recipe["rewards"] = recipe["rewards"] if rewards is None else rewards
+    src, stages = tmp_path / "src" / "tiny-arith-smoke-seed3", {}
+    for unit in ("data", "sft", "grpo", "grpo-accuracy-only"):
+        (src / unit / "checkpoint-2").mkdir(parents=True)
+        (src / unit / "model.safetensors").write_text(unit)
+        status = "running" if unit in unfinished else "done"
+        stages[unit] = {"status": status, "seconds": 99.0, "fingerprint": "from-the-source-run"}
+    (src / "manifest.json").write_text(json.dumps({"recipe": recipe, "stages": stages}))
+    return src
+
+
+def seeded_run(bench, tmp_path, src, overrides):
+    """The new run of seed 3 over the whole sweep, seeded as run_all does; its recipe and folder."""
+    points = available(bench.sweep_points())
+    source = json.loads((src / "manifest.json").read_text())["recipe"]
+    recipe = bench.seed_recipe(ROOT / bench.QUICK_RECIPE, 3, source, points, overrides)
+    run_dir = tmp_path / "runs" / recipe["name"]
+    run_dir.mkdir(parents=True)
+    bench.seed_from_run(src, run_dir, recipe)
+    return recipe, run_dir
+
+
+def planned(recipe, runs):
+    """The units the CLI would run: the recipe written as run_seed writes it and read back from that file."""
+    path = runs / f"{recipe['name']}.yaml"
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    return Pipeline(load_recipe(path), runs_dir=runs).plan(["grpo", "eval"])
+
+
+def test_a_seeds_run_reuses_its_source_grpo_units_when_their_inputs_are_equal(bench, tmp_path):
+    src = fake_source(bench, tmp_path)
+    recipe, run_dir = seeded_run(bench, tmp_path, src, [])
+    assert bench.reuse_grpo(src, run_dir, recipe) == ["grpo", "grpo-accuracy-only"]
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    for unit in ("grpo", "grpo-accuracy-only"):
+        assert (run_dir / unit / "model.safetensors").read_text() == unit
+        assert not (run_dir / unit / "checkpoint-2").exists()
+        entry = {"status": "done", "seconds": 99.0, "fingerprint": fingerprint(recipe, "grpo")}
+        assert manifest["stages"][unit] == entry
+    assert manifest["reused_grpo_units"] == ["grpo", "grpo-accuracy-only"]
+    assert manifest["reused_from"] == str(src) and list(manifest["stages"]) == [
+        "data",
+        "sft",
+        "grpo",
+        "grpo-accuracy-only",
+    ]
+    # the pipeline trains every sweep point but the one with the recipe's own rewards (the main unit)
+    trained = [f"grpo-{m}-{s:g}" for m, (strengths, _) in bench.POINTS.items() for s in strengths]
+    trained.remove("grpo-constrained_bonus-0.25")
+    assert planned(recipe, tmp_path / "runs") == [*trained, "eval"] and len(trained) == 11
+    # a rerun (resume) leaves what is there alone
+    assert bench.reuse_grpo(src, run_dir, recipe) == []
+    assert json.loads((run_dir / "manifest.json").read_text())["stages"] == manifest["stages"]
+
+
+@pytest.mark.parametrize(
+    ("rewards", "unfinished", "overrides", "copied"),
+    [
+        ([{"name": "accuracy", "weight": 1.0, "params": {}}], (), [], ["grpo-accuracy-only"]),
+        (None, ("grpo-accuracy-only",), [], ["grpo"]),
+        (None, (), ["grpo.max_steps=1"], []),  # a key=value override changed every GRPO unit's inputs
+        (None, (), ["grpo.vllm_server_host=10.0.0.1"], ["grpo", "grpo-accuracy-only"]),  # connection only
+    ],
+)
+def test_a_grpo_unit_whose_inputs_differ_is_trained_again(
+    bench, tmp_path, rewards, unfinished, overrides, copied
+):
+    src = fake_source(bench, tmp_path, rewards=rewards, unfinished=unfinished)
+    recipe, run_dir = seeded_run(bench, tmp_path, src, overrides)
+    assert bench.reuse_grpo(src, run_dir, recipe) == copied
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    for unit in ("grpo", "grpo-accuracy-only"):
+        assert (unit in manifest["stages"]) == (unit in copied) == (run_dir / unit).exists()
+        assert (unit in planned(recipe, tmp_path / "runs")) == (unit not in copied)
 
 
 def test_a_seed_is_read_from_the_eval_stage_outputs(bench, eval_dir, model_metrics):
@@ -96,7 +183,10 @@ def test_a_seed_is_read_from_the_eval_stage_outputs(bench, eval_dir, model_metri
     results["models"]["grpo-kimi-0.5"] = kimi
     (eval_dir / "results.json").write_text(json.dumps(results))
     points = [p for p in bench.sweep_points() if p.label in ("accuracy-only", "kimi-0.5", "kimi-1")]
+    manifest = {"stages": {}, "reused_grpo_units": ["grpo", "grpo-accuracy-only"]}  # as reuse_grpo leaves it
+    (eval_dir.parent / "manifest.json").write_text(json.dumps(manifest))
     seed = bench.collect_seed(eval_dir.parent, 5, Path("/src/demo-seed5"), points, 61.23)
+    assert seed["reused"] == ["grpo", "grpo-accuracy-only"]
     assert (seed["seed"], seed["source"], seed["wall_seconds"]) == (5, "/src/demo-seed5", 61.2)
     assert seed["sft"] == {
         "accuracy": 1.0,
@@ -233,3 +323,92 @@ def test_quick_writes_into_the_runs_folder(bench, tmp_path, monkeypatch):
     assert "at commit `abc123` (with uncommitted changes)" in text and "](length-pareto.png)" in text
     with pytest.raises(SystemExit, match=r"unknown method\(s\) \['l1'\]"):
         bench.main(["--from-runs", str(tmp_path), "--methods", "kimi,l1"])
+
+
+ACCURACY = {"name": "accuracy", "weight": 1.0}
+
+
+def test_the_sweep_point_with_the_recipes_own_rewards_is_the_recipe(bench):
+    points = bench.sweep_points()
+    demo = recipe_to_dict(load_recipe(ROOT / bench.RECIPE))
+    assert demo["rewards"][1] == {"name": "constrained_bonus", "weight": 0.25, "params": {"epsilon": 0.02}}
+    listed = bench.with_recipe(points, demo["rewards"])
+    assert [p.label for p in listed] == [
+        "recipe" if p.label == "constrained_bonus-0.25" else p.label for p in points
+    ]
+    own = listed[[p.label for p in listed].index("recipe")]
+    assert (own.method, own.strength, own.unit, own.rewards) == (
+        "constrained_bonus",
+        0.25,
+        "grpo",
+        tuple(demo["rewards"]),
+    )
+    assert [p.strength for p in listed if p.method == "constrained_bonus"] == [0.25, 0.5, 1.0]
+    # a default written out equals it left out
+    explicit = [ACCURACY, {"name": "constrained_bonus", "weight": 0.5, "params": dict(CONSTRAINT_DEFAULTS)}]
+    assert (
+        bench.with_recipe(points, explicit)[[p.label for p in points].index("constrained_bonus-0.5")].label
+        == "recipe"
+    )
+    # another epsilon, another weight, another reward or one more: the recipe is a row of its own
+    bonus = demo["rewards"][1]
+    for rewards in (
+        [ACCURACY, bonus | {"params": {"epsilon": 0.05}}],
+        [ACCURACY, bonus | {"weight": 0.3}],
+        [ACCURACY, bonus | {"name": "below_mean_bonus"}],
+        [*demo["rewards"], {"name": "kimi", "weight": 0.25}],
+    ):
+        listed = bench.with_recipe(points, rewards)
+        assert listed == [bench.Point("recipe", "recipe", None, tuple(rewards)), *points]
+        assert listed[0].unit == "grpo"
+
+
+class Axes:
+    """What _panel draws: each labelled line's x and y, and the marker labels."""
+
+    def __init__(self):
+        self.lines, self.notes = {}, []
+
+    def plot(self, xs, ys, *fmt, label=None, **style):
+        self.lines[label] = (list(xs), list(ys))
+
+    def annotate(self, text, xy, **style):
+        self.notes.append(text)
+
+    def axhline(self, *args, **style):
+        pass
+
+    def set(self, **labels):
+        pass
+
+
+def test_the_recipe_row_is_its_methods_point_in_the_table_json_and_plot(bench, tmp_path):
+    recipe = recipe_to_dict(load_recipe(ROOT / bench.RECIPE))
+    data = seeds()
+    for seed, extra in zip(data, ({"constrained_bonus-0.5": nums(1.0, 15, 0.9, 70)}, {}), strict=True):
+        seed["points"] |= extra | {"constrained_bonus-1": nums(1.0, 10, 0.8, 50)}
+    points = bench.sweep_points(methods=["constrained_bonus"])
+    meta = {"command": "c", "git_commit": "abc", "uncommitted_changes": False, "from_runs": "/runs"}
+    meta |= {"machine": {"platform": "Linux-test", "cpus": 2}, "runs_dir": "/tmp/x", "wall_seconds": 60.0}
+    report = bench.build_report(data, points, recipe, meta)
+
+    rows = [(p["label"], p["method"], p["strength"], p["unit"]) for p in report["points"]]
+    assert rows == [
+        ("accuracy-only", "accuracy-only", None, "grpo-accuracy-only"),
+        ("recipe", "constrained_bonus", 0.25, "grpo"),
+        ("constrained_bonus-0.5", "constrained_bonus", 0.5, "grpo-constrained_bonus-0.5"),
+        ("constrained_bonus-1", "constrained_bonus", 1.0, "grpo-constrained_bonus-1"),
+    ]
+    assert list(report["points"][1]["rewards"]) == recipe["rewards"]  # what the main unit trained with
+    table = bench.table(report).splitlines()
+    assert "| constrained_bonus | 0.25 (the recipe) | +0.0 | +0.0 | +0.0 | 1.00 | 1.00 |" in table
+    assert sum(r.startswith("| constrained_bonus |") for r in table) == 3
+    assert not any("recipe (own rewards)" in r for r in table)
+    assert "by strength: 0.25: +0.0 pt at 85.0 tokens; 0.5: " in report["verdicts"]["constrained_bonus"]
+
+    ax = Axes()
+    bench._panel(ax, report, "mean_delta_pt", "t")
+    assert ax.lines["constrained_bonus"][0] == pytest.approx([1.0, 0.85, 0.55])  # x: by strength, 3 of them
+    assert ax.notes == ["0.25 (recipe)", "0.5", "1"]
+    bench.write_outputs(report, tmp_path / "r.json", tmp_path / "d.md", tmp_path / "p.png")
+    assert "| constrained_bonus | 0.25 (the recipe) |" in (tmp_path / "d.md").read_text()
