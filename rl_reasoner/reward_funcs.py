@@ -12,6 +12,13 @@ Every length reward also takes adapter params, used here and never passed to the
 ``min_accuracy`` (the term is 0 for a *group* whose accuracy over items with a parsable gold is below it;
 per group, not per batch, so hard prompts keep their long reasoning while easy ones are shortened) and,
 for rewards with a ``targets`` param (L1), ``target_column`` (dataset column of per-prompt target lengths).
+
+``accuracy`` takes one param, ``extraction``: how a completion's answer is found (``rewards.verify.MODES``).
+``strict`` (the default, ``GRPO_EXTRACTION``) pays only a ``\\boxed{}``/``\\fbox{}`` or ``<answer>`` answer,
+what every recipe's prompt asks for; ``lenient`` also reads ``####``, answer phrases, math mode and short
+bare answers, as ``rl-reasoner eval`` does. A lenient reward also pays the last ``$…$`` of a rambling or
+truncated trace, so the policy is never pushed to commit to one final answer. The length rewards count as
+correct what the (first) accuracy reward counts, or what ``GRPO_EXTRACTION`` does without one.
 """
 
 from __future__ import annotations
@@ -24,25 +31,32 @@ from typing import Any
 from rewards.format import think_format
 from rewards.length import METHODS, ConstraintState, apply_per_group, dual_update
 from rewards.length.constrained import check_constraint
-from rewards.verify import counters_snapshot, verify_batch
+from rewards.verify import MODES, counters_snapshot, verify_batch
 
 GATE_PARAMS = ("warmup_steps", "min_accuracy")  # accepted by every length reward
 TARGET_COLUMN = "target_column"  # accepted by length rewards that have a ``targets`` param
+GRPO_EXTRACTION = "strict"  # the accuracy reward's default extraction mode (see the module docstring)
 
 
 class SharedCorrectness:
-    """Verifies a generation batch once; every reward function of the step reads the same result."""
+    """Verifies a generation batch once per extraction mode; every reward function of the step reads the
+    same result. ``extraction`` is the mode of callers that name none (the length rewards)."""
 
-    def __init__(self, eos_token_ids: Sequence[int]):
+    def __init__(self, eos_token_ids: Sequence[int], extraction: str = GRPO_EXTRACTION):
         self.eos_token_ids = set(eos_token_ids)
+        self.extraction = extraction
         self._completions: list[str] | None = None  # held, so its id cannot be reused by a later batch
-        self._correct: list[bool | None] = []
+        self._correct: dict[str, list[bool | None]] = {}  # extraction mode -> verdicts of that batch
 
-    def correct(self, completions: list[str], answers: Sequence[str]) -> list[bool | None]:
+    def correct(
+        self, completions: list[str], answers: Sequence[str], extraction: str | None = None
+    ) -> list[bool | None]:
+        mode = extraction or self.extraction
         if completions is not self._completions:  # TRL passes the same list to every reward of a step
-            self._correct = verify_batch(list(answers), list(completions))
-            self._completions = completions
-        return self._correct
+            self._correct, self._completions = {}, completions
+        if mode not in self._correct:
+            self._correct[mode] = verify_batch(list(answers), list(completions), mode=mode)
+        return self._correct[mode]
 
     def lengths(self, completion_ids: Sequence[Sequence[int]]) -> list[int]:
         """Completion token counts with the final EOS excluded."""
@@ -71,14 +85,14 @@ class AccuracyReward:
 
     __name__ = "accuracy"
 
-    def __init__(self, shared: SharedCorrectness):
-        self.shared = shared
+    def __init__(self, shared: SharedCorrectness, extraction: str = GRPO_EXTRACTION):
+        self.shared, self.extraction = shared, extraction
         self._counters = counters_snapshot()
 
     def __call__(
         self, completions, completion_ids, answer, log_metric=None, level=None, log_extra=None, **_: Any
     ) -> list[float | None]:
-        correct = self.shared.correct(completions, answer)
+        correct = self.shared.correct(completions, answer, self.extraction)
         if log_extra is not None:  # TRL gathers it over processes into <output_dir>/completions/*.parquet
             log_extra("completion_tokens", self.shared.lengths(completion_ids))
         if log_metric is not None:
@@ -254,8 +268,20 @@ class ConstrainedLengthReward(GroupLengthReward):
 
 
 def _accuracy(spec: Any, shared: SharedCorrectness, num_generations: int) -> AccuracyReward:
-    _no_params(spec)
-    return AccuracyReward(shared)
+    return AccuracyReward(shared, _extraction(spec))
+
+
+def _extraction(spec: Any) -> str:
+    """The accuracy reward's ``extraction`` param, checked; ValueError naming the param and its values."""
+    unknown = sorted(set(spec.params) - {"extraction"})
+    if unknown:
+        raise ValueError(
+            f"reward {spec.name!r} has no parameter(s) {unknown}; valid parameters: ['extraction']"
+        )
+    mode = spec.params.get("extraction", GRPO_EXTRACTION)
+    if not isinstance(mode, str) or mode not in MODES:
+        raise ValueError(f"reward {spec.name!r}: extraction={mode!r} must be one of {list(MODES)}")
+    return mode
 
 
 def _format(spec: Any, shared: SharedCorrectness, num_generations: int) -> FormatReward:
@@ -291,10 +317,11 @@ def build_reward_funcs(
 
     Raises ``ValueError`` naming an unknown reward or parameter and listing the valid ones.
     """
-    shared = SharedCorrectness(eos_token_ids)
     unknown = [spec.name for spec in specs if spec.name not in REWARDS]
     if unknown:
         raise ValueError(f"unknown reward {unknown[0]!r} in recipe 'rewards'; valid names: {list(REWARDS)}")
+    accuracy = [_extraction(spec) for spec in specs if spec.name == "accuracy"]
+    shared = SharedCorrectness(eos_token_ids, accuracy[0] if accuracy else GRPO_EXTRACTION)
     return [REWARDS[spec.name](spec, shared, num_generations) for spec in specs]
 
 

@@ -2,9 +2,14 @@
 
 Public API (the accuracy reward and users call exactly this)::
 
-    extract_answer(completion) -> str | None
-    verify(gold, completion) -> bool | None          # None: gold empty or unparsable, never "correct"
-    verify_batch(golds, completions, *, timeout_s=1.0, workers=None) -> list[bool | None]
+    extract_answer(completion, *, mode="lenient", last_number=False) -> str | None
+    verify(gold, completion, *, mode="lenient") -> bool | None  # None: gold empty or unparsable
+    verify_batch(golds, completions, *, mode="lenient", timeout_s=1.0, workers=None) -> list[bool | None]
+
+``mode`` picks how the completion's answer is found (``MODES``, see ``extract``): ``"lenient"`` accepts
+every form graders accept (boxes, tags, ``####``, answer phrases, math mode, a short bare answer),
+``"strict"`` only ``\\boxed``/``\\fbox`` and ``<answer>`` tags. The gold is parsed the same way in both: its
+last box when it has one, else the whole string.
 
 Data flow: ``extract`` finds the span, ``normalize`` canonicalises it, ``guards`` refuse what could blow
 up, ``numeric`` and ``structure`` decide plain numbers (also inside tuples, intervals, sets, lists and
@@ -19,7 +24,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from rewards.verify.extract import TAIL_CHARS, extract_answer
+from rewards.verify.extract import MODES, TAIL_CHARS, check_mode, extract_answer
 from rewards.verify.guards import is_echo, too_complex
 from rewards.verify.normalize import choice_letter, normalize, strip_assignment, text_words
 from rewards.verify.numeric import as_latex, numbers_equal, to_number
@@ -27,7 +32,9 @@ from rewards.verify.pool import TIMEOUT, run_symbolic
 from rewards.verify.structure import structured_equal
 
 __all__ = [
+    "MODES",
     "TAIL_CHARS",
+    "check_mode",
     "counters_snapshot",
     "extract_answer",
     "normalize",
@@ -82,7 +89,7 @@ def reset_counters() -> None:
 
 
 def _gold_span(gold: str) -> str | None:
-    span = extract_answer(gold) if ("\\boxed" in gold or "\\fbox" in gold) else gold
+    span = extract_answer(gold, mode="strict") if ("\\boxed" in gold or "\\fbox" in gold) else gold
     return normalize(span) if span and span.strip() else None
 
 
@@ -123,16 +130,25 @@ def _remember(key: tuple[str, str], value: bool | None) -> bool | None:
 
 
 def verify_batch(
-    golds: Sequence[str], completions: Sequence[str], *, timeout_s: float = 1.0, workers: int | None = None
+    golds: Sequence[str],
+    completions: Sequence[str],
+    *,
+    mode: str = "lenient",
+    timeout_s: float = 1.0,
+    workers: int | None = None,
 ) -> list[bool | None]:
     r"""Verify each (gold, completion) pair like ``verify``; symbolic items are spread over the worker pool.
 
     Safe from any thread (or inside an asyncio loop) and in every process of a multi-process run: each
     process owns its pool. Each symbolic item gets ``timeout_s`` of wall clock; a timeout scores False.
+    ``mode`` is the extraction mode of the completions (``MODES``); ValueError for an unknown one.
 
     >>> verify_batch(["182", r"\frac12", ""], [r"\boxed{182}", "#### 0.5", r"\boxed{1}"])
     [True, True, None]
+    >>> verify_batch(["9", "9"], ["Final Answer: $9$", r"\boxed{9}"], mode="strict")
+    [False, True]
     """
+    check_mode(mode)
     if len(golds) != len(completions):
         raise ValueError(f"golds ({len(golds)}) and completions ({len(completions)}) differ in length")
     workers = workers or min(4, os.cpu_count() or 1)
@@ -140,7 +156,7 @@ def verify_batch(
     pending: dict[tuple[str, str], tuple[tuple[str, str | None], list[int]]] = {}  # symbolic, deduplicated
     for i, (gold, completion) in enumerate(zip(golds, completions, strict=True)):
         _bump("calls")
-        raw = extract_answer(completion)
+        raw = extract_answer(completion, mode=mode)
         if raw is None:
             _bump("extraction_failures")
         g = _gold_span(gold)
@@ -168,12 +184,16 @@ def verify_batch(
     return results
 
 
-def verify(gold: str, completion: str) -> bool | None:
+def verify(gold: str, completion: str, *, mode: str = "lenient") -> bool | None:
     r"""True when the completion's final answer equals the gold; None when the gold is empty or unparsable.
+
+    ``mode`` is the extraction mode of the completion (``"lenient"`` or ``"strict"``, see ``MODES``).
 
     >>> verify("1000", r"The total is \boxed{1,000}"), verify(r"\frac12", "the answer is 0.5")
     (True, True)
+    >>> verify("-5", "-5"), verify("9", "Final Answer: $9$"), verify("9", "Final Answer: $9$", mode="strict")
+    (True, True, False)
     >>> verify("3", "I am not sure"), verify("", r"\boxed{3}")
     (False, None)
     """
-    return verify_batch([gold], [completion])[0]
+    return verify_batch([gold], [completion], mode=mode)[0]

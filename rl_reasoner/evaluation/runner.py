@@ -31,6 +31,7 @@ from rl_reasoner.evaluation.backends import EvalBackend, load_backend
 from rl_reasoner.generation import Generation
 
 CONFIG_FILE, SAMPLES_FILE, METRICS_FILE = "eval_config.json", "samples.jsonl", "metrics.json"
+EXTRACTION = "lenient"  # answers are read as graders read them: boxed or not (rewards.verify.MODES)
 ORIGINAL = "original"  # the variant reported at the top level of metrics.json
 
 
@@ -130,7 +131,8 @@ def read_samples(path: Path) -> list[dict]:
 def score(items: Sequence[tuple[str, dict]], groups: Sequence[Sequence]) -> list[dict]:
     """One record per (variant, row): its samples verified (``correct``), answers extracted, vote classes."""
     flat = [(row, gen) for (_, row), group in zip(items, groups, strict=True) for gen in group]
-    verdicts = verify_batch([row["answer"] for row, _ in flat], [gen.text for _, gen in flat])
+    golds, texts = [row["answer"] for row, _ in flat], [gen.text for _, gen in flat]
+    verdicts = verify_batch(golds, texts, mode=EXTRACTION)
     records, pos = [], 0
     for (variant, row), group in zip(items, groups, strict=True):
         samples = []
@@ -141,7 +143,7 @@ def score(items: Sequence[tuple[str, dict]], groups: Sequence[Sequence]) -> list
                     "token_ids": list(gen.ids),
                     "tokens": gen.tokens,
                     "truncated": gen.truncated,
-                    "answer": extract_answer(gen.text),
+                    "answer": extract_answer(gen.text, mode=EXTRACTION),
                     "correct": verdicts[pos] is True and not gen.truncated,
                 }
             )

@@ -257,3 +257,52 @@ def test_correctness_is_verified_once_per_batch_and_shared_by_all_rewards():
     once = counters_snapshot()["calls"] - before
     acc(prompts=["q"] * 12, **{**kwargs, "completions": list(kwargs["completions"])})  # a new batch
     assert once > 0 and counters_snapshot()["calls"] - before == 2 * once
+
+
+# One completion per answer form: boxed, <answer> tag, answer phrase, math mode, bare. Gold 7 for all.
+FORMS = [r"so \boxed{7}", "<answer>7</answer>", "The answer is 7.", "so we get $7$", "7"]
+FORM_KWARGS = {
+    "completions": FORMS,
+    "completion_ids": [[5] * len(c) + [EOS] for c in FORMS],
+    "answer": ["7"] * len(FORMS),
+    "id": [f"p{i}" for i in range(len(FORMS))],
+}
+
+
+def test_accuracy_extraction_is_strict_by_default_and_lenient_on_request():
+    default, strict, lenient = build(
+        spec("accuracy"), spec("accuracy", extraction="strict"), spec("accuracy", extraction="lenient")
+    )
+    assert default.extraction == "strict" and lenient.extraction == "lenient"
+    assert default(**FORM_KWARGS) == strict(**FORM_KWARGS) == [1.0, 1.0, 0.0, 0.0, 0.0]
+    assert lenient(**FORM_KWARGS) == [1.0] * 5
+    assert call(lenient) == call(strict) == [float(c) for c in CORRECT]  # boxed answers: both modes agree
+
+
+@pytest.mark.parametrize(
+    ("bad", "pattern"),
+    [
+        (spec("accuracy", extraction="loose"), r"'accuracy': extraction='loose' must be one of \['strict', "),
+        (spec("accuracy", extraction=None), r"extraction=None must be one of \['strict', 'lenient'\]"),
+        (spec("accuracy", mode="x"), r"no parameter\(s\) \['mode'\]; valid parameters: \['extraction'\]"),
+    ],
+)
+def test_bad_accuracy_params_fail_when_the_rewards_are_built(bad, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        build(bad)
+
+
+def test_modes_share_one_batch_without_mixing_and_length_rewards_follow_accuracy():
+    from rewards.verify import counters_snapshot
+
+    lenient, strict, bonus = build(
+        spec("accuracy", extraction="lenient"), spec("accuracy"), spec("below_mean_bonus")
+    )
+    before = counters_snapshot()["calls"]
+    assert lenient(**FORM_KWARGS) == [1.0] * 5
+    assert strict(**FORM_KWARGS) == [1.0, 1.0, 0.0, 0.0, 0.0]
+    assert lenient(**FORM_KWARGS) == [1.0] * 5  # cached per mode: no third verification
+    assert counters_snapshot()["calls"] - before == 2 * len(FORMS)
+    assert bonus.shared.extraction == "lenient"  # the first accuracy reward's mode
+    (alone,) = build(spec("kimi"))
+    assert alone.shared.extraction == "strict"

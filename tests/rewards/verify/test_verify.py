@@ -159,7 +159,7 @@ def test_verify_batch_duplicates_and_length_mismatch() -> None:
         ("<answer>\n  12\n</answer> trailing", "12"),
         ("<answer>unclosed", None),
         ("#### 5\nextra line", "5"),
-        ("The answer is 3.5 apples. Yes.", "3.5 apples"),
+        ("The answer is 3.5 apples. Yes.", "3.5"),
         ("", None),
     ],
 )
