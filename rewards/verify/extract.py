@@ -17,7 +17,9 @@ The rules of a mode are tried in order; the first that finds a non-blank span gi
      The largest $n$ is 34." → ``34``); a sentence of words only is itself the span ("yes"). The last
      ``PHRASES_TRIED`` phrases are tried, latest first, for one holding an expression;
   5. the last math-mode expression: ``$…$``, ``$$…$$``, ``\[…\]`` or ``\(…\)`` (``$…$`` and ``\(…\)``
-     stay on one line; a ``$`` after a digit or a backslash opens nothing);
+     stay on one line; a ``$`` after a digit or a backslash opens nothing; a tail cut from a longer
+     completion is scanned from its first line break, so an inline ``$…$`` cut in half cannot shift the
+     pairing of the dollars after it);
   6. a bare answer: the whole completion, stripped, without a final full stop, when that is at most
      ``BARE_CHARS`` characters on one line, holds no tag such as ``<answer>`` and is either one token
      or free of prose words (``-5``, ``\frac{1}{2}``, ``x=3``, ``(1, 2)``, ``5 and 7``; never "I think 5").
