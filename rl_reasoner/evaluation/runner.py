@@ -260,6 +260,7 @@ def eval_config(model: str, data: dict, sampling: Sampling, backend: str, varian
         "data": data,
         **asdict(sampling),
         "backend": backend,
+        "extraction": EXTRACTION,  # the samples' verdicts were scored so: a resume must score the same way
         "variants": list(variants),
         "prompts": prompts_digest(variants),
     }

@@ -212,3 +212,15 @@ def test_out_folder_with_other_content_or_configuration_is_left_alone(answer_mod
     )
     assert code == 2 and "different configuration" in err and "data.limit: 1 -> 2" in err
     assert {p.name: p.read_bytes() for p in Path(out).iterdir()} == before
+
+
+def test_samples_scored_with_another_answer_extraction_are_not_resumed(answer_model, tmp_path, capsys):
+    out = tmp_path / "out"
+    args = [str(answer_model), "--data", f"recipe:{SMOKE}", "--limit", "1", "--out", str(out)]
+    assert main(["eval", *args]) == 0
+    config = json.loads((out / "eval_config.json").read_text())
+    assert config["extraction"] == "lenient"
+    del config["extraction"]  # as written before the extraction modes existed (boxed answers only)
+    (out / "eval_config.json").write_text(json.dumps(config))
+    code, err = run_main(capsys, *args)
+    assert code == 2 and "extraction: None -> 'lenient'" in err
