@@ -5,8 +5,8 @@
 
 The recipe is ``--recipe`` (default demo.yaml: its model, data, SFT, GRPO config and seed) with one GRPO
 baseline per method of ``methods()``; the main GRPO run keeps the recipe's rewards (the demo's tuned bonus).
-The eval stage scores SFT, every GRPO run and the oracle. Writes benchmarks/results/length_methods.json and
-docs/length-methods.md; ``--quick`` (2 GRPO steps, 2 methods) writes both into the run directory instead.
+The eval stage scores SFT, every GRPO run and the oracle. Writes benchmarks/results/length_methods.json,
+docs/length-methods-one-seed.md; ``--quick`` (2 GRPO steps, 2 methods) writes both into the run directory.
 ``--from-run DIR`` reuses DIR's finished data and SFT stages (see ``seed_from_run``); ``--runs-dir DIR``
 keeps the run there (default: a new temp folder), and running again with the same DIR resumes it.
 Targets (issue 4): below_mean_bonus >= 99 % accuracy at <= 1.25x the oracle's mean tokens (goal 1.10x);
@@ -44,7 +44,7 @@ MAIN = "grpo"  # the recipe's own rewards (demo.yaml: accuracy + its tuned below
 BONUS_UNITS = (MAIN, "grpo-below_mean_bonus")  # the rows the accuracy/token targets apply to
 PAPER_BUDGET = 4096  # token scale of the papers' constants (L1's largest target, DLER's budget: 4000)
 QUICK_METHODS = ("accuracy-only", "below_mean_bonus")
-RESULTS, DOC = "benchmarks/results/length_methods.json", "docs/length-methods.md"
+RESULTS, DOC = "benchmarks/results/length_methods.json", "docs/length-methods-one-seed.md"
 TIME_LIMIT_S = 3600.0
 DROP = 0.02  # an accuracy drop counts as a failure when larger than this (2 items in 100)
 
