@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 from rewards.verify.extract import MODES, TAIL_CHARS, check_mode, extract_answer
 from rewards.verify.guards import is_echo, too_complex
-from rewards.verify.normalize import choice_letter, normalize, strip_assignment, text_words
+from rewards.verify.normalize import align_sides, choice_letter, normalize, strip_assignment, text_words
 from rewards.verify.numeric import as_latex, numbers_equal, to_number
 from rewards.verify.pool import TIMEOUT, run_symbolic
 from rewards.verify.structure import structured_equal
@@ -104,6 +104,8 @@ def _fast_compare(gold: str, pred: str) -> bool | None | tuple[str, str | None]:
         return not rejected and text_words(pred) == words
     if not rejected and _assigns_other_variable(gold, pred):
         return False  # x = 3 is not y = 3
+    if not rejected:
+        gold, pred = align_sides(gold, pred)
     gold_num = to_number(strip_assignment(gold))
     if gold_num is not None:
         if rejected or is_echo(pred):

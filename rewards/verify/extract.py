@@ -44,6 +44,9 @@ TAIL_CHARS = 4000  # only the end of a completion is searched for the answer
 PHRASE_CHARS = 300  # an answer phrase's sentence is read this far at most
 PHRASES_TRIED = 3  # answer phrases looked at, latest first
 BARE_CHARS = 40  # a whole completion this short, without prose words, is its own answer
+BOXES_JOINED = 16  # at most this many consecutive boxes make one answer
+BOX_JOIN_WORDS = 3  # words other than "and"/"or" allowed between joined boxes ("for part (a) and")
+BOX_JOIN_GAP = 40  # boxes this close, with only joining text between them, make one answer (a list)
 
 _ANSWER_PHRASE = re.compile(
     r"\banswer(?:\s+is\b\s*:?|\s*\**\s*:)\**|\bfinal\s+answer\s*\**[ \t]*(?=\n)", re.IGNORECASE
@@ -62,6 +65,11 @@ _MATH_CLOSE = {
     "\\(": re.compile(r"(?<!\\)\\\)"),
 }
 _ONE_LINE = ("$", "\\(")
+# between two boxes of one answer: no digit, no relation, no box, no line break ("and", "\quad", "$, $")
+_BOX_JOINER = re.compile(rf"[^\d=<>\n.:!?]{{0,{BOX_JOIN_GAP}}}")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+_WORD = re.compile(r"[A-Za-z]+")
+_UNBRACED = re.compile(r"[^\s$]+")
 
 
 def braced(text: str, start: int) -> str | None:
@@ -155,21 +163,50 @@ class _Unclosed(Exception):
     """The last box never closes: the completion states no answer, whatever else it holds."""
 
 
+def _box_at(text: str, pos: int) -> tuple[str, int] | None:
+    r"""(content, end) of the ``\boxed``/``\fbox`` starting at ``pos``; None when it never closes."""
+    start = pos + (6 if text.startswith("\\boxed", pos) else 5)
+    while start < len(text) and text[start].isspace():
+        start += 1
+    if text.startswith("{", start):
+        content = braced(text, start)
+        return None if content is None else (content, start + len(content) + 2)
+    token = _UNBRACED.match(text, start)  # \boxed 5 (no braces)
+    return (token.group(0), token.end()) if token else None
+
+
+def _joins_boxes(between: str) -> bool:
+    r"""Whether text between two boxes joins them into one answer: short, no digit, relation or sentence end,
+    and no words but "and"/"or" with at most ``BOX_JOIN_WORDS`` others ("papers and", ``\quad\text{or}``)."""
+    if not _BOX_JOINER.fullmatch(between):
+        return False
+    words = [w.lower() for w in _WORD.findall(_COMMAND.sub(" ", between))]
+    return not words or (len(words) <= BOX_JOIN_WORDS + 1 and not _JOINERS.isdisjoint(words))
+
+
+def _previous_box(text: str, before: int) -> int:
+    return max(text.rfind("\\boxed", 0, before), text.rfind("\\fbox", 0, before))
+
+
 def _last_box(tail: _Tail) -> str | None:
-    r"""Content of the last ``\boxed``/``\fbox``; raises ``_Unclosed`` when that box never closes."""
+    r"""Content of the last ``\boxed``/``\fbox``, joined with ``,`` to the boxes just before it that only
+    short joining text separates (``\boxed{1} and \boxed{2}`` -> ``1,2``); raises ``_Unclosed`` when the
+    last box never closes."""
     text = tail.text
-    pos = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
+    pos = _previous_box(text, len(text))
     if pos < 0:
         return None
-    rest = text[pos + (6 if text.startswith("\\boxed", pos) else 5) :].lstrip()
-    if rest.startswith("{"):
-        content = braced(rest, 0)
-    else:
-        token = re.match(r"[^\s$]+", rest)  # \boxed 5 (no braces)
-        content = token.group(0) if token else None
-    if content is None:
+    last = _box_at(text, pos)
+    if last is None:
         raise _Unclosed
-    return content
+    contents = [last[0]]
+    while len(contents) < BOXES_JOINED and (prev := _previous_box(text, pos)) >= 0:
+        box = _box_at(text, prev)
+        if box is None or box[1] > pos or not _joins_boxes(text[box[1] : pos]):
+            break
+        contents.append(box[0])
+        pos = prev
+    return ",".join(reversed(contents))
 
 
 def _answer_tag(tail: _Tail) -> str | None:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 
+from rewards.verify.extract import braced
+from rewards.verify.structure import split_top
+
 _REMOVE = (r"\!", r"\,", r"\;", r"\:", "~", r"\$", "$", r"\quad", r"\qquad")
 _UNITS = re.compile(
     r"\\(?:text|textbf|textrm|textit|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}(?:\^\{?\d\}?)?"
@@ -14,6 +17,7 @@ _UNITS = re.compile(
 _CONJUNCTION = re.compile(r"\\text\{\s*(?:and|or)\s*\}|\s+(?:and|or)\s+")
 _CHOICE_TEXT = re.compile(r"^\\text(?:bf|rm)?\{\s*(\([A-J]\))\s*\}")
 _THOUSANDS = re.compile(r"(?<![\d.,])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
+_SUBSCRIPT = re.compile(r"_(?:\{[^{}]*\}|\w)")
 _CHOICE = re.compile(r"\(?([A-J])\)?[.:]?|\(([A-J])\).*")
 
 
@@ -40,7 +44,16 @@ def normalize(span: str) -> str:
     s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
     s = s.rstrip(".")
     s = re.sub(r"\\(frac|sqrt)(\d)", r"\\\1{\2}", s)
-    return re.sub(r"\\frac(\{[^{}]*\})(\d)", r"\\frac\1{\2}", s)
+    return _unwrap_group(re.sub(r"\\frac(\{[^{}]*\})(\d)", r"\\frac\1{\2}", s))
+
+
+def _unwrap_group(s: str) -> str:
+    """``{1,2}`` -> ``1,2``: a TeX group around the whole span only groups (a set is ``\\{1,2\\}``)."""
+    for _ in range(3):
+        if not (s.startswith("{") and s.endswith("}") and braced(s, 0) == s[1:-1]):
+            break
+        s = s[1:-1]
+    return s
 
 
 def choice_letter(span: str) -> str | None:
@@ -72,3 +85,41 @@ def strip_assignment(s: str) -> str:
     ('3', '2x+1', 'x==3', '3')
     """
     return re.sub(r"^[a-zA-Z]=(?![=<>])(?!.*=)", "", s)
+
+
+def _sides(part: str) -> list[str]:
+    """The sides of an equation (chain) at top level; ``[part]`` when it has none or another relation."""
+    sides = split_top(part, "=")
+    if len(sides) > 1 and any(not side or side[-1] in "<>!\\" or ";" in side for side in sides):
+        return [part]  # x<=3, x==3, x!=3, p=5;p=7
+    return sides
+
+
+def _label(side: str) -> bool:
+    """A left-hand side that names the answer (``x``, ``(p,q)``, ``AB``, ``V_{1}:V_{2}``, ``f(x)``): no digit
+    outside subscripts."""
+    return re.search(r"[A-Za-z]", side) is not None and not re.search(r"\d", _SUBSCRIPT.sub("", side))
+
+
+def align_sides(gold: str, pred: str) -> tuple[str, str]:
+    r"""Equation chains keep their ends (``x=2+3=5`` -> ``x=5``); the side with an equation is cut to its
+    last side when the other has none: always the prediction (``2+3=5`` against ``5``), the gold only when
+    its left-hand sides are labels (``(p,q)=(3,2)``, ``AB=4,CD=5`` against ``4,5``; never ``2x=4``).
+
+    >>> align_sides("x=11", "x=5+5+1=7=11"), align_sides("10/9", r"\frac{1}{2}=\frac{10}{9}")
+    (('x=11', 'x=11'), ('10/9', '\\frac{10}{9}'))
+    >>> align_sides("AB=4,CD=5", "4,5"), align_sides("2x=4", "2"), align_sides("3", "x<=3")
+    (('4,5', '4,5'), ('2x=4', '2'), ('3', 'x<=3'))
+    """
+    g_parts = [_sides(p) for p in split_top(gold)]
+    p_parts = [_sides(p) for p in split_top(pred)]
+    g_eq, p_eq = any(len(s) > 1 for s in g_parts), any(len(s) > 1 for s in p_parts)
+    if p_eq and not g_eq:
+        return gold, ",".join(s[-1] for s in p_parts)
+    if g_eq and not p_eq and all(len(s) > 1 and _label(s[0]) for s in g_parts):
+        return ",".join(s[-1] for s in g_parts), pred
+    return _chain_ends(g_parts), _chain_ends(p_parts)
+
+
+def _chain_ends(parts: list[list[str]]) -> str:
+    return ",".join(s[0] if len(s) == 1 else f"{s[0]}={s[-1]}" for s in parts)

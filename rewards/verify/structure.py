@@ -75,8 +75,10 @@ def structured_equal(gold: str, pred: str) -> bool | None:
 
     >>> structured_equal("(1,2]", "[1,2]"), structured_equal(r"\{1,2\}", r"\{2,1.0\}")
     (False, True)
-    >>> structured_equal("1,2", "x") is None
-    True
+    >>> structured_equal("1,2", "x") is None, structured_equal("(1,3)", "1,3")
+    (True, True)
+    >>> structured_equal("(1,3)", "3,1")
+    False
     """
     g, p = _shape(gold), _shape(pred)
     if g is None or p is None:
@@ -89,6 +91,8 @@ def structured_equal(gold: str, pred: str) -> bool | None:
     if "set" in (g_kind, p_kind) and {g_kind, p_kind} <= {"set", "list"}:  # {1,1,2} = {1,2}
         xs, ys = g_cells[0], p_cells[0]
         return all(any(_same(x, y) for y in ys) for x in xs) and all(any(_same(x, y) for x in xs) for y in ys)
+    if {g_kind, p_kind} == {"()", "list"}:  # (1,3) against 1,3 or {1,3}: the list read in its order
+        g_kind = p_kind = "()"
     if g_kind != p_kind:
         return None if "list" in (g_kind, p_kind) else False
     if [len(r) for r in g_cells] != [len(r) for r in p_cells]:

@@ -17,6 +17,23 @@ FORMS = [
     ("boxed-over-phrase", r"\boxed{5}. The answer is 6.", "5", "5"),
     ("boxed-unclosed-stops", r"The answer is 6. \boxed{5", None, None),
     ("boxed-empty-falls-through", r"\boxed{} <answer>4</answer>", "4", "4"),
+    # consecutive boxes joined by "and", "or", commas, \quad, math delimiters make one list answer
+    ("boxes-and", r"\boxed{1} and \boxed{2} and \boxed{3}", "1,2,3", "1,2,3"),
+    ("boxes-comma", r"\boxed{1},\boxed{2}", "1,2", "1,2"),
+    ("boxes-adjacent", r"$\boxed{1}\boxed{2}$", "1,2", "1,2"),
+    (
+        "boxes-quad-text",
+        r"\boxed{(2, 2)} \quad \text{and} \quad \boxed{(6, 2)}",
+        "(2, 2),(6, 2)",
+        "(2, 2),(6, 2)",
+    ),
+    ("boxes-math-delimiters", r"\(\boxed{1}\) or \(\boxed{-2}\).", "1,-2", "1,-2"),
+    ("boxes-short-label-and", r"\boxed{1} papers and \boxed{2} bins", "1,2", "1,2"),
+    ("boxes-prose-apart", r"\boxed{1} no no no no no \boxed{2}", "2", "2"),
+    ("boxes-sentence-apart", r"\boxed{3}. Actually \boxed{5}", "5", "5"),
+    ("boxes-equation-apart", r"\boxed{3} and y = \boxed{5}", "5", "5"),
+    ("boxes-far-apart", r"\boxed{3}" + " and" * 20 + r" \boxed{5}", "5", "5"),
+    ("boxes-nested", r"\boxed{\boxed{1}}", "1", "1"),
     # 2. <answer> tags (both modes)
     ("answer-tag", "<think>x</think><answer> 7 </answer>", "7", "7"),
     ("answer-tag-over-math", "$3$ <answer>7</answer> $9$", "7", "7"),
@@ -120,6 +137,22 @@ def test_verify_in_both_modes() -> None:
     assert verify_batch(["-5"] * 4, completions, mode="lenient") == [True] * 4
 
 
+def test_joined_boxes_compare_as_a_list() -> None:
+    golds = [r"\boxed{1}\boxed{2}", "1,2", "1,2", r"$${1,2,3}$$", "2", "(1,2),(3,4)"]
+    preds = [
+        r"\boxed{2,1}",
+        r"\boxed{1} and \boxed{2}",
+        r"\boxed{1} and \boxed{3}",
+        r"\boxed{1},\boxed{2},\boxed{3}",
+        r"\boxed{1} or \boxed{2}",
+        r"\boxed{(3, 4)} \quad \text{and} \quad \boxed{(1, 2)}",
+    ]
+    expected = [True, True, False, True, False, True]
+    for mode in MODES:
+        assert verify_batch(golds, preds, mode=mode) == expected
+        assert [verify(g, p, mode=mode) for g, p in zip(golds, preds, strict=True)] == expected
+
+
 def test_the_gold_is_parsed_alike_in_both_modes() -> None:
     for mode in MODES:
         assert verify(r"so \boxed{9}", "$9$", mode=mode) is (mode == "lenient")
@@ -152,6 +185,8 @@ PATHOLOGICAL = {
     "phrases-in-math": "$the answer is $" * (MB // 16),
     "answer-colons": "answer: " * (MB // 8),
     "one-long-line": "1 " * (MB // 2),
+    "many-joined-boxes": r"\boxed{1} and " * (MB // 16) + r"\boxed{2}",
+    "many-open-boxes": r"\boxed{" * (MB // 8) + r"1}\boxed{2}",
 }
 
 

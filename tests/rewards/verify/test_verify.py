@@ -153,7 +153,8 @@ def test_verify_batch_duplicates_and_length_mismatch() -> None:
         (r"a \boxed{\frac{a}{b}} b", r"\frac{a}{b}"),
         (r"\boxed{\{1,2\}}", r"\{1,2\}"),
         (r"\boxed{a\}b}", r"a\}b"),
-        (r"\boxed{1} \boxed{2}", "2"),
+        (r"\boxed{1} \boxed{2}", "1,2"),  # consecutive boxes: one list answer
+        (r"\boxed{1} so \boxed{2}", "2"),
         (r"\boxed {  3 }", "3"),
         (r"\boxed{x", None),
         ("<answer>\n  12\n</answer> trailing", "12"),

@@ -1,0 +1,86 @@
+"""Tests for rewards.verify.normalize: the answer-writing conventions it canonicalises, unit by unit and
+through ``verify``/``verify_batch``."""
+
+import pytest
+
+from rewards.verify import normalize, verify, verify_batch
+from rewards.verify.normalize import align_sides
+
+
+def _both(golds: list[str], preds: list[str]) -> list[bool | None]:
+    """verify_batch's results, after checking that verify gives the same one by one."""
+    batch = verify_batch(golds, preds)
+    assert batch == [verify(g, p) for g, p in zip(golds, preds, strict=True)]
+    return batch
+
+
+# --- a TeX group around the whole answer only groups --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [("{1,2,3}", "1,2,3"), ("{{5}}", "5"), (r"\{1,2\}", r"\{1,2\}"), ("{1}+{2}", "{1}+{2}"), ("{x", "{x")],
+)
+def test_outer_group_is_unwrapped(span: str, expected: str) -> None:
+    assert normalize(span) == expected
+
+
+def test_outer_group_in_verify() -> None:
+    golds = ["1,2,3", "(1,3)", r"\{1,2\}", "1,2,3"]
+    preds = ["$${1, 2, 3}$$", "${1,3}$", r"$\{2,1\}$", "${1,2,4}$"]
+    assert _both(golds, preds) == [True, True, True, False]
+
+
+# --- equations: chains keep their ends, labels of the gold are dropped ----------------------------------
+
+SIDES = [
+    # (gold, pred, aligned gold, aligned pred)
+    ("x=11", "x=5+5+1=7=11", "x=11", "x=11"),
+    ("z=1+1=2", "z=3+3=2", "z=2", "z=2"),
+    ("5", "2+3=5", "5", "5"),
+    ("1,2", "x=1,x=2", "1,2", "1,2"),
+    ("(p,q)=(3,2)", "(3,2)", "(3,2)", "(3,2)"),
+    ("AB=4,CD=5", "4,5", "4,5", "4,5"),
+    ("V_{1}:V_{2}=11:21", "11:21", "11:21", "11:21"),
+    (r"\frac{NO}{BO}=\frac{1}{\sqrt{6}}", "x", r"\frac{1}{\sqrt{6}}", "x"),
+    ("f(x)=1", "1", "1", "1"),
+    ("2x=4", "2", "2x=4", "2"),  # not a label: an equation to solve
+    ("x=1,2y=4", "1,2", "x=1,2y=4", "1,2"),  # every part must be labelled
+    ("p=5,q=2;p=7,q=2", "(5,2),(7,2)", "p=5,q=2;p=7,q=2", "(5,2),(7,2)"),
+    ("3", "x<=3", "3", "x<=3"),
+    ("3", "x==3", "3", "x==3"),
+    ("x=3", "y=3", "x=3", "y=3"),
+]
+
+
+@pytest.mark.parametrize(("gold", "pred", "gold_after", "pred_after"), SIDES)
+def test_align_sides(gold: str, pred: str, gold_after: str, pred_after: str) -> None:
+    assert align_sides(gold, pred) == (gold_after, pred_after)
+
+
+EQUATIONS = [
+    ("$x = 11$", "$x = 5+5+1 = 7 =11$", True),
+    ("$x = 11$", "$x = 5+5+1 = 11 = 12$", False),  # the last side is the answer
+    ("$z = 1 + 1 = 2$", "$z = 3+3 = 2$", True),
+    ("$10/9$", r"Answer $ \frac{1}{2} \$ = \frac{10}{9} $", True),
+    ("5", r"\boxed{2+3=5}", True),
+    ("5", r"\boxed{5=2+4}", False),
+    ("$(p,q)=(3,2)$", r"$\boxed{(3, 2)}$", True),
+    ("$(p,q)=(3,2)$", r"$\boxed{(2, 3)}$", False),
+    ("$AB=4,CD=5$", r"$\boxed{4, 5}$", True),
+    ("$V_{1}:V_{2}=11:21$", "$11:21$", True),
+    ("$$|AB|=1$$", "$$1$$", True),
+    ("$$f(x)=1$$", "$$2$$", False),
+    ("2x=4", r"\boxed{4}", False),
+    ("x=3", r"\boxed{y=3}", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "pred", "expected"), EQUATIONS)
+def test_equations_in_verify(gold: str, pred: str, expected: bool) -> None:
+    assert verify(gold, pred) is expected
+
+
+def test_equations_in_verify_batch() -> None:
+    golds, preds, expected = zip(*EQUATIONS, strict=True)
+    assert _both(list(golds), list(preds)) == list(expected)
