@@ -3,7 +3,9 @@ r"""Find a completion's final answer span, in one of the ``MODES``: ``"strict"``
 The rules of a mode are tried in order; the first that finds a non-blank span gives the answer.
 
 ``strict`` (a committed answer only, for RL format discipline):
-  1. the last ``\boxed{…}``/``\fbox{…}``; when that last box never closes there is no answer at all;
+  1. the last ``\boxed{…}``/``\fbox{…}``; when that last box never closes there is no answer at all. The
+     boxes just before it that only short joining text separates ("and", "or", commas, ``\quad``, math
+     delimiters; see ``_joins_boxes``) are part of the answer, joined with commas (a list);
   2. the last ``<answer>…</answer>``.
 
 ``lenient`` (the forms graders accept; the default of ``extract_answer`` and ``verify``):
@@ -29,8 +31,9 @@ number of the tail.
 
 A *prose word* is a whitespace-separated token outside math mode made of two or more letters
 (apostrophes and hyphens allowed, trailing punctuation ignored), other than "and"/"or" (they join list
-answers). Only the last ``TAIL_CHARS`` characters are searched, with regular expressions and scans that
-are linear in the tail (nothing is evaluated), so megabyte outputs cost microseconds.
+answers) and the percent words "percent", "percentage", "pct". Only the last ``TAIL_CHARS`` characters
+are searched, with regular expressions and scans that are linear in the tail (nothing is evaluated), so
+megabyte outputs cost microseconds.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ _ANSWER_PHRASE = re.compile(
 _NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?|-?\.\d+")
 _PROSE_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*[A-Za-z][.,;:!?]*")
 _JOINERS = frozenset({"and", "or"})
+_PERCENT_WORDS = frozenset({"percent", "percentage", "pct"})  # "28 percent" is a number, not prose
 _TOKEN = re.compile(r"\S+")
 _TAG = re.compile(r"</?[A-Za-z]\w*>")  # <answer>, </think>: markup, never a bare answer
 _SENTENCE_END = re.compile(r"\n|\.(?=\s|$)")
@@ -121,7 +125,8 @@ def math_spans(text: str, start: int = 0) -> list[tuple[int, int, str]]:
 
 
 def _is_prose(token: str) -> bool:
-    return _PROSE_WORD.fullmatch(token) is not None and token.rstrip(".,;:!?").lower() not in _JOINERS
+    word = token.rstrip(".,;:!?").lower()
+    return _PROSE_WORD.fullmatch(token) is not None and word not in _JOINERS and word not in _PERCENT_WORDS
 
 
 class _Tail:

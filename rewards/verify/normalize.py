@@ -1,6 +1,6 @@
 """Canonical spelling of an answer span, before any comparison: spacing, units, ``$``, ``\\left``/``\\right``,
-thousands separators, ``\\dfrac`` and a trailing full stop are dropped; ``%`` is kept
-(whether it matters depends on the gold, see ``numeric``).
+thousands separators, ``\\dfrac`` and a trailing full stop are dropped; ``%`` is kept (whether it matters
+depends on the gold, see ``numeric``); ``\\%``, "percent", "percentage" or "pct" after a number become ``%``.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ _UNITS = re.compile(
 _CONJUNCTION = re.compile(r"\\text\{\s*(?:and|or)\s*\}|\s+(?:and|or)\s+")
 _CHOICE_TEXT = re.compile(r"^\\text(?:bf|rm)?\{\s*(\([A-J]\))\s*\}")
 _THOUSANDS = re.compile(r"(?<![\d.,])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
+_PERCENT_WORD = r"(?:percent(?:age)?|pct)\b"
+# 28 pct, 28\text{ percent}: 28%
+_PERCENT = re.compile(rf"(\d)\s*(?:\\text\{{\s*{_PERCENT_WORD}\s*\}}|{_PERCENT_WORD})", re.IGNORECASE)
 _SUBSCRIPT = re.compile(r"_(?:\{[^{}]*\}|\w)")
 _CHOICE = re.compile(r"\(?([A-J])\)?[.:]?|\(([A-J])\).*")
 
@@ -26,8 +29,8 @@ def normalize(span: str) -> str:
 
     >>> normalize(r"$1\,000\text{ cm}.$"), normalize(r"x = \dfrac 1 2"), normalize("1,234,567")
     ('1000', 'x=\\frac{1}{2}', '1234567')
-    >>> normalize(r"50\%"), normalize(r"90^\circ"), normalize(r"1{,}000")
-    ('50%', '90', '1000')
+    >>> normalize(r"50\%"), normalize(r"90^\circ"), normalize(r"1{,}000"), normalize("28 percent")
+    ('50%', '90', '1000', '28%')
     """
     s = span.strip().replace("\u2212", "-").replace("\u03c0", "\\pi ").replace("{,}", ",")
     s = re.sub(r"\\(?:left|right|displaystyle|big|Big|bigl|bigr|Bigl|Bigr)(?![a-zA-Z])", "", s)
@@ -37,6 +40,7 @@ def normalize(span: str) -> str:
         s = s.replace(token, "")
     s = re.sub(r"(?<!\\)\\ ", "", s)  # a spacing "\ ", but not the row break "\\ " of a matrix
     s = re.sub(r"\^\s*\{?\s*\\circ\s*\}?|\\circ", "", s).replace(r"\%", "%")
+    s = _PERCENT.sub(r"\1%", s)
     without_units = _UNITS.sub("", s).strip()
     s = without_units if re.search(r"[\w\\]", without_units) else _UNITS.sub(r"\1", s)
     s = re.sub(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z])", "\\1\x00", s)  # `\pi r` keeps its separating space

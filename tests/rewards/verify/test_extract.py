@@ -77,6 +77,7 @@ FORMS = [
     ("bare-full-stop", " 5. ", "5", None),
     ("bare-list", "5 and 7", "5 and 7", None),
     ("bare-one-word", "yes", "yes", None),
+    ("bare-percent-word", "28 percent", "28 percent", None),
     ("bare-not-prose", "I think 5", None, None),
     ("bare-not-two-lines", "5\n6", None, None),
     ("bare-not-long", "1 + " * 20 + "1", None, None),

@@ -84,3 +84,42 @@ def test_equations_in_verify(gold: str, pred: str, expected: bool) -> None:
 def test_equations_in_verify_batch() -> None:
     golds, preds, expected = zip(*EQUATIONS, strict=True)
     assert _both(list(golds), list(preds)) == list(expected)
+
+
+# --- percent written as a word --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        ("28 percent", "28%"),
+        ("28 Percentage", "28%"),
+        ("28pct", "28%"),
+        (r"28\text{ percent}", "28%"),
+        (r"28\%", "28%"),
+        ("28 percentile", "28percentile"),  # another word
+        ("percent", "percent"),  # no number before it
+    ],
+)
+def test_percent_words(span: str, expected: str) -> None:
+    assert normalize(span) == expected
+
+
+PERCENTS = [
+    (r"$28\%$", "28 percent", True),
+    (r"$28\%$", "28 pct", True),
+    (r"$28\%$", r"$\boxed{28 percentage}", True),
+    ("0.28", r"\boxed{28 percent}", True),
+    (r"$28\%$", "29 percent", False),
+    (r"$28\%$", "28 percentile", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "pred", "expected"), PERCENTS)
+def test_percent_words_in_verify(gold: str, pred: str, expected: bool) -> None:
+    assert verify(gold, pred) is expected
+
+
+def test_percent_words_in_verify_batch() -> None:
+    golds, preds, expected = zip(*PERCENTS, strict=True)
+    assert _both(list(golds), list(preds)) == list(expected)
