@@ -20,6 +20,7 @@ worker ``pool`` under a hard deadline. Model text is never evaluated (no ``eval`
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -27,7 +28,7 @@ from dataclasses import asdict, dataclass
 from rewards.verify.extract import MODES, TAIL_CHARS, check_mode, extract_answer
 from rewards.verify.guards import is_echo, too_complex
 from rewards.verify.normalize import align_sides, choice_letter, normalize, strip_assignment, text_words
-from rewards.verify.numeric import as_latex, numbers_equal, to_number
+from rewards.verify.numeric import Number, as_latex, decimal_comma, numbers_equal, to_number
 from rewards.verify.pool import TIMEOUT, run_symbolic
 from rewards.verify.structure import structured_equal
 
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 CACHE_SIZE = 65536
+_NUMBER_LIST = re.compile(r"[+-]?[\d.]+(?:,[+-]?[\d.]+)+")  # normalised: thousands separators are gone
 
 
 @dataclass
@@ -107,17 +109,27 @@ def _fast_compare(gold: str, pred: str) -> bool | None | tuple[str, str | None]:
     if not rejected:
         gold, pred = align_sides(gold, pred)
     gold_num = to_number(strip_assignment(gold))
+    if gold_num is None and not rejected:
+        gold_num = _decimal_comma_against(gold, pred)
     if gold_num is not None:
         if rejected or is_echo(pred):
             return False
-        pred_num = to_number(strip_assignment(pred))
+        pred_num = to_number(strip_assignment(pred)) or _decimal_comma_against(pred, gold)
         if pred_num is not None:
             return numbers_equal(gold_num, pred_num)
+        if _NUMBER_LIST.fullmatch(pred):
+            return False  # "32, 349" lists two numbers: it is not 32349
     elif not rejected and (decided := structured_equal(gold, pred)) is not None:
         return decided
     if not rejected and gold == pred and _GOLD_PARSE_CACHE.get(gold):
         return True
     return as_latex(gold), None if rejected else as_latex(pred)
+
+
+def _decimal_comma_against(span: str, other: str) -> Number | None:
+    """``span`` read with a decimal comma (``1000,99``), only when ``other`` is a decimal number."""
+    number = to_number(other) if "," in span and "." in other else None
+    return decimal_comma(span) if number is not None and number.decimal else None
 
 
 def _assigns_other_variable(gold: str, pred: str) -> bool:

@@ -16,7 +16,9 @@ _UNITS = re.compile(
 )
 _CONJUNCTION = re.compile(r"\\text\{\s*(?:and|or)\s*\}|\s+(?:and|or)\s+")
 _CHOICE_TEXT = re.compile(r"^\\text(?:bf|rm)?\{\s*(\([A-J]\))\s*\}")
-_THOUSANDS = re.compile(r"(?<![\d.,])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,])")
+# 1,000 and 1,000.5, but not 12,102 inside brackets (a pair) nor "32, 349" (a list: decided before spaces go)
+_THOUSANDS = re.compile(r"(?<![\d.,(\[])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,)\]])")
+_TEX_SPACED_COMMA = re.compile(r"(?<=\d),(?:\\[!,;:]|~)\s*(?=\d)")  # 32,\! 349: a thousands comma
 _PERCENT_WORD = r"(?:percent(?:age)?|pct)\b"
 # 28 pct, 28\text{ percent}: 28%
 _PERCENT = re.compile(rf"(\d)\s*(?:\\text\{{\s*{_PERCENT_WORD}\s*\}}|{_PERCENT_WORD})", re.IGNORECASE)
@@ -36,6 +38,7 @@ def normalize(span: str) -> str:
     s = re.sub(r"\\(?:left|right|displaystyle|big|Big|bigl|bigr|Bigl|Bigr)(?![a-zA-Z])", "", s)
     s = s.replace(r"\dfrac", r"\frac").replace(r"\tfrac", r"\frac").replace(r"\le ", r"\leq ")
     s = _CHOICE_TEXT.sub(r"\1", _CONJUNCTION.sub(",", s))  # "1 and 2" is a list; \text{(A)} 12 a choice
+    s = _TEX_SPACED_COMMA.sub(",", s)
     for token in _REMOVE:
         s = s.replace(token, "")
     s = re.sub(r"(?<!\\)\\ ", "", s)  # a spacing "\ ", but not the row break "\\ " of a matrix
@@ -44,8 +47,8 @@ def normalize(span: str) -> str:
     without_units = _UNITS.sub("", s).strip()
     s = without_units if re.search(r"[\w\\]", without_units) else _UNITS.sub(r"\1", s)
     s = re.sub(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z])", "\\1\x00", s)  # `\pi r` keeps its separating space
+    s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)  # "1,000", never "32, 349"
     s = re.sub(r"\s+", "", s).replace("\x00", " ")
-    s = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), s)
     s = s.rstrip(".")
     s = re.sub(r"\\(frac|sqrt)(\d)", r"\\\1{\2}", s)
     return _unwrap_group(re.sub(r"\\frac(\{[^{}]*\})(\d)", r"\\frac\1{\2}", s))

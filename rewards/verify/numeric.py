@@ -19,6 +19,7 @@ _PATTERNS = (
     re.compile(r"(?P<a>)10\^\{?(?P<e>[+-]?\d{1,3})\}?"),
 )
 _MIXED = re.compile(r"(?P<w>\d+)\\frac\{(?P<a>\d+)\}\{(?P<b>\d+)\}")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,(?:\d{1,2}|\d{4,})%?")  # 1000,99 and 2,74; 1,000 is a thousand
 _REPEATING = re.compile(r"(?P<i>\d*)\.(?P<f>\d*)(?:\\overline\{(?P<r>\d{1,12})\}|\((?P<p>\d{1,12})\))")
 
 
@@ -65,6 +66,17 @@ def to_number(s: str) -> Number | None:
     if parsed is None:
         return None
     return Number(sign * parsed[0], parsed[1], percent)
+
+
+def decimal_comma(s: str) -> Number | None:
+    r"""A normalised span written with a decimal comma (``1000,99``, ``-2,5``) as its number, else None. Three
+    digits after the comma are a thousands group, never decimals; the caller decides when a comma may be
+    decimal at all (``1,5`` is also the list of 1 and 5).
+
+    >>> decimal_comma("1000,99").value, decimal_comma("1,234"), decimal_comma("1,2,3")
+    (Fraction(100099, 100), None, None)
+    """
+    return to_number(s.replace(",", ".")) if _DECIMAL_COMMA.fullmatch(s) else None
 
 
 def _close(x: Fraction, y: Fraction, tolerant: bool) -> bool:
