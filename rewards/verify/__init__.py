@@ -9,7 +9,7 @@ Public API (the accuracy reward and users call exactly this)::
 ``mode`` picks how the completion's answer is found (``MODES``, see ``extract``): ``"lenient"`` accepts
 every form graders accept (boxes, tags, ``####``, answer phrases, math mode, a short bare answer),
 ``"strict"`` only ``\\boxed``/``\\fbox`` and ``<answer>`` tags. The gold is parsed the same way in both: its
-last box when it has one, else the whole string.
+last box when it has one, else the answer after an answer phrase, else the whole string (``gold_answer``).
 
 Data flow: ``extract`` finds the span, ``normalize`` canonicalises it, ``guards`` refuse what could blow
 up, ``numeric`` and ``structure`` decide plain numbers (also inside tuples, intervals, sets, lists and
@@ -25,7 +25,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from rewards.verify.extract import MODES, TAIL_CHARS, check_mode, extract_answer
+from rewards.verify.extract import MODES, TAIL_CHARS, check_mode, extract_answer, gold_answer
 from rewards.verify.guards import is_echo, too_complex
 from rewards.verify.normalize import align_sides, choice_letter, normalize, strip_assignment, text_words
 from rewards.verify.numeric import Number, as_latex, decimal_comma, numbers_equal, to_number
@@ -91,7 +91,7 @@ def reset_counters() -> None:
 
 
 def _gold_span(gold: str) -> str | None:
-    span = extract_answer(gold, mode="strict") if ("\\boxed" in gold or "\\fbox" in gold) else gold
+    span = gold_answer(gold)
     return normalize(span) if span and span.strip() else None
 
 

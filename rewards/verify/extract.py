@@ -73,6 +73,7 @@ _ONE_LINE = ("$", "\\(")
 _BOX_JOINER = re.compile(rf"[^\d=<>\n.:!?]{{0,{BOX_JOIN_GAP}}}")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 _WORD = re.compile(r"[A-Za-z]+")
+_GOLD_WITH_UNIT = re.compile(r"\s*\$([^$]+)\$\s*[A-Za-z][A-Za-z .]{0,40}")  # $125$ miles
 _UNBRACED = re.compile(r"[^\s$]+")
 
 
@@ -324,3 +325,21 @@ def extract_answer(completion: str, *, mode: str = "lenient", last_number: bool 
     except _Unclosed:
         return None
     return None
+
+
+def gold_answer(gold: str) -> str | None:
+    r"""The answer part of a gold string: its last box (strict: None when that box never closes); else the
+    answer after an answer phrase; else the math of ``$125$ miles``; else the whole string.
+
+    >>> gold_answer(r"so \boxed{1} and \boxed{2}"), gold_answer("$125$ miles"), gold_answer("$2$ and $3$")
+    ('1,2', '125', '$2$ and $3$')
+    >>> gold_answer("It is 28%. Final Answer: The final answer is $28\\%$. I hope it is correct.")
+    '28\\%'
+    """
+    if "\\boxed" in gold or "\\fbox" in gold:
+        return extract_answer(gold, mode="strict")
+    if unit := _GOLD_WITH_UNIT.fullmatch(gold):
+        return unit.group(1)
+    if _ANSWER_PHRASE.search(gold, max(0, len(gold) - TAIL_CHARS)):
+        return extract_answer(gold) or gold
+    return gold

@@ -12,9 +12,11 @@ from rewards.verify.structure import split_top
 
 _REMOVE = (r"\!", r"\,", r"\;", r"\:", "~", r"\$", "$", r"\quad", r"\qquad")
 _UNITS = re.compile(
-    r"\\(?:text|textbf|textrm|textit|mbox|mathrm|mathbf|operatorname)\s*\{([^{}]*)\}(?:\^\{?\d\}?)?"
+    r"\\(?:text|textbf|textrm|textit|textnormal|textup|textsf|mbox|mathrm|mathbf|operatorname)\s*"
+    r"\{([^{}]*)\}(?:\^\{?\d\}?)?"
 )
-_CONJUNCTION = re.compile(r"\\text\{\s*(?:and|or)\s*\}|\s+(?:and|or)\s+")
+_CONJUNCTION = re.compile(r",?\s*\\text\{\s*(?:and|or)\s*\}\s*|,?\s+(?:and|or)\s+")  # "1, 2, and 3" too
+_CONSTANT = re.compile(r"\\math(?:rm|it)\s*\{\s*([ei])\s*\}")  # \mathrm{e}: Euler's number, not a unit
 _CHOICE_TEXT = re.compile(r"^\\text(?:bf|rm)?\{\s*(\([A-J]\))\s*\}")
 # 1,000 and 1,000.5, but not 12,102 inside brackets (a pair) nor "32, 349" (a list: decided before spaces go)
 _THOUSANDS = re.compile(r"(?<![\d.,(\[])([1-9]\d{0,2})((?:,\d{3})+)(?![\d,)\]])")
@@ -37,7 +39,8 @@ def normalize(span: str) -> str:
     s = span.strip().replace("\u2212", "-").replace("\u03c0", "\\pi ").replace("{,}", ",")
     s = re.sub(r"\\(?:left|right|displaystyle|big|Big|bigl|bigr|Bigl|Bigr)(?![a-zA-Z])", "", s)
     s = s.replace(r"\dfrac", r"\frac").replace(r"\tfrac", r"\frac").replace(r"\le ", r"\leq ")
-    s = _CHOICE_TEXT.sub(r"\1", _CONJUNCTION.sub(",", s))  # "1 and 2" is a list; \text{(A)} 12 a choice
+    s = _CONJUNCTION.sub(",", _CONSTANT.sub(r"\1", s))  # "1 and 2" is a list
+    s = _CHOICE_TEXT.sub(r"\1", s)  # \text{(A)} 12 is a choice
     s = _TEX_SPACED_COMMA.sub(",", s)
     for token in _REMOVE:
         s = s.replace(token, "")

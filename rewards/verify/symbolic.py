@@ -116,7 +116,7 @@ def _equal(a, b) -> bool:
     import sympy
 
     if a == b:
-        return True
+        return not (isinstance(a, sympy.Basic) and a.has(sympy.zoo, sympy.nan))  # 12:00 and 1:00 are no x/0
     if _unevaluated(b) and not _unevaluated(a):
         return False  # echo: \int_0^1 x dx is not the number it evaluates to
     if isinstance(a, sympy.Equality) and isinstance(b, sympy.Equality):

@@ -123,3 +123,43 @@ def test_percent_words_in_verify(gold: str, pred: str, expected: bool) -> None:
 def test_percent_words_in_verify_batch() -> None:
     golds, preds, expected = zip(*PERCENTS, strict=True)
     assert _both(list(golds), list(preds)) == list(expected)
+
+
+# --- small spellings: \textnormal units, \mathrm{e}, "1, 2, and 3" --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        (r"125\textnormal{ miles}", "125"),
+        (r"1 - \frac{1}{\mathrm{e}}", r"1-\frac{1}{e}"),
+        (r"\mathit{i}", "i"),
+        (r"3\mathrm{m}", "3"),  # a unit letter other than e and i
+        ("19, 46, and 82", "19,46,82"),
+        (r"19, 46, \text{ and } 82", "19,46,82"),
+    ],
+)
+def test_small_spellings(span: str, expected: str) -> None:
+    assert normalize(span) == expected
+
+
+SPELLINGS = [
+    ("$125$ miles", r"The distance is $\boxed{125\textnormal{ miles}}.$", True),
+    ("$125$ miles", r"$\boxed{126}$", False),
+    (r"$1 - \frac{1}{\mathrm{e}}$", r"$1 - e^{-1}$", True),
+    (r"$1 - \frac{1}{\mathrm{e}}$", r"$1 + \frac{1}{\mathrm{e}}$", False),
+    ("$19, 46, and 82$", r"$19, 46, \text{ and } 82$", True),
+    ("$19, 46, and 82$", r"$19, 46, \text{ and } 83$", False),
+    ("It is 28%. Final Answer: The final answer is $28\\%$. I hope it is correct.", r"\boxed{28\%}", True),
+    ("It is 28%. Final Answer: The final answer is $28\\%$. I hope it is correct.", r"\boxed{29\%}", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "pred", "expected"), SPELLINGS)
+def test_small_spellings_in_verify(gold: str, pred: str, expected: bool) -> None:
+    assert verify(gold, pred) is expected
+
+
+def test_small_spellings_in_verify_batch() -> None:
+    golds, preds, expected = zip(*SPELLINGS, strict=True)
+    assert _both(list(golds), list(preds)) == list(expected)
