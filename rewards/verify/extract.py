@@ -71,6 +71,7 @@ _MATH_CLOSE = {
 _ONE_LINE = ("$", "\\(")
 # between two boxes of one answer: no digit, no relation, no box, no line break ("and", "\quad", "$, $")
 _BOX_JOINER = re.compile(rf"[^\d=<>\n.:!?]{{0,{BOX_JOIN_GAP}}}")
+_BOX_LABEL = re.compile(r"[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=\s*$")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
 _WORD = re.compile(r"[A-Za-z]+")
 _GOLD_WITH_UNIT = re.compile(r"\s*\$([^$]+)\$\s*[A-Za-z][A-Za-z .]{0,40}")  # $125$ miles
@@ -183,7 +184,9 @@ def _box_at(text: str, pos: int) -> tuple[str, int] | None:
 
 def _joins_boxes(between: str) -> bool:
     r"""Whether text between two boxes joins them into one answer: short, no digit, relation or sentence end,
-    and no words but "and"/"or" with at most ``BOX_JOIN_WORDS`` others ("papers and", ``\quad\text{or}``)."""
+    and no words but "and"/"or" with at most ``BOX_JOIN_WORDS`` others ("papers and", ``\quad\text{or}``);
+    a one-letter label of the next box (``y_2 =``) may end it."""
+    between = _BOX_LABEL.sub("", between)  # \boxed{1} and y_2 = \boxed{2}: the label names the next one
     if not _BOX_JOINER.fullmatch(between):
         return False
     words = [w.lower() for w in _WORD.findall(_COMMAND.sub(" ", between))]

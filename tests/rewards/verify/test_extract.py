@@ -31,7 +31,9 @@ FORMS = [
     ("boxes-short-label-and", r"\boxed{1} papers and \boxed{2} bins", "1,2", "1,2"),
     ("boxes-prose-apart", r"\boxed{1} no no no no no \boxed{2}", "2", "2"),
     ("boxes-sentence-apart", r"\boxed{3}. Actually \boxed{5}", "5", "5"),
-    ("boxes-equation-apart", r"\boxed{3} and y = \boxed{5}", "5", "5"),
+    ("boxes-labelled", r"\(x = \boxed{3}\) and \(y_2 = \boxed{5}\)", "3,5", "3,5"),
+    ("boxes-equation-apart", r"\boxed{3} and 2y = \boxed{5}", "5", "5"),
+    ("boxes-long-label-apart", r"\boxed{3}, so x_{10} = \boxed{5}", "5", "5"),
     ("boxes-far-apart", r"\boxed{3}" + " and" * 20 + r" \boxed{5}", "5", "5"),
     ("boxes-nested", r"\boxed{\boxed{1}}", "1", "1"),
     # 2. <answer> tags (both modes)

@@ -71,6 +71,9 @@ EQUATIONS = [
     ("$V_{1}:V_{2}=11:21$", "$11:21$", True),
     ("$$|AB|=1$$", "$$1$$", True),
     ("$$f(x)=1$$", "$$2$$", False),
+    ("$x=3,y=5$", r"$x = \boxed{3}$ and $y = \boxed{5}$", True),
+    ("$x=3,y=5$", r"$x = \boxed{3}$ and $y = \boxed{4}$", False),
+    ("$y_{1}=2x+3, y_{2}=x^{2}$", r"\(y_1 = \boxed{3+2x}\) and \(y_2 = \boxed{x \cdot x}\)", True),
     ("2x=4", r"\boxed{4}", False),
     ("x=3", r"\boxed{y=3}", False),
 ]
