@@ -20,3 +20,41 @@ def test_symbolic_verdicts(gold: str, pred: str, expected: bool) -> None:
 def test_symbolic_verdicts_in_a_batch() -> None:
     golds, preds, expected = zip(*CASES, strict=True)
     assert verify_batch(list(golds), list(preds)) == list(expected)
+
+
+# spellings that already decide alike: short \frac and \sqrt, \cfrac, relations in ASCII or TeX, matrices
+SPELLINGS = [
+    (r"\frac13", r"\boxed{\frac{1}{3}}", True),
+    (r"\frac1{\sqrt3}", r"\boxed{\frac{\sqrt{3}}{3}}", True),
+    (r"2\sqrt3", r"\boxed{2\sqrt{3}}", True),
+    (r"\frac{1}{3}", r"\boxed{\cfrac{1}{3}}", True),
+    (r"\frac{1}{3}", r"\boxed{\cfrac{1}{4}}", False),
+    ("x >= 2", r"\boxed{x \geq 2}", True),
+    (r"x \geq 2", r"\boxed{[2, \infty)}", True),
+    ("x>=2", r"\boxed{x > 2}", False),
+    (r"x \lt 3", r"\boxed{x < 3}", True),
+    (r"x \gt 3", r"\boxed{x>3}", True),
+    (r"x \le 3", r"\boxed{x <= 3}", True),
+    ("x<3", r"\boxed{x <= 3}", False),
+    (r"x \neq 3", r"\boxed{x != 3}", True),
+    (r"x \ne 3", r"\boxed{x \neq 4}", False),
+    (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\boxed{\begin{bmatrix}1&2\\3&4\end{bmatrix}}", True),
+    (
+        r"\begin{pmatrix}1&2\\3&4\end{pmatrix}",
+        r"\boxed{\left(\begin{array}{cc}1&2\\3&4\end{array}\right)}",
+        True,
+    ),
+    (r"\begin{pmatrix}\frac12&x\\3&4\end{pmatrix}", r"\boxed{\begin{array}{cc}0.5&x\\3&4\end{array}}", True),
+    (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\boxed{\begin{bmatrix}1&2\\3&5\end{bmatrix}}", False),
+    (r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\boxed{\begin{vmatrix}1&2\\3&4\end{vmatrix}}", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "pred", "expected"), SPELLINGS)
+def test_spellings(gold: str, pred: str, expected: bool) -> None:
+    assert verify(gold, pred) is expected
+
+
+def test_spellings_in_a_batch() -> None:
+    golds, preds, expected = zip(*SPELLINGS, strict=True)
+    assert verify_batch(list(golds), list(preds)) == list(expected)
