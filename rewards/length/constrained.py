@@ -69,6 +69,7 @@ def dual_update(
     step_size: float = 20.0,
     reference_steps: int = 4,
     decay: float = 0.75,
+    reference: str = "start",
 ) -> ConstraintState:
     """λ ← clip(λ + η·(â − (a_ref − ε)), 0, 1), â an EMA of the level's accuracy: projected dual ascent.
 
@@ -77,7 +78,8 @@ def dual_update(
     After that each step's accuracy ``correct / scored`` enters the estimate ``â`` with weight
     ``1 − decay``, and λ moves by ``step_size`` × the slack ``â − floor``: it grows while the level stays
     above its floor and shrinks, down to 0, as soon as it is below. A step without scored items changes
-    nothing.
+    nothing. ``reference="best"`` raises the reference to every higher running accuracy (the best so far),
+    so a level that improved and then slips loses its length term too; ``"start"`` keeps the first one.
 
     >>> s = ConstraintState()
     >>> for _ in range(4):
@@ -91,7 +93,13 @@ def dual_update(
     >>> round(s.accuracy, 3), s.multiplier
     (0.87, 0.0)
     """
-    check_constraint(epsilon=epsilon, step_size=step_size, reference_steps=reference_steps, decay=decay)
+    check_constraint(
+        epsilon=epsilon,
+        step_size=step_size,
+        reference_steps=reference_steps,
+        decay=decay,
+        reference=reference,
+    )
     if scored <= 0:
         return state
     if state.steps < reference_steps:
@@ -107,10 +115,13 @@ def dual_update(
             accuracy=ref,
         )
     estimate = decay * state.accuracy + (1 - decay) * correct / scored
-    slack = estimate - (state.reference - epsilon)
+    ref = max(state.reference, estimate) if reference == "best" else state.reference
+    slack = estimate - (ref - epsilon)
     lam = min(1.0, max(0.0, state.multiplier + step_size * slack))
-    return replace(state, steps=state.steps + 1, accuracy=estimate, multiplier=lam)
+    return replace(state, steps=state.steps + 1, accuracy=estimate, multiplier=lam, reference=ref)
 
+
+REFERENCES = ("start", "best")  # the reference accuracy: the first steps' pooled one, or the best since
 
 # Valid ranges of the constraint's parameters (checked at ``rl-reasoner check`` through the adapter).
 RANGES = {
@@ -118,10 +129,13 @@ RANGES = {
     "step_size": "a number in (0, 1000] (multiplier change per unit of accuracy slack per step)",
     "reference_steps": "a whole number >= 1 (steps whose pooled accuracy is the reference)",
     "decay": "a number in [0, 1) (weight of the past in the running accuracy)",
+    "reference": f"one of {REFERENCES} (the first steps' pooled accuracy, or the best running one since)",
 }
 
 
-def check_constraint(*, epsilon: float, step_size: float, reference_steps: int, decay: float) -> None:
+def check_constraint(
+    *, epsilon: float, step_size: float, reference_steps: int, decay: float, reference: str = "start"
+) -> None:
     """ValueError naming the first parameter outside :data:`RANGES`."""
     ok = {
         "epsilon": _real(epsilon) and 0 <= epsilon <= 1,
@@ -130,8 +144,15 @@ def check_constraint(*, epsilon: float, step_size: float, reference_steps: int, 
         and not isinstance(reference_steps, bool)
         and reference_steps >= 1,
         "decay": _real(decay) and 0 <= decay < 1,
+        "reference": reference in REFERENCES,
     }
-    values = {"epsilon": epsilon, "step_size": step_size, "reference_steps": reference_steps, "decay": decay}
+    values = {
+        "epsilon": epsilon,
+        "step_size": step_size,
+        "reference_steps": reference_steps,
+        "decay": decay,
+        "reference": reference,
+    }
     for name, good in ok.items():
         if not good:
             raise ValueError(f"{name}={values[name]!r} must be {RANGES[name]}")

@@ -71,13 +71,14 @@ def test_state_round_trips_through_json():
     assert fresh.levels == reward.levels and call(fresh) == call(reward)
 
 
-def test_the_adapter_runs_the_pure_update():
-    (reward,) = build(spec("constrained_bonus"))
+@pytest.mark.parametrize("reference", ["start", "best"])
+def test_the_adapter_runs_the_pure_update(reference):
+    (reward,) = build(spec("constrained_bonus", reference=reference))
     for _ in range(6):
         call(reward)
     state = ConstraintState()
     for _ in range(6):
-        state = dual_update(state, 3, 4)
+        state = dual_update(state, 3, 4, reference=reference)
     assert reward.levels["2"] == state
 
 
@@ -88,6 +89,7 @@ def test_the_adapter_runs_the_pure_update():
         ({"step_size": 0}, r"step_size=0 must be a number in \(0, 1000\]"),
         ({"reference_steps": 0}, r"reference_steps=0 must be a whole number >= 1"),
         ({"decay": 1}, r"decay=1 must be a number in \[0, 1\)"),
+        ({"reference": "sft"}, r"reference='sft' must be one of \('start', 'best'\)"),
         ({"multiplier": 0.5}, "multiplier is kept per level by the trainer"),
         ({"level_column": 3}, "level_column=3 must be a dataset column name"),
         ({"epsilonn": 0.1}, r"no parameter\(s\) \['epsilonn'\]"),
