@@ -209,18 +209,17 @@ def summarize(seeds: list[dict], labels: list[str]) -> dict[str, dict]:
 
 
 def verdicts(summary: dict[str, dict], points: list[Point], hard: str) -> dict[str, str]:
-    """Per method: whether some strength costs the hardest level more than 1 pt while that level's mean
-    tokens are below accuracy-only's (the trade-off), with the figures it is read from."""
-    ref, out = summary[ACC_ONLY]["mean_hard_tokens"], {}
+    """Per method: whether some strength costs the hardest level more than 1 pt beyond accuracy-only GRPO's
+    own change there while its mean tokens are below accuracy-only's (the trade-off), with the figures."""
+    ref, base, out = summary[ACC_ONLY]["mean_hard_tokens"], summary[ACC_ONLY]["mean_hard_delta_pt"], {}
     for method in dict.fromkeys(p.method for p in points if p.method not in (ACC_ONLY, "recipe")):
         rows = [(p.strength, summary[p.label]) for p in points if p.method == method and p.label in summary]
-        if not rows:
-            continue
-        each = "{:g}: {:+.1f} pt at {:.1f} tokens"
-        figures = "; ".join(each.format(w, s["mean_hard_delta_pt"], s["mean_hard_tokens"]) for w, s in rows)
-        shows = any(s["mean_hard_delta_pt"] < TRADE_OFF_PT and s["mean_hard_tokens"] < ref for _, s in rows)
-        what = "shortens easy items but costs the hardest level" if shows else "does not show the trade-off"
-        out[method] = f"{what} (level {hard}, by strength: {figures}; accuracy-only: {ref:.1f} tokens)"
+        each = [(w, s["mean_hard_delta_pt"], s["mean_hard_tokens"]) for w, s in rows]
+        figures = "; ".join(f"{w:g}: {d:+.1f} pt at {t:.1f} tokens" for w, d, t in each) + "; accuracy-only: "
+        cost = any(d < base + TRADE_OFF_PT and t < ref for _, d, t in each)
+        what = "shortens but costs the hardest level" if cost else "does not show the trade-off"
+        if each:
+            out[method] = f"{what} (level {hard}, by strength: {figures}{base:+.1f} pt at {ref:.1f} tokens)"
     return out
 
 
