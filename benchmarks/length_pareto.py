@@ -301,8 +301,9 @@ its seed's SFT checkpoint's, in points; mean over seeds and worst seed. L{hard}:
 
 ## Trade-off per method
 
-Shown when at some strength the level-{hard} mean Δ is below {TRADE_OFF_PT:g} pt while that level's mean \
-tokens are below accuracy-only's.
+Shown when at some strength the level-{hard} mean Δ is more than {-TRADE_OFF_PT:g} pt below accuracy-only \
+GRPO's own Δ there (a loss GRPO has without a length term is not the length term's) while that level's \
+mean tokens are below accuracy-only's.
 
 {chr(10).join(f"- **{m}**: {v}" for m, v in report["verdicts"].items())}
 
