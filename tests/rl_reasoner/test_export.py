@@ -110,7 +110,7 @@ def test_model_card_has_metadata_recipe_eval_lengths_and_curve(exported):
     meta = ModelCard.load(exported / "README.md").data
     assert meta.library_name == "transformers" and meta.base_model == "Qwen/Qwen2.5-Math-1.5B"
     assert {"rl-reasoner", "grpo"} <= set(meta.tags)
-    assert "below_mean_bonus" in readme and "name: tiny-arith-smoke" in readme  # the recipe
+    assert "constrained_bonus" in readme and "name: tiny-arith-smoke" in readme  # the recipe
     assert "This model is the `grpo` row.\n\n" + TABLE in readme  # the eval stage's table
     assert NUMBERS in readme and "  - level 2: 50.0% · 23.0 tokens" in readme  # eval/grpo/metrics.json
     assert "training rollouts: 30.0 mean completion tokens at step 1, 21.5 at step 2" in readme
