@@ -98,7 +98,7 @@ def _latex_to_sympy(text: str):
     """Normalise like ``latex2sympy`` does, parse in SLL mode, and retry in full LL mode on a syntax error."""
     from latex2sympy2_extended.latex2sympy2 import NormalizationConfig, comma_number_regex, normalize_latex
 
-    text = _BARE_BASE.sub(r"{\1}^", normalize_latex(text, NormalizationConfig()))
+    text = _BARE_BASE.sub(r"{\1}^", normalize_latex(_expand_pm(text), NormalizationConfig()))
     converter = _converter_class()()
     if comma_number_regex.match(text):  # 1,000 as a number, like latex2sympy, but without sympify
         return converter.parse_number(text.replace(",", ".") if text.lstrip().startswith("0") else text)
@@ -107,6 +107,35 @@ def _latex_to_sympy(text: str):
     except Exception:
         converter.sll = False
         return converter.parse(text)
+
+
+_PM = re.compile(r"\\(?:pm|mp)(?![a-zA-Z])")
+
+
+def _expand_pm(text: str) -> str:
+    r"""Each comma-separated item with one ``\pm`` becomes its two values (``\frac{-1 \pm \sqrt{13}}{4}``).
+
+    >>> _expand_pm(r"x = 1, x = 2 \pm \sqrt{3}")
+    'x = 1, x = 2 + \\sqrt{3}, x = 2 - \\sqrt{3}'
+    """
+    if not _PM.search(text):
+        return text
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch in "{([") - (ch in "})]")
+        if ch == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    items.append(text[start:].strip())
+    out = []
+    for item in items:
+        signs = _PM.findall(item)
+        if len(signs) != 1:
+            out.append(item)
+            continue
+        first, second = ("+", "-") if signs[0] == "\\pm" else ("-", "+")
+        out += [_PM.sub(sign, item) for sign in (first, second)]
+    return ", ".join(out)
 
 
 _CALCULUS = ("Integral", "Derivative", "Limit", "Sum", "Product")
@@ -192,10 +221,11 @@ def _bound_interval(expr):
 
     if isinstance(expr, sympy.And):
         parts = [_bound_interval(arg) for arg in expr.args]
-        return None if None in parts else sympy.Intersection(*parts)
+        subjects = {arg.lhs if arg.rhs.is_number else arg.rhs for arg in expr.args}  # 0<f(x), f(x)<1: one
+        return None if None in parts or len(subjects) != 1 else sympy.Intersection(*parts)
     if not isinstance(expr, (rel.GreaterThan, rel.StrictGreaterThan, rel.LessThan, rel.StrictLessThan)):
         return None
-    if expr.rhs.is_Symbol and not expr.lhs.free_symbols:
+    if _is_subject(expr.rhs) and not expr.lhs.free_symbols:
         expr = expr.reversed  # 2 < x  ->  x > 2
     bound, strict = expr.rhs, isinstance(expr, (rel.StrictGreaterThan, rel.StrictLessThan))
     above = isinstance(expr, (rel.GreaterThan, rel.StrictGreaterThan))
@@ -205,11 +235,18 @@ def _bound_interval(expr):
         if above:  # |x| > 3: outside [-3, 3]
             return sympy.Complement(sympy.Reals, sympy.Interval(-bound, bound, not strict, not strict))
         return sympy.Interval(-bound, bound, strict, strict)  # |x| < 3
-    if not expr.lhs.is_Symbol:
+    if not _is_subject(expr.lhs):
         return None
     if above:
         return sympy.Interval(bound, sympy.oo, left_open=strict, right_open=True)
     return sympy.Interval(-sympy.oo, bound, left_open=True, right_open=strict)
+
+
+def _is_subject(expr) -> bool:
+    """What an inequality can bound: a variable ``x`` or an unknown function's value ``f(x)``."""
+    from sympy.core.function import AppliedUndef
+
+    return expr.is_Symbol or isinstance(expr, AppliedUndef)
 
 
 def _sets_equal(a, b) -> bool:

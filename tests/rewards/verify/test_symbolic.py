@@ -58,3 +58,30 @@ def test_spellings(gold: str, pred: str, expected: bool) -> None:
 def test_spellings_in_a_batch() -> None:
     golds, preds, expected = zip(*SPELLINGS, strict=True)
     assert verify_batch(list(golds), list(preds)) == list(expected)
+
+
+# a bounded function value is an interval too; \pm and \mp stand for both values, inside any item of a list
+BOUNDS_AND_PM = [
+    ("$0<f(x)<1$", r"\boxed{(0,1)}", True),
+    ("$(0,1)$", r"\boxed{0<f(x)<1}", True),
+    ("$0<f(x)<1$", r"\boxed{(0,2)}", False),
+    ("$0<f(x)<1$", r"\boxed{0<f(x) \le 1}", False),
+    (
+        r"$x = \frac{1}{2}, x = \frac{-1 \pm \sqrt{13}}{4}$",
+        r"\boxed{x = \frac{1}{2}, x = \frac{-1 \pm \sqrt{13}}{4}}",
+        True,
+    ),
+    (
+        r"$x = \frac{1}{2}, x = \frac{-1 \pm \sqrt{13}}{4}$",
+        r"\boxed{x = \frac{1}{2}, x = \frac{-1 + \sqrt{13}}{4}}",
+        False,
+    ),
+    (r"$\frac{-1 \pm \sqrt{13}}{4}$", r"\boxed{\frac{-1 - \sqrt{13}}{4}, \frac{-1 + \sqrt{13}}{4}}", True),
+    (r"$2 \mp 1$", r"\boxed{1, 3}", True),
+    (r"$2 \pm 1$", r"\boxed{3}", False),
+]
+
+
+@pytest.mark.parametrize(("gold", "pred", "expected"), BOUNDS_AND_PM)
+def test_bounded_functions_and_plus_minus(gold: str, pred: str, expected: bool) -> None:
+    assert verify(gold, pred) is expected
