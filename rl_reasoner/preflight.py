@@ -44,4 +44,22 @@ def preflight(recipe: Recipe) -> list[str]:
                 build_reward_funcs(specs, num_generations=config.num_generations, eos_token_ids=[0])
         except (ValueError, TypeError) as exc:
             raise PreflightError(f"recipe {recipe.name!r} cannot run: {exc}") from None
+    _check_replay(recipe, config.beta)
     return notes
+
+
+def _check_replay(recipe: Recipe, beta: float) -> None:
+    """Replay needs SFT rows and, to pick the confident tokens, TRL's reference model (beta > 0)."""
+    replay = recipe.replay
+    if replay.weight == 0:
+        return
+    if replay.max_entropy is not None and beta == 0:
+        raise PreflightError(
+            f"replay.max_entropy={replay.max_entropy} needs the reference model, which TRL only loads when "
+            "grpo.beta > 0; set grpo.beta (e.g. 0.04) or replay.max_entropy: null to replay every token"
+        )
+    if recipe.data.task == "hub" and not recipe.data.hub.completion_column:
+        raise PreflightError(
+            "replay.weight > 0 replays the SFT rows, but this hub dataset has none: set "
+            "data.hub.completion_column (the column with the worked solutions) or replay.weight: 0"
+        )

@@ -197,6 +197,22 @@ class LaunchSection:
 
 
 @dataclass
+class ReplaySection:
+    weight: float = 0.0
+    """Weight of the SFT replay loss added to every GRPO run's loss; 0: off (see rl_reasoner/replay.py)."""
+    rows: int = 32
+    """SFT rows replayed per loss computation, per process."""
+    max_entropy: float | None = 0.3
+    """Count a token only where the reference model's entropy (nats) is below this; null: every token."""
+
+    def __post_init__(self) -> None:
+        _check(self.weight >= 0, f"'replay.weight' must be >= 0, got {self.weight}")
+        _check(self.rows > 0, f"'replay.rows' must be > 0, got {self.rows}")
+        _check(self.max_entropy is None or self.max_entropy > 0,
+               f"'replay.max_entropy' must be > 0 or null, got {self.max_entropy}")
+
+
+@dataclass
 class Recipe:
     name: str
     """Run name, [A-Za-z0-9._-]+; outputs go to runs/<name>/."""
@@ -214,6 +230,8 @@ class Recipe:
     """Weighted rewards of the main GRPO run."""
     baselines: dict[str, BaselineSpec] = field(default_factory=dict)
     """Extra GRPO runs from the same SFT checkpoint, by name ([A-Za-z0-9._-]+)."""
+    replay: ReplaySection = field(default_factory=ReplaySection)
+    """SFT rows replayed during every GRPO run (off by default)."""
     eval: EvalSection = field(default_factory=EvalSection)
     """Evaluation settings."""
     report_to: Literal["wandb", "none"] = "wandb"

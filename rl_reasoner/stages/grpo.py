@@ -10,6 +10,8 @@ from pathlib import Path
 from rl_reasoner.console import quiet_trl_deprecations, use_short_console
 from rl_reasoner.data.tables import load_split
 from rl_reasoner.errors import UsageError
+from rl_reasoner.recipe import ReplaySection
+from rl_reasoner.replay import ReplayRows, replay_loss
 from rl_reasoner.reward_funcs import build_reward_funcs
 from rl_reasoner.stages.common import finish_reporting, resume_checkpoint
 from rl_reasoner.stages.data import base_model_path
@@ -32,8 +34,13 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
     extra = [c for func in funcs for c in getattr(func, "columns", ())]  # e.g. an L1 reward's target_column
     dataset = load_split(pipeline.run_dir / "data" / "grpo.jsonl", columns=("prompt", "answer", "id", *extra))
     checkpoint = resume_checkpoint(out)
+    replay = None
+    if recipe.replay.weight > 0:
+        replay = ReplayRows(
+            pipeline.run_dir / "data" / "sft.jsonl", tokenizer, recipe.replay.rows, recipe.seed
+        )
     with quiet_trl_deprecations():
-        trainer = _trainer_class()(
+        trainer = _trainer_class(replay, recipe.replay)(
             model=start,
             reward_funcs=funcs,
             args=config,
@@ -88,12 +95,26 @@ def reward_state_callbacks(funcs: list, checkpoint: str | None) -> list:
     return [RewardState()]
 
 
-def _trainer_class():
+def _trainer_class(replay: ReplayRows | None = None, section: ReplaySection | None = None):
     """``GRPOTrainer`` whose console copy of the completions table is printed only when the recipe sets
-    ``num_completions_to_print``; the table itself still goes to wandb and ``completions/*.parquet``."""
+    ``num_completions_to_print`` (the table itself still goes to wandb and ``completions/*.parquet``), plus
+    ``section.weight`` x the SFT replay loss when ``replay`` rows are given (logged as ``replay/*``)."""
     from trl import GRPOTrainer
 
     class Trainer(GRPOTrainer):
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            loss = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            if replay is None or not model.training:
+                return loss
+            step = self.state.global_step  # rows drawn by (step, call within it, process): resumable
+            same = getattr(self, "_replay_step", None) == step
+            self._replay_step, self._replay_call = step, self._replay_call + 1 if same else 1
+            batch = replay.batch(step, self._replay_call, self.accelerator.process_index)
+            extra, kept = replay_loss(model, self.ref_model, batch, section.max_entropy)
+            self._metrics["train"]["replay/nll"].append(extra.item())
+            self._metrics["train"]["replay/kept_fraction"].append(kept)
+            return loss + section.weight * extra / self.current_gradient_accumulation_steps
+
         def log(self, logs, start_time=None):  # replaces GRPOTrainer.log: same, minus the rich table
             if self.args.num_completions_to_print is not None:
                 return super().log(logs, start_time)
