@@ -117,20 +117,22 @@ def build_splits(
     eval_per_level: int,
     style_mix: Mapping[str, float],
     seed: int,
+    style_by_level: Mapping[int, Mapping[str, float]] | None = None,
 ) -> dict[str, list[dict]]:
     """Held-out eval split first, then SFT and GRPO splits that avoid the eval problems.
 
+    SFT styles are drawn from ``style_by_level[level]`` where given, else from ``style_mix``.
     Rows: ``id, level, prompt, answer`` plus ``completion, style`` for SFT rows.
     """
     rng = random.Random(seed)
-    names, weights = _normalised_mix(style_mix)
+    mixes = {level: _normalised_mix((style_by_level or {}).get(level, style_mix)) for level in levels}
     splits: dict[str, list[dict]] = {"eval": [], "sft": [], "grpo": []}
     held_out: set[tuple[int, int]] = set()
     for level, a, b in _rows(levels, eval_per_level * len(levels), rng, set()):
         held_out.add((a, b))
         splits["eval"].append(_row(f"eval-{len(splits['eval'])}", level, a, b))
     for level, a, b in _rows(levels, train_size, rng, held_out):
-        style = rng.choices(names, weights)[0]
+        style = rng.choices(*mixes[level])[0]
         row = _row(f"sft-{len(splits['sft'])}", level, a, b)
         row.update(style=style, completion=trace(a, b, style, rechecks=rng.randint(1, 3)))
         splits["sft"].append(row)

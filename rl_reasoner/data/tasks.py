@@ -28,7 +28,8 @@ class Task:
 
 def _arith_splits(recipe: Any) -> Splits:
     d = recipe.data
-    return build_splits(d.levels, d.train_size, d.grpo_size, d.eval_per_level, d.style_mix, recipe.seed)
+    sizes = (d.train_size, d.grpo_size, d.eval_per_level)
+    return build_splits(d.levels, *sizes, d.style_mix, recipe.seed, d.style_by_level)
 
 
 def _hub_splits(recipe: Any) -> Splits:

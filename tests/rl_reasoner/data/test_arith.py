@@ -57,6 +57,16 @@ def test_splits_hold_out_eval_problems_and_follow_the_style_mix(tmp_path):
     assert rows == splits["sft"]
 
 
+def test_style_by_level_replaces_the_mix_at_its_levels_only():
+    mix = {"direct": 0.2, "concise": 0.2, "verbose": 0.6}
+    plain = build_splits([1, 2], 2000, 10, 10, mix, seed=2)
+    skewed = build_splits([1, 2], 2000, 10, 10, mix, seed=2, style_by_level={1: {"direct": 1.0}})
+    assert {r["style"] for r in skewed["sft"] if r["level"] == 1} == {"direct"}
+    level2 = [r["style"] for r in skewed["sft"] if r["level"] == 2]
+    assert 0.5 < level2.count("verbose") / len(level2) < 0.7
+    assert build_splits([1, 2], 2000, 10, 10, mix, seed=2, style_by_level={}) == plain
+
+
 def test_same_seed_same_data_and_other_seed_other_data():
     mix = {"direct": 1.0, "verbose": 1.0}
     assert build_splits([2], 50, 5, 5, mix, 3) == build_splits([2], 50, 5, 5, mix, 3)
