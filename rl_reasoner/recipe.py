@@ -116,7 +116,7 @@ class DataSection:
         default_factory=lambda: {"direct": 0.15, "concise": 0.25, "verbose": 0.60})
     """Relative weight of each SFT answer style (keys among ``STYLES``; values >= 0 with a positive sum)."""
     style_by_level: dict[int, dict[str, float]] = field(default_factory=dict)
-    """Level -> its own style mix, replacing ``style_mix`` there (data whose length follows difficulty)."""
+    """Level -> its own style mix, replacing ``style_mix`` there; levels not generated are ignored."""
     hub: HubDataSection = field(default_factory=HubDataSection)
     """Where ``task: hub`` reads its rows (sizes: ``train_size``, ``grpo_size``, ``eval_per_level``)."""
 
@@ -130,8 +130,6 @@ class DataSection:
         _check(bool(levels) and all(1 <= lv <= 9 for lv in levels) and len(set(levels)) == len(levels),
                f"'levels' must be distinct numbers in 1..9 (at least one), got {levels}")
         _check_positive(self, "train_size", "grpo_size", "eval_per_level")
-        _check(set(self.style_by_level) <= set(levels), f"'style_by_level' levels "
-               f"{sorted(self.style_by_level)} must be among 'levels' {levels}")
         for where, mix in [("style_mix", self.style_mix), *self.style_by_level.items()]:
             where = where if where == "style_mix" else f"style_by_level.{where}"
             for style, weight in mix.items():
