@@ -139,7 +139,8 @@ def seed_from_run(src: Path, run_dir: Path, recipe: dict) -> None:
     if unfinished:
         raise SystemExit(f"--from-run {src}: stage(s) {unfinished} are not finished there")
     sections = STAGE_INPUTS["sft"]
-    added = added_keys({k: manifest["recipe"].get(k) for k in sections}, {k: recipe[k] for k in sections})
+    as_stored = json.loads(json.dumps({k: recipe[k] for k in sections}))  # as the manifest has it: keys "1"
+    added = added_keys({k: manifest["recipe"].get(k) for k in sections}, as_stored)
     for name, entry in stages.items():
         entry["fingerprint"] = fingerprint(recipe, name)
         shutil.copytree(src / name, run_dir / name, ignore=shutil.ignore_patterns("checkpoint-*"))

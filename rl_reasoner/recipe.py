@@ -299,9 +299,10 @@ def _coerce(value: Any, tp: Any, where: str, lenient: bool) -> Any:
             return [_coerce(v, item_tp, f"{where}[{i}]", lenient) for i, v in enumerate(value)]
     elif tp is dict or origin is dict:
         key_tp, value_tp = args or (Any, Any)
-        if isinstance(value, Mapping):
+        if isinstance(value, Mapping):  # int keys come back from JSON (manifest.json) as digit strings
+            keys = [int(k) if key_tp is int and isinstance(k, str) and k.isdigit() else k for k in value]
             return {_coerce(k, key_tp, where, lenient): _coerce(v, value_tp, f"{where}.{k}", lenient)
-                    for k, v in value.items()}
+                    for k, v in zip(keys, value.values(), strict=True)}
     elif isinstance(tp, type) and dataclasses.is_dataclass(tp) and tp.__module__ == __name__:
         return _build(tp, value, where)
     else:

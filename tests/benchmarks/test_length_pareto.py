@@ -62,8 +62,10 @@ def test_the_recipe_has_one_valid_baseline_per_point_and_the_source_split_size(b
     assert recipe["data"]["eval_per_level"] == 7 and recipe["eval"]["batch_size"] == 10
     assert recipe["rewards"] == demo["rewards"] and recipe["grpo"] == demo["grpo"]
     parsed = recipe_from_dict(recipe)  # baseline names are checked here (they become run folders)
-    # constrained_bonus at 0.25 (epsilon at its default 0.02) is the recipe's own rewards: the main unit
-    assert list(parsed.baselines) == [p.label for p in points if p.label != "constrained_bonus-0.25"]
+    # constrained_bonus at the recipe's weight (epsilon at its default 0.02) is the recipe's own rewards: the
+    # main unit
+    own = next(r["weight"] for r in demo["rewards"] if r["name"] == "constrained_bonus")
+    assert list(parsed.baselines) == [p.label for p in points if p.label != f"constrained_bonus-{own:g}"]
     assert recipe_to_dict(parsed) == recipe  # as the CLI will read it back, so its fingerprints match
     for name, baseline in parsed.baselines.items():  # every reward name and parameter, built as in training
         funcs = build_reward_funcs(baseline.rewards, num_generations=8, eos_token_ids=[0])
@@ -148,7 +150,8 @@ def test_a_seeds_run_reuses_its_source_grpo_units_when_their_inputs_are_equal(be
     ]
     # the pipeline trains every sweep point but the one with the recipe's own rewards (the main unit)
     trained = [f"grpo-{m}-{s:g}" for m, (strengths, _) in bench.POINTS.items() for s in strengths]
-    trained.remove("grpo-constrained_bonus-0.25")
+    own = next(r["weight"] for r in recipe["rewards"] if r["name"] == "constrained_bonus")
+    trained.remove(f"grpo-constrained_bonus-{own:g}")
     assert planned(recipe, tmp_path / "runs") == [*trained, "eval"] and len(trained) == 11
     # a rerun (resume) leaves what is there alone
     assert bench.reuse_grpo(src, run_dir, recipe) == []
@@ -334,7 +337,7 @@ ACCURACY = {"name": "accuracy", "weight": 1.0}
 
 def test_the_sweep_point_with_the_recipes_own_rewards_is_the_recipe(bench):
     points = bench.sweep_points()
-    demo = recipe_to_dict(load_recipe(ROOT / bench.RECIPE))
+    demo = recipe_to_dict(load_recipe(ROOT / bench.RECIPE, ["rewards.1.weight=0.25"]))  # a sweep point
     assert demo["rewards"][1] == {"name": "constrained_bonus", "weight": 0.25, "params": {"epsilon": 0.02}}
     listed = bench.with_recipe(points, demo["rewards"])
     assert [p.label for p in listed] == [
@@ -387,7 +390,7 @@ class Axes:
 
 
 def test_the_recipe_row_is_its_methods_point_in_the_table_json_and_plot(bench, tmp_path):
-    recipe = recipe_to_dict(load_recipe(ROOT / bench.RECIPE))
+    recipe = recipe_to_dict(load_recipe(ROOT / bench.RECIPE, ["rewards.1.weight=0.25"]))
     data = seeds()
     for seed, extra in zip(data, ({"constrained_bonus-0.5": nums(1.0, 15, 0.9, 70)}, {}), strict=True):
         seed["points"] |= extra | {"constrained_bonus-1": nums(1.0, 10, 0.8, 50)}
