@@ -17,8 +17,8 @@ by appending that prefix to the prompt: that is how the eval stage finds the ora
 The task is built so that the shortest *reliable* style differs by level (:func:`designed_styles`):
 direct at level 1 (100 sums a model memorises), verbose from level 2 on (composing the column sums into
 the answer in the head fails once carries cross columns). Measured on an SFT checkpoint of the demo
-recipe forced into each style (seed 0, 300 problems per level): direct 100 / 5 / 0 %, concise
-100 / 62 / 27 %, verbose 100 / 100 / 100 % at levels 1 / 2 / 3. (When concise still wrote the carries,
+recipe forced into each style (fa17bb0, seed 0, 300 problems per level): direct 100 / 2 / 0 %, concise
+100 / 75 / 47 %, verbose 100 / 100 / 100 % at levels 1 / 2 / 3. (When concise still wrote the carries,
 verbose only repeated its lines and was never the only reliable style on any seed.)
 """
 
