@@ -128,9 +128,8 @@ def added_keys(old: Any, new: Any, where: str = "") -> list[str]:
 
 
 def seed_from_run(src: Path, run_dir: Path, recipe: dict) -> None:
-    """Copy ``src``'s finished data and SFT stages (and manifest entries) into a new ``run_dir``. Their recipe
-    sections must equal ``recipe``'s but for keys ``src`` predates (fields added since, at their defaults):
-    those are listed in the manifest and the entries re-fingerprinted so the pipeline skips the stages."""
+    """Copy ``src``'s finished data and SFT stages into ``run_dir``, re-fingerprinted so the pipeline skips
+    them; their recipe sections must equal ``recipe``'s but for keys added since (listed in the manifest)."""
     if (run_dir / "manifest.json").exists():
         return  # resuming this benchmark's own run: its manifest already says what is done
     manifest = json.loads((src / "manifest.json").read_text())
@@ -139,8 +138,8 @@ def seed_from_run(src: Path, run_dir: Path, recipe: dict) -> None:
     if unfinished:
         raise SystemExit(f"--from-run {src}: stage(s) {unfinished} are not finished there")
     sections = STAGE_INPUTS["sft"]
-    as_stored = json.loads(json.dumps({k: recipe[k] for k in sections}))  # as the manifest has it: keys "1"
-    added = added_keys({k: manifest["recipe"].get(k) for k in sections}, as_stored)
+    stored = json.loads(json.dumps({k: recipe[k] for k in sections}))  # as in manifest.json (int keys: "1")
+    added = added_keys({k: manifest["recipe"].get(k) for k in sections}, stored)
     for name, entry in stages.items():
         entry["fingerprint"] = fingerprint(recipe, name)
         shutil.copytree(src / name, run_dir / name, ignore=shutil.ignore_patterns("checkpoint-*"))

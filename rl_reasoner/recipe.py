@@ -112,8 +112,7 @@ class DataSection:
     """Number of GRPO prompts."""
     eval_per_level: int = 100
     """Number of evaluation problems per level."""
-    style_mix: dict[str, float] = field(
-        default_factory=lambda: {"direct": 0.15, "concise": 0.25, "verbose": 0.60})
+    style_mix: dict[str, float] = field(default_factory=lambda: dict(direct=0.15, concise=0.25, verbose=0.6))
     """Relative weight of each SFT answer style (keys among ``STYLES``; values >= 0 with a positive sum)."""
     style_by_level: dict[int, dict[str, float]] = field(default_factory=dict)
     """Level -> its own style mix, replacing ``style_mix`` there; levels not generated are ignored."""
@@ -300,9 +299,9 @@ def _coerce(value: Any, tp: Any, where: str, lenient: bool) -> Any:
     elif tp is dict or origin is dict:
         key_tp, value_tp = args or (Any, Any)
         if isinstance(value, Mapping):  # int keys come back from JSON (manifest.json) as digit strings
-            keys = [int(k) if key_tp is int and isinstance(k, str) and k.isdigit() else k for k in value]
-            return {_coerce(k, key_tp, where, lenient): _coerce(v, value_tp, f"{where}.{k}", lenient)
-                    for k, v in zip(keys, value.values(), strict=True)}
+            key = lambda k: int(k) if key_tp is int and isinstance(k, str) and k.isdigit() else k  # noqa: E731
+            return {_coerce(key(k), key_tp, where, lenient): _coerce(v, value_tp, f"{where}.{k}", lenient)
+                    for k, v in value.items()}
     elif isinstance(tp, type) and dataclasses.is_dataclass(tp) and tp.__module__ == __name__:
         return _build(tp, value, where)
     else:
