@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from rewards.verify.extract import MODES, TAIL_CHARS, check_mode, extract_answer, gold_answer
+from rewards.verify.fastpath import fast_equal
 from rewards.verify.guards import is_echo, too_complex
 from rewards.verify.normalize import align_sides, choice_letter, normalize, strip_assignment, text_words
 from rewards.verify.numeric import Number, as_latex, decimal_comma, numbers_equal, to_number
@@ -123,7 +124,9 @@ def _fast_compare(gold: str, pred: str) -> bool | None | tuple[str, str | None]:
         return decided
     if not rejected and gold == pred and _GOLD_PARSE_CACHE.get(gold):
         return True
-    return as_latex(gold), None if rejected else as_latex(pred)
+    item = as_latex(gold), None if rejected else as_latex(pred)
+    decided = fast_equal(*item)  # arithmetic the in-process reader decides exactly, as the worker would
+    return item if decided is None else decided
 
 
 def _decimal_comma_against(span: str, other: str) -> Number | None:

@@ -1,6 +1,7 @@
 """Structured answers made of plain numbers, decided without sympy: tuples and intervals (ordered, and
 their brackets must match), sets and bare lists (unordered), matrices (same shape, cell by cell).
-Anything with a non-numeric element is left to the symbolic path (``None``: undecided).
+Elements may also be constants that ``fastpath`` reads (``\\sqrt{2}``, ``\\pi``, ``1+i``), compared as the
+worker compares them. Anything with another element is left to the symbolic path (``None``: undecided).
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rewards.verify.fastpath import Side, constant, constants_equal, from_number
 from rewards.verify.numeric import Number, numbers_equal, to_number
 
 _MATRIX = re.compile(r"\\begin\{([pb]?matrix)\}(.*)\\end\{\1\}")
@@ -45,14 +47,34 @@ def _shape(s: str) -> tuple[str, list[list[str]]] | None:
     return None
 
 
-def _element(span: str) -> Number | str | None:
-    return _INFINITY.get(span) or to_number(span)
+class _Undecided(Exception):
+    """Two elements the fast path cannot compare: the worker decides the whole answer."""
 
 
-def _same(x: Number | str, y: Number | str) -> bool:
+Element = Number | Side | str
+
+
+def _element(span: str) -> Element | None:
+    return _INFINITY.get(span) or to_number(span) or constant(span)
+
+
+def _as_side(x: Number | Side) -> Side:
+    if isinstance(x, Side):
+        return x
+    if x.percent:
+        raise _Undecided
+    return from_number(x.value, x.decimal)
+
+
+def _same(x: Element, y: Element) -> bool:
     if isinstance(x, str) or isinstance(y, str):
         return x == y
-    return numbers_equal(x, y)
+    if isinstance(x, Number) and isinstance(y, Number):
+        return numbers_equal(x, y)
+    decided = constants_equal(_as_side(x), _as_side(y))
+    if decided is None:
+        raise _Undecided
+    return decided
 
 
 def match_unordered(xs: list, ys: list, same: Callable) -> bool:
@@ -71,6 +93,18 @@ def match_unordered(xs: list, ys: list, same: Callable) -> bool:
 
 
 def structured_equal(gold: str, pred: str) -> bool | None:
+    r"""True/False when both are structures of elements that decide (see ``_structured_equal``); else None.
+
+    >>> structured_equal(r"\{\sqrt{2},-\sqrt{2}\}", r"\{-\sqrt{2},\frac{2}{\sqrt{2}}\}")
+    True
+    """
+    try:
+        return _structured_equal(gold, pred)
+    except _Undecided:
+        return None
+
+
+def _structured_equal(gold: str, pred: str) -> bool | None:
     r"""True/False when both are number-only structures of a kind that decides; None otherwise.
 
     >>> structured_equal("(1,2]", "[1,2]"), structured_equal(r"\{1,2\}", r"\{2,1.0\}")
