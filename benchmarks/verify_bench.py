@@ -9,8 +9,14 @@ verdicts, agreement and times are measured: ``benchmarks/verify_measure.py``.
    overall, ours (``rewards.verify.verify_batch``) and Math-Verify (``math_verify.parse`` +
    ``math_verify.verify`` on gold and completion, any exception counted as False; an empty gold parse
    counts as None).
-2. Mean time per case on the realistic completions (reasoning text + ``\\boxed{}``): Math-Verify, ours
-   cold (verifier caches cleared before every call) and ours warm (same calls again), one call per case.
+2. Mean time per case on the realistic completions (reasoning text + ``\\boxed{}``), one call per case:
+   Math-Verify (warmed on the set, calls back to back), ours cold and ours warm (same calls again).
+   Cold: before each call, untimed, every cache of ``rewards.verify`` in this process is emptied (the
+   result and gold-parse dicts and the ``functools`` caches, ``verify_measure.clear_verifier_caches``)
+   and so is each pool worker's parse cache, by a synchronous round trip (``pool.clear_worker_caches``
+   sends clear tasks until every live worker has acknowledged one with its process id; no sleep), so the
+   timed call starts right after, as Math-Verify's do. ANTLR's grammar (DFA) caches stay warm. The batch
+   rows time one ``verify_batch`` over the set after the same clearing, or on a fresh pool.
 3. Adversarial set (``tests/rewards/verify/verify_adversarial.py``), ours only, from the main thread and
    from a worker thread: max latency and the caller's peak RSS. Math-Verify is not run on it (its timeouts are
    signal-based and only work in the main thread).

@@ -113,12 +113,23 @@ def kill_pool() -> None:
 atexit.register(kill_pool)  # stop workers before interpreter teardown (else a noisy weakref callback)
 
 
-def clear_worker_caches(workers: int) -> None:
-    """Empty the parse cache of every worker of the ``workers``-sized pool (benchmarks: cold timings)."""
+def clear_worker_caches(workers: int, max_rounds: int = 1000) -> set[int]:
+    """Empty the parse cache of every worker of the ``workers``-sized pool (benchmarks: cold timings).
+
+    A synchronous round trip, no sleep: rounds of ``workers`` clear tasks until every live worker has
+    answered one with its process id (the clear is idempotent, so a worker that takes two is harmless).
+    Returns the acknowledged process ids; ``RuntimeError`` if some worker never answered.
+    """
     with _POOL_LOCK:
         pool = _get_pool(workers)
-        for future in [pool.submit(clear_parse_cache, 0.3) for _ in range(workers)]:
-            future.result(timeout=60)
+        expected = set(getattr(pool, "_processes", None) or {})
+        acked: set[int] = set()
+        for _ in range(max_rounds):
+            for future in [pool.submit(clear_parse_cache) for _ in range(workers)]:
+                acked.add(future.result(timeout=60))
+            if acked >= expected:  # (no process table to read: one round)
+                return acked
+        raise RuntimeError(f"workers {sorted(expected - acked)} did not acknowledge the cache clear")
 
 
 def run_symbolic(items: list[tuple[str, str | None]], timeout_s: float, workers: int) -> list[object]:

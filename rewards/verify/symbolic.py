@@ -37,12 +37,19 @@ def symbolic_equal(gold: str, pred: str | None) -> bool | None:
         return False
 
 
-def clear_parse_cache(hold_s: float = 0.0) -> None:
-    """Forget this worker's parses; ``hold_s`` keeps the worker busy so that a sibling takes the next."""
-    import time
+def clear_parse_cache() -> int:
+    """Forget this worker's parses; returns its process id, which ``pool.clear_worker_caches`` counts."""
+    import os
 
     _parse.cache_clear()
-    time.sleep(hold_s)
+    return os.getpid()
+
+
+def parse_cache_size() -> tuple[int, int]:
+    """This worker's process id and the number of parses it holds (tests of the cache clearing)."""
+    import os
+
+    return os.getpid(), _parse.cache_info().currsize
 
 
 @functools.lru_cache(maxsize=4096)  # a gold recurs in every sample of its group: parse it once per worker
