@@ -232,8 +232,9 @@ def _bound_interval(expr):
         return None if None in parts or len(subjects) != 1 else sympy.Intersection(*parts)
     if not isinstance(expr, (rel.GreaterThan, rel.StrictGreaterThan, rel.LessThan, rel.StrictLessThan)):
         return None
-    if _is_subject(expr.rhs) and not expr.lhs.free_symbols:
+    if expr.rhs.free_symbols and not expr.lhs.free_symbols:
         expr = expr.reversed  # 2 < x  ->  x > 2
+    expr = _solved_linear(expr)  # -x > -1  ->  x < 1
     bound, strict = expr.rhs, isinstance(expr, (rel.StrictGreaterThan, rel.StrictLessThan))
     above = isinstance(expr, (rel.GreaterThan, rel.StrictGreaterThan))
     if bound.free_symbols or not bound.is_real:
@@ -247,6 +248,27 @@ def _bound_interval(expr):
     if above:
         return sympy.Interval(bound, sympy.oo, left_open=strict, right_open=True)
     return sympy.Interval(-sympy.oo, bound, left_open=True, right_open=strict)
+
+
+def _solved_linear(expr):
+    """``a*x + b < c`` (one variable, numbers ``a != 0``, ``b``, ``c``) as ``x < (c - b)/a``, the relation
+    flipped when ``a < 0``; anything else unchanged."""
+    import sympy
+
+    if _is_subject(expr.lhs) or isinstance(expr.lhs, sympy.Abs):
+        return expr
+    diff = expr.lhs - expr.rhs
+    if len(diff.free_symbols) != 1 or diff.has(sympy.Abs):
+        return expr
+    (symbol,) = diff.free_symbols
+    poly = diff.as_poly(symbol)
+    if poly is None or poly.degree() != 1:
+        return expr
+    a, b = poly.all_coeffs()
+    if not (a.is_number and b.is_number and a.is_real and b.is_real and a.is_nonzero):
+        return expr
+    kind = type(expr) if a.is_positive else type(expr.reversed)
+    return kind(symbol, -b / a, evaluate=False)
 
 
 def _is_subject(expr) -> bool:
@@ -300,15 +322,29 @@ def _at_points(a, b) -> list:
     import sympy
 
     symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
+    counts = _limit_symbols(a) | _limit_symbols(b)  # n in \sum_{k=0}^{n-1}: a count, so an integer
     rng, pairs = random.Random(0), []
     for _ in range(3 * _POINTS):
-        point = {s: sympy.Integer(rng.randint(1, 97)) / sympy.Integer(rng.randint(2, 13)) for s in symbols}
+        draws = {s: (sympy.Integer(rng.randint(1, 97)), sympy.Integer(rng.randint(2, 13))) for s in symbols}
+        point = {s: num if s in counts else num / den for s, (num, den) in draws.items()}
         x, y = a.subs(point), b.subs(point)
         if _finite(x) and _finite(y):  # else a pole of one side: try another point
             pairs.append((x, y))
             if len(pairs) == _POINTS:
                 break
     return pairs
+
+
+def _limit_symbols(expr) -> set:
+    """The free symbols in the limits of a sum or product (at a fractional limit sympy's numeric
+    evaluation of the sum runs Euler-Maclaurin for seconds)."""
+    import sympy
+
+    found = set()
+    for node in expr.atoms(sympy.Sum, sympy.Product) if isinstance(expr, sympy.Basic) else ():
+        for _, *bounds in node.limits:
+            found.update(*(bound.free_symbols for bound in bounds))
+    return found
 
 
 def _finite(value) -> bool:

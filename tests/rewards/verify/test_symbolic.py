@@ -119,3 +119,17 @@ def test_clear_worker_caches_is_a_round_trip_that_empties_every_worker() -> None
     assert acked == set(pool._get_pool(2)._processes)  # every live worker acknowledged
     assert set(_cache_sizes(2).values()) == {0}
     assert min(elapsed) < 0.2  # no blind sleep (the old clear slept 0.3 s in every worker)
+
+
+def test_sums_with_a_symbolic_limit_are_compared_at_integer_limits() -> None:
+    """n in a sum's limit is a count: at a fractional n sympy's numeric sum ran for seconds (a timeout)."""
+    from rewards.verify import counters_snapshot, reset_counters
+
+    fib = r"F_n=\sum_{k=0}^{n-1}F_kF_{n-k-1}"
+    golds = [fib, fib, r"\sum_{k=1}^{n}k^2", r"\sum_{k=1}^{n}k"]
+    preds = [r"F_n=\sum_{k=0}^{n-2}F_kF_{n-k-2}", r"F_n=\sum_{k=0}^{n-1}F_{n-k-1}F_k"]
+    preds += [r"\sum_{j=1}^{n}j^2", "n^2"]
+    reset_counters()
+    results = verify_batch(golds, [rf"\boxed{{{p}}}" for p in preds], timeout_s=1.0)
+    assert results == [False, True, True, False]
+    assert counters_snapshot()["timeouts"] == 0

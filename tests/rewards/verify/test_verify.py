@@ -279,7 +279,8 @@ def test_superscript_rewrite_keeps_the_meaning(latex: str) -> None:
 
 @pytest.mark.parametrize(
     "latex",
-    ["x>2", r"x\geq -1", "2<x", r"0<x\le 1", r"x<\sqrt{2}", "|x|<3", r"|x|\ge 3", "|x|>0", r"|t|\le 5"],
+    ["x>2", r"x\geq -1", "2<x", r"0<x\le 1", r"x<\sqrt{2}", "|x|<3", r"|x|\ge 3", "|x|>0", r"|t|\le 5"]
+    + ["-x>-1", r"-x\geq -1", "2x+1<5", r"3-\frac{x}{2}\le 0", r"1\leq|z|\leq\frac{3}{2}", r"-2<1-3x\le 7"],
 )
 def test_simple_bounds_match_the_inequality_solver(latex: str) -> None:
     from rewards.verify import symbolic
