@@ -12,7 +12,7 @@ the forking tokens (where the SFT data itself was mixed) are left to the reward.
 
 The loss is the mean over the kept tokens, so a direct answer's two answer tokens are ~0.3 % of a batch;
 the level-1 facts GRPO drifts once level 1 goes direct (2 / 2 / 0 of 100 wrong on the fa17bb0 seeds)
-are barely held. Tried on those seeds' SFT checkpoints: a per-row mean (0 / 1 / 1 wrong facts, but 85 of
+are barely held. Tried on those seeds' SFT checkpoints: a per-row mean (1 / 1 / 0 wrong facts, but 85 of
 300 zero-middle sums wrong on seed 2) and token mean + row mean (0 / 0 / 0, but 81 of 300 on seed 2):
 weighting short rows up lets the long traces' facts go, so the token mean stays.
 """
