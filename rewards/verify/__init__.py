@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass
 from rewards.verify.extract import MODES, TAIL_CHARS, check_mode, extract_answer, gold_answer
 from rewards.verify.fastpath import fast_equal
 from rewards.verify.guards import is_echo, too_complex
+from rewards.verify.intervals import sets_equal
 from rewards.verify.normalize import align_sides, choice_letter, normalize, strip_assignment, text_words
 from rewards.verify.numeric import Number, as_latex, decimal_comma, numbers_equal, to_number
 from rewards.verify.pool import TIMEOUT, run_symbolic
@@ -126,6 +127,8 @@ def _fast_compare(gold: str, pred: str) -> bool | None | tuple[str, str | None]:
         return True
     item = as_latex(gold), None if rejected else as_latex(pred)
     decided = fast_equal(*item)  # arithmetic the in-process reader decides exactly, as the worker would
+    if decided is None:
+        decided = sets_equal(*item)  # linear inequalities against intervals, as the worker would
     return item if decided is None else decided
 
 
