@@ -74,6 +74,10 @@ _SHAPES = (
     r"|u|>5",
     r"\frac{s}{3}+\frac{2}{3}",
     r"\sqrt{7}+\sqrt{5}",
+    r"t_1=5,t_{2}=7",  # subscripts: parsed as t_{1}^{1} (see symbolic._SUBSCRIPT)
+    r"s_m=\sum_{j=1}^{m-1}u_jv_{m-j}",
+    r"u_{m+1}=2u_m-3",
+    r"\frac{t_1}{s_2}+t_{3}^{2}",
 )
 
 for _latex in _SHAPES:

@@ -133,3 +133,38 @@ def test_sums_with_a_symbolic_limit_are_compared_at_integer_limits() -> None:
     results = verify_batch(golds, [rf"\boxed{{{p}}}" for p in preds], timeout_s=1.0)
     assert results == [False, True, True, False]
     assert counters_snapshot()["timeouts"] == 0
+
+
+SUBSCRIPTED = [
+    r"a_3=2,a_{37}=19", r"F_n=\sum_{k=0}^{n-1}F_kF_{n-k-1}", r"x_1+x_2=5", r"a_nb_n", r"\sum_{i=1}^{n}a_i",
+    r"x_{1}^{2}+x_1", r"\log_2 8", r"a_{n+1}=2a_n", r"u_1u_2", r"T_{10}", r"\frac{a_1}{b_2}", r"\sqrt{x_1}",
+    r"|x_1|", r"\begin{pmatrix}a_1&0\\0&1\end{pmatrix}", "204_5",
+]
+
+
+@pytest.mark.parametrize("latex", SUBSCRIPTED)
+def test_subscripts_parse_fast_to_the_same_expression(latex: str) -> None:
+    """x_1 alone sends ANTLR's fast (SLL) prediction to the 5-80 ms full-LL retry; x_{1}^{1} does not."""
+    from latex2sympy2_extended.latex2sympy2 import NormalizationConfig, normalize_latex
+
+    from rewards.verify import symbolic
+
+    text = symbolic._BARE_BASE.sub(r"{\1}^", normalize_latex(latex, NormalizationConfig()))
+    reference = symbolic._converter_class()()
+    reference.sll = False  # the text as written, full LL prediction
+    ours, expected = symbolic._latex_to_sympy(latex), reference.parse(text)
+    assert str(ours) == str(expected) and symbolic._equal(ours, expected)  # Adds may be re-evaluated
+    calls = []
+    original = symbolic._converter_class().parse
+
+    def counted(self, text):
+        calls.append(self.sll)
+        return original(self, text)
+
+    cls = symbolic._converter_class()
+    cls.parse = counted
+    try:
+        symbolic._latex_to_sympy(latex)
+    finally:
+        cls.parse = original
+    assert calls == [True]  # one SLL parse, no retry
