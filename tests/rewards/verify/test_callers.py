@@ -121,5 +121,9 @@ def test_every_process_of_a_torchrun_launch(tmp_path: Path) -> None:
     script.write_text(PLAIN)
     log = tmp_path / "ran.log"
     launch = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2"]
+    logs = tmp_path / "ranks"  # each rank's stdout in its own file: on one pipe their lines interleave
+    launch += ["--log-dir", str(logs), "--redirects", "1"]
     launch += ["--master_addr", "127.0.0.1", "--master_port", str(_free_port()), str(script)]
-    _assert_ran_once_each(_run(launch, log), log, processes=2)
+    _run(launch, log)
+    stdout = "".join(f.read_text() for f in sorted(logs.rglob("stdout.log")))
+    _assert_ran_once_each(stdout, log, processes=2)
