@@ -65,9 +65,10 @@ def _timing_md(res: dict) -> list[str]:
         "",
         *_timing_rows(t),
         "",
-        f"Caches cleared for the cold rows: {cleared}, and each worker's parse cache. Except on fresh",
-        "workers, ANTLR's prediction (DFA) cache stays warm, as it is in a trainer after its first steps and",
-        "in Math-Verify's process here.",
+        f"Caches cleared for the cold rows: {cleared}, and each worker's parse cache (a round trip each",
+        "worker acknowledges, so the timed call starts right after it, as Math-Verify's calls follow each",
+        "other). Except on fresh workers, ANTLR's prediction (DFA) cache stays warm, as it is in a trainer",
+        "after its first steps and in Math-Verify's process here.",
         "",
     ]
 
