@@ -1,4 +1,4 @@
-"""Accuracy vs tokens over seeds: each length reward at three strengths, one GRPO run per point and seed.
+"""Accuracy vs tokens over seeds: each length reward at four strengths, one GRPO run per point and seed.
 
     python benchmarks/length_pareto.py --from-runs DIR [--seeds 0,1] [--runs-dir DIR2] [--max-steps N]
                                        [--quick] [--methods a,b] [--recipe FILE] [key=value ...]
@@ -8,7 +8,7 @@
 ``--runs-dir`` (default: a new temp folder; a rerun with it resumes) reuses that seed's data and SFT, and its
 ``grpo`` and ``grpo-accuracy-only`` units where their inputs are unchanged. One GRPO baseline per point of
 ``POINTS`` and accuracy-only, except a point equal to the recipe's own rewards: the main ``grpo`` unit (row
-"recipe"). Writes RESULTS, DOC and PLOT; ``--quick`` (smoke.yaml, 1 GRPO step, each method's middle
+"recipe"). Writes RESULTS, DOC and PLOT; ``--quick`` (smoke.yaml, 1 GRPO step, each method's second
 strength; ``--from-runs`` from seeds_bench.py on smoke.yaml) writes them into the runs folder.
 """
 
@@ -55,11 +55,11 @@ def _reward(name: str, weight: float, **params: Any) -> dict:
     return {"name": name, "weight": weight, "params": params}
 
 
-WEIGHTS = (0.25, 0.5, 1.0)  # reward weights of the methods but absolute
+WEIGHTS = (0.25, 0.5, 1.0, 2.0)  # reward weights of the methods but absolute
 # method -> (strengths, strength -> its length reward); each point's rewards are accuracy (1.0) + that reward.
 POINTS: dict[str, tuple[tuple[float, ...], Callable[[float], dict]]] = {
-    # alpha x0.5, x1, x2 of length_methods.py's paper-scaled 1e-4 x 4096/256; alpha x 256 <= 0.82 < 1
-    "absolute": ((0.0008, 0.0016, 0.0032), lambda a: _reward("absolute", 1.0, alpha=a, max_len=256)),
+    # x1..x8 of 1e-4 x 4096/256; seed 0: 0.0064 kept levels 2-3 verbose, 0.0128 made all direct (3 % / 0 %)
+    "absolute": ((0.0016, 0.0032, 0.0064, 0.0128), lambda a: _reward("absolute", 1.0, alpha=a, max_len=256)),
     # recipe weight 0.25 (demo.yaml's tuned bonus, there gated by min_accuracy 1.0) up to 1.0 (paper default)
     "below_mean_bonus": (WEIGHTS, lambda w: _reward("below_mean_bonus", w, mode="discrete", mean_over="all")),
     # Kimi k1.5 adds its term with weight 1; 0.25 and 0.5 put it on the bonus's scale
@@ -83,12 +83,12 @@ class Point:
 
 
 def sweep_points(quick: bool = False, methods: list[str] | None = None) -> list[Point]:
-    """accuracy-only, then every method of ``POINTS`` by strength (``quick``: only its middle strength)."""
+    """accuracy-only, then every method of ``POINTS`` by strength (``quick``: only its second strength)."""
     accuracy = {"name": "accuracy", "weight": 1.0}
     out = [Point(ACC_ONLY, ACC_ONLY, None, (accuracy,))]
     for method in (m for m in POINTS if methods is None or m in methods):
         strengths, reward = POINTS[method]
-        for s in strengths[len(strengths) // 2 :][:1] if quick else strengths:
+        for s in strengths[1:2] if quick else strengths:
             out.append(Point(f"{method}-{s:g}", method, s, (accuracy, reward(s))))
     return out
 

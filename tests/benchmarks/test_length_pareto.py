@@ -27,11 +27,11 @@ def available(points):
     return [p for p in points if all(r["name"] in REWARDS for r in p.rewards)]
 
 
-def test_the_point_table_is_three_strengths_per_method_plus_accuracy_only(bench):
+def test_the_point_table_is_four_strengths_per_method_plus_accuracy_only(bench):
     assert set(bench.POINTS) == {"absolute", "below_mean_bonus", "kimi", "constrained_bonus"}
     points = bench.sweep_points()
     assert points[0].label == "accuracy-only" and points[0].rewards == ({"name": "accuracy", "weight": 1.0},)
-    assert len(points) == 1 + 3 * 4
+    assert len(points) == 1 + 4 * 4
     by_label = {p.label: p for p in points}
     assert by_label["absolute-0.0016"].rewards[1] == {
         "name": "absolute",
@@ -41,16 +41,17 @@ def test_the_point_table_is_three_strengths_per_method_plus_accuracy_only(bench)
     assert by_label["kimi-0.5"].unit == "grpo-kimi-0.5"
     assert by_label["below_mean_bonus-1"].rewards[1]["weight"] == 1.0
     assert by_label["below_mean_bonus-1"].rewards[1]["params"] == {"mode": "discrete", "mean_over": "all"}
-    assert [p.strength for p in points if p.method == "constrained_bonus"] == [0.25, 0.5, 1.0]
+    assert [p.strength for p in points if p.method == "constrained_bonus"] == [0.25, 0.5, 1.0, 2.0]
     quick = bench.sweep_points(quick=True)
     assert [p.label for p in quick] == [
         "accuracy-only",
-        "absolute-0.0016",
+        "absolute-0.0032",
         "below_mean_bonus-0.5",
         "kimi-0.5",
         "constrained_bonus-0.5",
     ]
-    assert [p.label for p in bench.sweep_points(methods=["kimi"])][1:] == ["kimi-0.25", "kimi-0.5", "kimi-1"]
+    kimi = [p.label for p in bench.sweep_points(methods=["kimi"])][1:]
+    assert kimi == ["kimi-0.25", "kimi-0.5", "kimi-1", "kimi-2"]
 
 
 def test_the_recipe_has_one_valid_baseline_per_point_and_the_source_split_size(bench):
@@ -152,7 +153,7 @@ def test_a_seeds_run_reuses_its_source_grpo_units_when_their_inputs_are_equal(be
     trained = [f"grpo-{m}-{s:g}" for m, (strengths, _) in bench.POINTS.items() for s in strengths]
     own = next(r["weight"] for r in recipe["rewards"] if r["name"] == "constrained_bonus")
     trained.remove(f"grpo-constrained_bonus-{own:g}")
-    assert planned(recipe, tmp_path / "runs") == [*trained, "eval"] and len(trained) == 11
+    assert planned(recipe, tmp_path / "runs") == [*trained, "eval"] and len(trained) == 15
     # a rerun (resume) leaves what is there alone
     assert bench.reuse_grpo(src, run_dir, recipe) == []
     assert json.loads((run_dir / "manifest.json").read_text())["stages"] == manifest["stages"]
@@ -350,7 +351,7 @@ def test_the_sweep_point_with_the_recipes_own_rewards_is_the_recipe(bench):
         "grpo",
         tuple(demo["rewards"]),
     )
-    assert [p.strength for p in listed if p.method == "constrained_bonus"] == [0.25, 0.5, 1.0]
+    assert [p.strength for p in listed if p.method == "constrained_bonus"] == [0.25, 0.5, 1.0, 2.0]
     # a default written out equals it left out
     explicit = [ACCURACY, {"name": "constrained_bonus", "weight": 0.5, "params": dict(CONSTRAINT_DEFAULTS)}]
     assert (
@@ -405,6 +406,7 @@ def test_the_recipe_row_is_its_methods_point_in_the_table_json_and_plot(bench, t
         ("recipe", "constrained_bonus", 0.25, "grpo"),
         ("constrained_bonus-0.5", "constrained_bonus", 0.5, "grpo-constrained_bonus-0.5"),
         ("constrained_bonus-1", "constrained_bonus", 1.0, "grpo-constrained_bonus-1"),
+        ("constrained_bonus-2", "constrained_bonus", 2.0, "grpo-constrained_bonus-2"),
     ]
     assert list(report["points"][1]["rewards"]) == recipe["rewards"]  # what the main unit trained with
     table = bench.table(report).splitlines()
