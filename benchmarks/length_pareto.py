@@ -1,14 +1,15 @@
 """Accuracy vs tokens over seeds: each length reward at four strengths, one GRPO run per point and seed.
 
-    python benchmarks/length_pareto.py --from-runs DIR [--seeds 0,1] [--runs-dir DIR2] [--max-steps N]
-                                       [--quick] [--methods a,b] [--recipe FILE] [key=value ...]
+    python benchmarks/length_pareto.py --from-runs DIR [--seeds 0,1] [--runs-dir DIR2] [--reuse DIR3]
+                                       [--max-steps N] [--quick] [--methods a,b] [--recipe FILE] [k=v ...]
 
 ``--from-runs DIR``: a finished ``benchmarks/seeds_bench.py`` run's ``--runs-dir``, one folder per seed
 (``<recipe stem>-seed<N>``; default: every seed there). Per seed a new run ``length-pareto-seed<N>`` in
 ``--runs-dir`` (default: a new temp folder; a rerun with it resumes) reuses that seed's data and SFT, and its
 ``grpo`` and ``grpo-accuracy-only`` units where their inputs are unchanged. One GRPO baseline per point of
 ``POINTS`` and accuracy-only, except a point equal to the recipe's own rewards: the main ``grpo`` unit (row
-"recipe"). Writes RESULTS, DOC and PLOT; ``--quick`` (smoke.yaml, 1 GRPO step, each method's second
+"recipe"); ``--reuse DIR3`` (an earlier ``--runs-dir``) copies every unit whose inputs are unchanged.
+Writes RESULTS, DOC and PLOT; ``--quick`` (smoke.yaml, 1 GRPO step, each method's second
 strength; ``--from-runs`` from seeds_bench.py on smoke.yaml) writes them into the runs folder.
 """
 
@@ -40,15 +41,14 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # run as a script it is already there; loaded from a test it is not
     sys.path.insert(0, str(HERE))
 from length_methods import seed_from_run  # noqa: E402
+from pareto_report import ACC_ONLY, TRADE_OFF_PT, _panel, plot, render, table, write_outputs  # noqa: E402, F401
 
 ROOT = HERE.parent
 RECIPE, QUICK_RECIPE = "recipes/tiny-arith/demo.yaml", "recipes/tiny-arith/smoke.yaml"
 RESULTS = "benchmarks/results/length_pareto.json"
 DOC, PLOT = "docs/length-methods.md", "docs/length-pareto.png"
-RUN_PREFIX, MAIN, ACC_ONLY = "length-pareto", "grpo", "accuracy-only"
-TRADE_OFF_PT = -1.0  # hardest-level accuracy change (points) below which a point "costs the hardest level"
+RUN_PREFIX, MAIN = "length-pareto", "grpo"
 NUMBERS = {"accuracy": "pass@1", "tokens": "mean_tokens"}  # our key: the eval summary's
-MARKS = ((ACC_ONLY, "s", "black"), ("recipe", "D", "grey"), ("sft", "v", "brown"), ("oracle", "*", "k"))
 
 
 def _reward(name: str, weight: float, **params: Any) -> dict:
@@ -223,106 +223,6 @@ def verdicts(summary: dict[str, dict], points: list[Point], hard: str) -> dict[s
     return out
 
 
-def table(report: dict) -> str:
-    """SFT, the oracle, every point (a sweep point with the recipe's own rewards is marked "(the recipe)")."""
-    summary, hard = report["summary"], report["hardest_level"]
-    head = f"| method | strength | mean Δacc pt | worst Δacc pt | L{hard} mean Δ pt | mean tokens ×oracle "
-    lines = [head + "| worst ×oracle |", "|---|---|---|---|---|---|---|"]
-    rows = [("sft", "sft", None), ("oracle", "oracle", None)]
-    rows += [(p["label"], p["method"], p["strength"]) for p in report["points"]]
-    for label, method, strength in (r for r in rows if r[0] in summary):
-        s, what = summary[label], "recipe (own rewards)" if method == "recipe" else method
-        at = "" if strength is None else f"{strength:g}" + (label == "recipe") * " (the recipe)"
-        lines.append(
-            f"| {what} | {at} | {s['mean_delta_pt']:+.1f} | {s['worst_delta_pt']:+.1f} | "
-            f"{s['mean_hard_delta_pt']:+.1f} | {s['mean_x_oracle']:.2f} | {s['worst_x_oracle']:.2f} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _panel(ax: Any, report: dict, key: str, title: str) -> None:
-    """A line per method (by strength, markers labelled), then accuracy-only, recipe, SFT, oracle (x=1)."""
-    summary, points = report["summary"], [p for p in report["points"] if p["label"] in report["summary"]]
-    for method in dict.fromkeys(p["method"] for p in points if p["method"] not in (ACC_ONLY, "recipe")):
-        line = sorted((p["strength"], p["label"]) for p in points if p["method"] == method)
-        xy = [(summary[label]["mean_x_oracle"], summary[label][key]) for _, label in line]
-        ax.plot(*zip(*xy, strict=True), "o-", label=method)
-        for (strength, label), at in zip(line, xy, strict=True):
-            text = f"{strength:g}" + (label == "recipe") * " (recipe)"
-            ax.annotate(text, at, fontsize=7, textcoords="offset points", xytext=(3, 3))
-    for label, marker, color in (m for m in MARKS if m[0] in summary):
-        x, size = (1.0, 14) if label == "oracle" else (summary[label]["mean_x_oracle"], 8)
-        ax.plot([x], [summary[label][key]], marker, color=color, ms=size, ls="none", label=label)
-    ax.axhline(0.0, color="grey", linewidth=0.5)
-    ax.set(xlabel="mean tokens / own oracle's", ylabel="accuracy Δ vs own SFT (pt)", title=title)
-
-
-def plot(report: dict, path: Path) -> None:
-    """Two panels, x = mean tokens / own oracle: y = mean accuracy Δ vs SFT, then the hardest level's Δ."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharex=True)
-    seeds = f"mean over seeds {report['seeds']}"
-    _panel(axes[0], report, "mean_delta_pt", f"all levels, {seeds}")
-    _panel(axes[1], report, "mean_hard_delta_pt", f"hardest level ({report['hardest_level']}), {seeds}")
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def render(report: dict, png: str) -> str:
-    """The Markdown page: command, commit, machine, wall time; the table and the plot; the verdicts."""
-    dirty = " (with uncommitted changes)" if report["uncommitted_changes"] else ""
-    machine, hard = report["machine"], report["hardest_level"]
-    reused = "; ".join(f"seed {s['seed']}: {s.get('reused') or 'none'}" for s in report["per_seed"])
-    rewards = [f"| {p['label']} | `{json.dumps(p['rewards'])}` |" for p in report["points"]]
-    return f"""# Length rewards: accuracy vs tokens (generated by `benchmarks/length_pareto.py`)
-
-Command: `{report["command"]}` at commit `{report["git_commit"]}`{dirty}; machine: {machine["platform"]}, \
-{machine["cpus"]} CPU cores; wall time {report["wall_seconds"] / 60:.1f} min. Seeds {report["seeds"]}: each \
-reuses the data and SFT stages of its `{report["from_runs"]}/<recipe>-seed<N>` run, and its GRPO units whose \
-inputs are unchanged ({reused}); the other GRPO runs and the eval are made here.
-
-Each point is one GRPO run from its seed's own SFT checkpoint with rewards accuracy + the method's length \
-reward at that strength (absolute: alpha per token; the others: recipe weight), with the recipe's GRPO \
-config, seed and steps: `{json.dumps(report["grpo"])}`. "recipe" is the main `grpo` unit (the recipe's own \
-rewards); a sweep point with the same rewards is that unit, not a second run (its row: "(the recipe)"). \
-Greedy decoding on the held-out split ({report["prompts"]} prompts per seed). Δacc: accuracy (pass@1) minus \
-its seed's SFT checkpoint's, in points; mean over seeds and worst seed. L{hard}: the hardest level. \
-×oracle: mean tokens / its seed's oracle's (per level, the shortest trace style SFT gets right \
->= {report["oracle_threshold"]:.0%} of the time when forced into it).
-
-{table(report)}
-![accuracy vs tokens]({png})
-
-## Trade-off per method
-
-Shown when at some strength the level-{hard} mean Δ is more than {-TRADE_OFF_PT:g} pt below accuracy-only \
-GRPO's own Δ there (a loss GRPO has without a length term is not the length term's) while that level's \
-mean tokens are below accuracy-only's.
-
-{chr(10).join(f"- **{m}**: {v}" for m, v in report["verdicts"].items())}
-
-## Points
-
-| point | rewards |
-|---|---|
-{chr(10).join(rewards)}
-"""
-
-
-def write_outputs(report: dict, out: Path, doc: Path, png: Path) -> None:
-    for path in (out, doc, png):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-    plot(report, png)
-    doc.write_text(render(report, os.path.relpath(png, doc.parent)))
-
-
 def build_report(seeds: list[dict], points: list[Point], recipe: dict, meta: dict) -> dict:
     """The JSON report: ``meta`` (command, commit, machine, wall time, from_runs), the points (the recipe's
     own first), the per-seed numbers, the summary and the verdicts."""
@@ -341,6 +241,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--from-runs", type=Path, required=True, help="--runs-dir of a seeds_bench.py run")
     parser.add_argument("--seeds", help="comma-separated seeds (default: every seed folder in --from-runs)")
     parser.add_argument("--runs-dir", type=Path, help="where the new runs go (default: a new temp folder)")
+    parser.add_argument("--reuse", type=Path, help="an earlier --runs-dir: copy its units whose inputs match")
     parser.add_argument("--max-steps", type=int, help="grpo.max_steps of every GRPO run")
     parser.add_argument("--quick", action="store_true", help="smoke.yaml, 1 GRPO step, 1 strength per method")
     parser.add_argument("--methods", help=f"comma-separated subset of {list(POINTS)} (default: all)")
@@ -369,7 +270,11 @@ def run_all(args: argparse.Namespace, points: list[Point], runs: Path) -> tuple[
         run_dir = runs / recipe["name"]
         run_dir.mkdir(parents=True, exist_ok=True)
         seed_from_run(src, run_dir, recipe)
-        print(f"[length_pareto] seed {seed}: copied {reuse_grpo(src, run_dir, recipe)}", flush=True)
+        copied = reuse_grpo(src, run_dir, recipe)
+        if args.reuse and (args.reuse / recipe["name"] / "manifest.json").exists():  # every unit, same inputs
+            units = (MAIN, *(f"grpo-{name}" for name in recipe["baselines"]))
+            copied += reuse_grpo(args.reuse / recipe["name"], run_dir, recipe, units)
+        print(f"[length_pareto] seed {seed}: copied {copied}", flush=True)
         seeds.append(collect_seed(run_dir, seed, src, points, run_seed(recipe, runs)))
     return seeds, recipe
 

@@ -179,7 +179,8 @@ class Pipeline:
                 elif entry.get("fingerprint") != fingerprint(self.recipe_dict, stage):
                     stale.append(unit)
         if stale:
-            changes = _changed_keys(self.old_recipe or {}, self.recipe_dict)
+            stored = json.loads(json.dumps(self.recipe_dict))  # as manifest.json holds it (int keys: "1")
+            changes = _changed_keys(self.old_recipe or {}, stored)
             stale_stages = [s for s in STAGES if set(self.units(s)) & set(stale)]
             raise PipelineError(
                 f"{self.run_dir} already holds finished stage(s) {stale} made with a different recipe "

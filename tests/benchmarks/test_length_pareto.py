@@ -159,6 +159,27 @@ def test_a_seeds_run_reuses_its_source_grpo_units_when_their_inputs_are_equal(be
     assert json.loads((run_dir / "manifest.json").read_text())["stages"] == manifest["stages"]
 
 
+def test_an_earlier_sweep_with_fewer_points_gives_its_matching_units(bench, tmp_path):
+    """--reuse: a sweep run made before points were added lends every unit whose own inputs are unchanged,
+    although adding baselines changed the whole GRPO stage's fingerprint."""
+    recipe, run_dir = seeded_run(bench, tmp_path, fake_source(bench, tmp_path), [])
+    earlier = json.loads(json.dumps(recipe))
+    kept = sorted(earlier["baselines"])[:3]
+    earlier["baselines"] = {name: earlier["baselines"][name] for name in kept}
+    earlier["baselines"][kept[0]]["rewards"][-1]["weight"] = 9.0  # that point was trained differently
+    prev, stages = tmp_path / "earlier" / recipe["name"], {}
+    for unit in ("grpo", *(f"grpo-{name}" for name in kept)):
+        (prev / unit).mkdir(parents=True)
+        (prev / unit / "model.safetensors").write_text(unit)
+        stages[unit] = {"status": "done", "seconds": 9.0, "fingerprint": fingerprint(earlier, "grpo")}
+    (prev / "manifest.json").write_text(json.dumps({"recipe": earlier, "stages": stages}))
+    units = ("grpo", *(f"grpo-{name}" for name in recipe["baselines"]))
+    assert fingerprint(earlier, "grpo") != fingerprint(recipe, "grpo")
+    assert bench.reuse_grpo(prev, run_dir, recipe, units) == ["grpo", *(f"grpo-{n}" for n in kept[1:])]
+    left = planned(recipe, tmp_path / "runs")
+    assert f"grpo-{kept[0]}" in left and not {"grpo", *(f"grpo-{n}" for n in kept[1:])} & set(left)
+
+
 @pytest.mark.parametrize(
     ("rewards", "unfinished", "overrides", "copied"),
     [

@@ -46,6 +46,15 @@ def test_changed_recipe_is_refused_naming_the_key_and_nothing_changes(tmp_path):
     assert {p: p.read_bytes() for p in pipeline.run_dir.rglob("*") if p.is_file()} == snapshot
 
 
+def test_refusal_lists_only_real_changes_when_the_recipe_has_int_keyed_maps(tmp_path):
+    level_mix = "data.style_by_level={1: {direct: 1.0}}"
+    run_data(tmp_path, level_mix)  # manifest.json stores the level key as "1", the recipe holds int 1
+    with pytest.raises(PipelineError) as caught:
+        run_data(tmp_path, level_mix, "data.train_size=65")
+    changed = str(caught.value).split("(changed: ")[1].split("). Nothing")[0]
+    assert changed == "data.train_size: 64 -> 65"
+
+
 def test_force_redoes_the_stage_and_keeps_the_old_output(tmp_path):
     pipeline, _ = run_data(tmp_path)
     _, lines = run_data(tmp_path, "data.train_size=65", force=True)
