@@ -1,15 +1,12 @@
 """Strict YAML recipes: data only, unknown keys are errors, defaults live only in the dataclasses below
-(``sft``/``grpo`` take trl.SFTConfig/GRPOConfig fields; ``inherit: other.yaml`` deep-merges over a file)."""
+(``sft``/``grpo`` take trl.SFTConfig/GRPOConfig fields; ``inherit: other.yaml`` deep-merges over a file).
+Values are checked against the dataclasses' annotations by ``rl_reasoner.recipe_types``."""
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
-import difflib
-import enum
 import re
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +17,7 @@ from rl_reasoner.data.arith import STYLES
 from rl_reasoner.data.tasks import TASKS
 from rl_reasoner.recipe_files import RecipeError, apply_override, parse_override, read_recipe_file
 from rl_reasoner.recipe_files import check as _check
+from rl_reasoner.recipe_types import build_section, checked, unknown_key
 
 __all__ = ["RecipeError", "load_recipe", "parse_override", "recipe_from_dict", "recipe_to_dict"]
 
@@ -251,106 +249,6 @@ class Recipe:
                    f"(it names a directory under runs/), got {value!r}")
 
 
-class _Mismatch(Exception):
-    """A value does not fit an annotation (turned into a RecipeError by the caller)."""
-
-
-def _type_name(tp: Any) -> str:
-    if typing.get_origin(tp) in (typing.Union, types.UnionType):
-        return " | ".join(_type_name(arm) for arm in typing.get_args(tp))
-    if isinstance(tp, type) and not typing.get_args(tp):
-        return "None" if tp is type(None) else tp.__name__
-    return re.sub(r"\b(?:\w+\.)+(\w+)", r"\1", str(tp))  # list[...], Literal[...]: drop module paths
-
-
-def _coerce(value: Any, tp: Any, where: str, lenient: bool) -> Any:
-    """Return ``value`` checked against ``tp`` (converted where noted); raise _Mismatch if it does not fit."""
-    origin, args = typing.get_origin(tp), typing.get_args(tp)
-    if origin in (typing.Union, types.UnionType):
-        enums = tuple(a for a in args if isinstance(a, enum.EnumMeta))
-        if enums and isinstance(value, str):  # `SchedulerType | str`: only enum values work
-            args = enums
-        for lenient_pass in (False, True) if lenient else (False,):  # exact fits win over conversions
-            for arm in args:
-                try:
-                    return _coerce(value, arm, where, lenient_pass)
-                except _Mismatch:
-                    pass
-    elif origin is Literal:
-        if any(value == a and type(value) is type(a) for a in args):
-            return value
-    elif tp in (bool, int, str, type(None)):  # strict: YAML 0/1 or "yes" are not booleans, True is not an int
-        if isinstance(value, tp) and (tp is bool or not isinstance(value, bool)):
-            return value
-    elif tp is float:  # ints stay ints (TrainingArguments' `save_steps: float` means "int or float")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value
-        # PyYAML implements YAML 1.1, which reads `1e-4` (no dot) as the STRING "1e-4"; accept such strings.
-        if lenient and isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                return float(value)
-    elif isinstance(tp, enum.EnumMeta):  # e.g. `SchedulerType | str`: keep the string, TRL converts it
-        if isinstance(value, tp) or value in [m.value for m in tp]:
-            return tp(value).value
-    elif tp is list or origin is list:
-        if isinstance(value, list):
-            item_tp = args[0] if args else Any
-            return [_coerce(v, item_tp, f"{where}[{i}]", lenient) for i, v in enumerate(value)]
-    elif tp is dict or origin is dict:
-        key_tp, value_tp = args or (Any, Any)
-        if isinstance(value, Mapping):  # int keys come back from JSON (manifest.json) as digit strings
-            key = lambda k: int(k) if key_tp is int and isinstance(k, str) and k.isdigit() else k  # noqa: E731
-            return {_coerce(key(k), key_tp, where, lenient): _coerce(v, value_tp, f"{where}.{k}", lenient)
-                    for k, v in value.items()}
-    elif isinstance(tp, type) and dataclasses.is_dataclass(tp) and tp.__module__ == __name__:
-        return _build(tp, value, where)
-    else:
-        return value  # Any, or something exotic (a foreign class, a forward reference): accept it as written
-    raise _Mismatch
-
-
-def _checked(value: Any, tp: Any, where: str) -> Any:
-    try:
-        return _coerce(value, tp, where, lenient=True)
-    except _Mismatch:
-        enums = [a for a in typing.get_args(tp) if isinstance(a, enum.EnumMeta)]
-        expected = _type_name(tp) + (f" (one of {[m.value for e in enums for m in e]})" if enums else "")
-        raise RecipeError(f"invalid value for '{where}': expected {expected}, got {type(value).__name__} "
-                          f"{value!r}") from None
-
-
-def _unknown_key(key: Any, section: str, valid: Sequence[str], documented: str) -> RecipeError:
-    close = difflib.get_close_matches(str(key), valid, n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else "."
-    listed = f" Valid keys: {', '.join(valid)}." if len(valid) <= 12 else ""
-    return RecipeError(f"unknown key '{key}' in section '{section}'{hint}{listed} "
-                       f"Valid keys are the fields of {documented}.")
-
-
-def _build(cls: type, data: Any, section: str) -> Any:
-    if not isinstance(data, Mapping):
-        raise RecipeError(f"section '{section}' must be a mapping, got {type(data).__name__} {data!r}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    hints = typing.get_type_hints(cls)
-    for key in data:
-        if key not in fields:
-            raise _unknown_key(key, section, list(fields), f"{cls.__name__} in rl_reasoner/recipe.py")
-    kwargs: dict[str, Any] = {}
-    for name, f in fields.items():
-        if name not in data:
-            no_default = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
-            _check(not no_default, f"missing required key '{name}' in section '{section}'")
-            continue
-        if name in ("sft", "grpo") and cls is Recipe:
-            kwargs[name] = _trl_section(name, data[name])
-        else:
-            kwargs[name] = _checked(data[name], hints[name], f"{section}.{name}".removeprefix("(top level)."))
-    try:
-        return cls(**kwargs)
-    except RecipeError as exc:
-        raise RecipeError(exc if section == "(top level)" else f"in section '{section}': {exc}") from None
-
-
 def _trl_section(section: str, data: Any) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise RecipeError(f"section '{section}' must be a mapping, got {type(data).__name__} {data!r}")
@@ -368,9 +266,9 @@ def _trl_section(section: str, data: Any) -> dict[str, Any]:
                               f"{how} (remove it from the recipe)")
         if key not in fields:
             settable = [k for k in fields if k not in RUNNER_MANAGED]
-            raise _unknown_key(key, section, settable, f"trl.{config_cls.__name__} (`help(trl."
-                               f"{config_cls.__name__})`, https://huggingface.co/docs/trl/{section}_trainer)")
-        out[key] = _checked(value, fields[key].type, f"{section}.{key}")
+            raise unknown_key(key, section, settable, f"trl.{config_cls.__name__} (`help(trl."
+                              f"{config_cls.__name__})`, https://huggingface.co/docs/trl/{section}_trainer)")
+        out[key] = checked(value, fields[key].type, f"{section}.{key}")
         choices = list(fields[key].metadata.get("choices") or [])  # TRL lists the choices of some str fields
         _check(not choices or not isinstance(out[key], str) or out[key] in choices,
                f"invalid value for '{section}.{key}': {out[key]!r} is not one of {choices}")
@@ -382,7 +280,8 @@ def recipe_from_dict(data: dict, source: str = "<dict>") -> Recipe:
     try:
         _check(isinstance(data, Mapping), f"the top level must be a mapping, got {type(data).__name__}")
         _check("inherit" not in data, "'inherit' only works in recipe files (load_recipe resolves it)")
-        return _build(Recipe, copy.deepcopy(dict(data)), "(top level)")
+        special = {"sft": _trl_section, "grpo": _trl_section}  # TRL config fields, checked against trl
+        return build_section(Recipe, copy.deepcopy(dict(data)), "(top level)", special)
     except RecipeError as exc:
         raise RecipeError(f"invalid recipe {source}: {exc}") from None
 
