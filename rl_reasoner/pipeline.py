@@ -40,6 +40,9 @@ STAGE_INPUTS = {
 }
 # Where to reach a vLLM server: never makes a finished stage stale (a Slurm job gets new nodes each time).
 CONNECTION_KEYS = ("vllm_server_host", "vllm_server_port", "vllm_server_base_url", "vllm_server_timeout")
+# Keys added after runs were made, at the value every older run had: left out where they hold it, so a
+# finished stage of an older run stays fresh (a default-ops run's data is byte-identical to before).
+LATER_DEFAULTS = {"data": {"ops": ["add"]}}
 
 
 class PipelineError(UsageError):
@@ -58,10 +61,20 @@ def _now() -> str:
 
 def fingerprint(recipe_dict: dict, stage: str) -> str:
     """Hash of the recipe sections ``stage`` depends on (a finished stage is stale when it changes)."""
+    recipe_dict = _without_later_defaults(recipe_dict)
     relevant = {key: recipe_dict[key] for key in STAGE_INPUTS[stage]}
     if "grpo" in relevant:
         relevant["grpo"] = {k: v for k, v in relevant["grpo"].items() if k not in CONNECTION_KEYS}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _without_later_defaults(recipe_dict: dict) -> dict:
+    """``recipe_dict`` as a run made before the ``LATER_DEFAULTS`` keys has it, where they hold that value."""
+    out = dict(recipe_dict)
+    for section, defaults in LATER_DEFAULTS.items():
+        if isinstance(out.get(section), dict):
+            out[section] = {k: v for k, v in out[section].items() if k not in defaults or v != defaults[k]}
+    return out
 
 
 def _changed_keys(old: dict, new: dict, prefix: str = "") -> list[str]:
@@ -180,7 +193,7 @@ class Pipeline:
                     stale.append(unit)
         if stale:
             stored = json.loads(json.dumps(self.recipe_dict))  # as manifest.json holds it (int keys: "1")
-            changes = _changed_keys(self.old_recipe or {}, stored)
+            changes = _changed_keys(*(_without_later_defaults(r) for r in (self.old_recipe or {}, stored)))
             stale_stages = [s for s in STAGES if set(self.units(s)) & set(stale)]
             raise PipelineError(
                 f"{self.run_dir} already holds finished stage(s) {stale} made with a different recipe "

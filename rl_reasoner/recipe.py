@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from rl_reasoner.data.arith import STYLES
+from rl_reasoner.data.arith import DEFAULT_OPS, OPS, STYLES
 from rl_reasoner.data.tasks import TASKS
 from rl_reasoner.recipe_files import RecipeError, apply_override, parse_override, read_recipe_file
 from rl_reasoner.recipe_files import check as _check
@@ -104,6 +104,9 @@ class DataSection:
     rows from a dataset, see ``hub``)."""
     levels: list[int] = field(default_factory=lambda: [1, 2, 3, 4])
     """Difficulty levels to generate, each 1..9, no repeats."""
+    ops: list[str] = field(default_factory=lambda: list(DEFAULT_OPS))
+    """``arith`` operations among ``OPS`` (add, sub: ``a-b`` with ``a >= b``), no repeats; each level's
+    problems take them in turn (``eval_per_level`` counts all of them). Not the default: rows carry ``op``."""
     train_size: int = 20000
     """Number of SFT training examples."""
     grpo_size: int = 2000
@@ -126,6 +129,10 @@ class DataSection:
         levels = self.levels
         _check(bool(levels) and all(1 <= lv <= 9 for lv in levels) and len(set(levels)) == len(levels),
                f"'levels' must be distinct numbers in 1..9 (at least one), got {levels}")
+        _check(bool(self.ops) and all(op in OPS for op in self.ops) and len(set(self.ops)) == len(self.ops),
+               f"'ops' must be distinct operations among {list(OPS)} (at least one), got {self.ops}")
+        _check(self.task == "arith" or self.ops == list(DEFAULT_OPS),
+               f"'ops' only applies to 'task: arith' (task {self.task!r} has its own questions): remove it")
         _check_positive(self, "train_size", "grpo_size", "eval_per_level")
         for where, mix in [("style_mix", self.style_mix), *self.style_by_level.items()]:
             where = where if where == "style_mix" else f"style_by_level.{where}"

@@ -1,4 +1,4 @@
-"""Synthetic multi-digit addition with difficulty levels and a programmatic teacher.
+"""Synthetic multi-digit addition (and subtraction) with difficulty levels and a programmatic teacher.
 
 Level ``d`` adds two ``d``-digit numbers. Easy items (1 digit) can be answered directly; hard items
 need the per-digit carry steps a small model cannot do "in its head". The teacher writes three trace
@@ -20,6 +20,17 @@ the answer in the head fails once carries cross columns). Measured on an SFT che
 recipe forced into each style (fa17bb0, seed 0, 300 problems per level): direct 100 / 2 / 0 %, concise
 100 / 75 / 47 %, verbose 100 / 100 / 100 % at levels 1 / 2 / 3. (When concise still wrote the carries,
 verbose only repeated its lines and was never the only reliable style on any seed.)
+
+**Subtraction** (``ops: [add, sub]``, :data:`OPS`; the default is addition only): level ``d`` asks
+``a-b=?`` with ``a >= b`` both of ``d`` digits, so every sum has its backward question (``478+356=?`` and
+``834-478=?``). Its traces mirror the addition ones column by column, with borrows where addition has
+carries: concise writes each column as if it borrowed only for itself (``14-8=6``) and leaves the borrow
+it passes on to the head; verbose writes the borrow in (``13-7-1=5``). Concise subtraction opens
+differently (``<think>\\nSubtract``): :func:`style_prefix` gives a style's opening for an operation.
+Rows name their operation (``op``) only when the recipe's ops are not the default ``["add"]``, so a
+default run's files are byte-identical to those made before subtraction existed; a row without ``op`` is
+an addition (:func:`row_op`). The design and the measurements above are addition's; subtraction's
+shortest reliable style per level has not been measured.
 """
 
 from __future__ import annotations
@@ -31,6 +42,26 @@ from pathlib import Path
 
 STYLES = ("direct", "concise", "verbose")
 STYLE_PREFIX = {"direct": "<think>\n</think>", "concise": "<think>\nAdd", "verbose": "<think>\nLet me"}
+OPS = ("add", "sub")
+DEFAULT_OPS = ("add",)
+SIGN = {"add": "+", "sub": "-"}
+# Where an operation's opening differs from STYLE_PREFIX (the addition openings, unchanged since the start).
+OP_PREFIX = {"add": {}, "sub": {"concise": "<think>\nSubtract"}}
+
+
+def style_prefix(style: str, op: str = "add") -> str:
+    """The opening of ``style`` for operation ``op``: appended to a prompt it forces that style."""
+    return OP_PREFIX[op].get(style, STYLE_PREFIX[style])
+
+
+def row_op(row: dict) -> str:
+    """A row's operation: its ``op`` field, ``add`` when it has none (the default ops write none)."""
+    return row.get("op") or "add"
+
+
+def forced_opening(style: str, row: dict) -> str:
+    """What the eval appends to ``row``'s prompt to force ``style``: that style's opening for its op."""
+    return style_prefix(style, row_op(row))
 
 
 def designed_styles(levels: Sequence[int]) -> dict[str, str]:
@@ -38,15 +69,22 @@ def designed_styles(levels: Sequence[int]) -> dict[str, str]:
     return {str(level): "direct" if level == 1 else "verbose" for level in levels}
 
 
-def make_problem(level: int, rng: random.Random) -> tuple[int, int]:
-    """Two operands with exactly ``level`` digits each (level 1 allows 0)."""
+def make_problem(level: int, rng: random.Random, op: str = "add") -> tuple[int, int]:
+    """Two operands with exactly ``level`` digits each (level 1 allows 0); for ``sub`` the larger first,
+    so the difference is >= 0. Both operations draw the same two numbers from ``rng``."""
     low = 0 if level == 1 else 10 ** (level - 1)
     high = 10**level - 1
-    return rng.randint(low, high), rng.randint(low, high)
+    a, b = rng.randint(low, high), rng.randint(low, high)
+    return (max(a, b), min(a, b)) if op == "sub" else (a, b)
 
 
-def prompt_text(a: int, b: int) -> str:
-    return f"{a}+{b}=?\n"
+def prompt_text(a: int, b: int, op: str = "add") -> str:
+    return f"{a}{SIGN[op]}{b}=?\n"
+
+
+def result(a: int, b: int, op: str = "add") -> int:
+    """The gold answer of ``a <op> b``."""
+    return a + b if op == "add" else a - b
 
 
 def digit_steps(a: int, b: int) -> list[tuple[int, int, int, int]]:
@@ -62,30 +100,57 @@ def digit_steps(a: int, b: int) -> list[tuple[int, int, int, int]]:
     return steps
 
 
+def borrow_steps(a: int, b: int) -> list[tuple[int, int, int, int]]:
+    """Per-digit column differences from the right for ``a >= b``: (digit of a, digit of b, borrow in,
+    ``x - y - borrow``); a negative value means the column borrows 10 (its digit is the value + 10)."""
+    da, db = str(a)[::-1], str(b)[::-1]
+    steps, borrow = [], 0
+    for i in range(len(da)):
+        x = int(da[i])
+        y = int(db[i]) if i < len(db) else 0
+        value = x - y - borrow
+        steps.append((x, y, borrow, value))
+        borrow = int(value < 0)
+    return steps
+
+
+def _column_lines(a: int, b: int, op: str) -> tuple[list[str], list[str]]:
+    """Concise and verbose lines of each column, from the right."""
+    if op == "add":
+        steps = digit_steps(a, b)
+        return [f"{x}+{y}={x + y}" for x, y, _, _ in steps], [f"{x}+{y}+{c}={t}" for x, y, c, t in steps]
+    concise, verbose = [], []
+    for x, y, borrow, value in borrow_steps(a, b):
+        own = x + 10 * (x < y)  # concise: borrows for itself only, the borrow in is left to the head
+        concise.append(f"{own}-{y}={own - y}")
+        top = x + 10 * (value < 0)
+        verbose.append(f"{top}-{y}-{borrow}={top - y - borrow}")
+    return concise, verbose
+
+
 def _answer_block(answer: int) -> str:
     return f"</think>\n\\boxed{{{answer}}}"
 
 
-def trace(a: int, b: int, style: str, rechecks: int = 1) -> str:
-    """The teacher's completion for ``a+b`` in one of :data:`STYLES`."""
-    answer = a + b
-    steps = digit_steps(a, b)
+def trace(a: int, b: int, style: str, rechecks: int = 1, op: str = "add") -> str:
+    """The teacher's completion for ``a+b`` (``a-b`` for ``op="sub"``) in one of :data:`STYLES`."""
+    if op not in OPS:
+        raise ValueError(f"unknown op {op!r}; expected one of {OPS}")
+    if style not in STYLES:
+        raise ValueError(f"unknown trace style {style!r}; expected one of {STYLES}")
+    answer, opening = result(a, b, op), style_prefix(style, op)
     if style == "direct":
-        return f"{STYLE_PREFIX['direct']}\n\\boxed{{{answer}}}"
+        return f"{opening}\n\\boxed{{{answer}}}"
+    concise, verbose = _column_lines(a, b, op)
     if style == "concise":
-        lines = [f"{x}+{y}={x + y}" for x, y, _, _ in steps]
-        return "\n".join([f"{STYLE_PREFIX['concise']} {a}+{b}:", *lines, _answer_block(answer)])
-    if style == "verbose":
-        lines = [f"{STYLE_PREFIX['verbose']} add {a} and {b}."]
-        for x, y, c, total in steps:
-            lines.append(f"{x}+{y}+{c}={total}")
-        for _ in range(rechecks):
-            lines.append("Check:")
-            lines += [f"{x}+{y}+{c}={total}" for x, y, c, total in steps]
-        lines.append(f"So the sum is {answer}.")
-        lines.append(_answer_block(answer))
-        return "\n".join(lines)
-    raise ValueError(f"unknown trace style {style!r}; expected one of {STYLES}")
+        return "\n".join([f"{opening} {a}{SIGN[op]}{b}:", *concise, _answer_block(answer)])
+    task = f"add {a} and {b}" if op == "add" else f"subtract {b} from {a}"
+    lines = [f"{opening} {task}.", *verbose]
+    for _ in range(rechecks):
+        lines += ["Check:", *verbose]
+    lines.append(f"So the {'sum' if op == 'add' else 'difference'} is {answer}.")
+    lines.append(_answer_block(answer))
+    return "\n".join(lines)
 
 
 def _normalised_mix(style_mix: Mapping[str, float]) -> tuple[list[str], list[float]]:
@@ -97,17 +162,18 @@ def _normalised_mix(style_mix: Mapping[str, float]) -> tuple[list[str], list[flo
 
 
 def _rows(
-    levels: Sequence[int], n: int, rng: random.Random, exclude: set[tuple[int, int]]
-) -> Iterator[tuple[int, int, int]]:
-    """``n`` problems spread evenly over ``levels``; pairs in ``exclude`` are skipped where the level
-    has enough distinct pairs (level 1 has only 100, so it may repeat)."""
+    levels: Sequence[int], ops: Sequence[str], n: int, rng: random.Random, exclude: set[tuple[str, int, int]]
+) -> Iterator[tuple[int, str, int, int]]:
+    """``n`` problems spread evenly over ``levels``, and within each level over ``ops`` in turn (no random
+    draw: one op draws exactly what addition alone always drew); problems in ``exclude`` are skipped where
+    the level has enough distinct pairs (level 1 has only 100 sums and 55 differences, so it may repeat)."""
     for i in range(n):
-        level = levels[i % len(levels)]
+        level, op = levels[i % len(levels)], ops[i // len(levels) % len(ops)]
         for _ in range(100):
-            a, b = make_problem(level, rng)
-            if (a, b) not in exclude or level == 1:
+            a, b = make_problem(level, rng, op)
+            if (op, a, b) not in exclude or level == 1:
                 break
-        yield level, a, b
+        yield level, op, a, b
 
 
 def build_splits(
@@ -118,31 +184,37 @@ def build_splits(
     style_mix: Mapping[str, float],
     seed: int,
     style_by_level: Mapping[int, Mapping[str, float]] | None = None,
+    ops: Sequence[str] = DEFAULT_OPS,
 ) -> dict[str, list[dict]]:
     """Held-out eval split first, then SFT and GRPO splits that avoid the eval problems.
 
-    SFT styles are drawn from ``style_by_level[level]`` where given, else from ``style_mix``.
-    Rows: ``id, level, prompt, answer`` plus ``completion, style`` for SFT rows.
+    SFT styles are drawn from ``style_by_level[level]`` where given, else from ``style_mix``; each level's
+    problems take the ``ops`` in turn. Rows: ``id, level, prompt, answer`` plus ``completion, style`` for
+    SFT rows, plus ``op`` when ``ops`` is not the default ``["add"]``.
     """
+    if not ops or len(set(ops)) != len(ops) or not set(ops) <= set(OPS):
+        raise ValueError(f"ops {list(ops)} must be distinct operations among {OPS} (at least one)")
     rng = random.Random(seed)
     mixes = {level: _normalised_mix((style_by_level or {}).get(level, style_mix)) for level in levels}
     splits: dict[str, list[dict]] = {"eval": [], "sft": [], "grpo": []}
-    held_out: set[tuple[int, int]] = set()
-    for level, a, b in _rows(levels, eval_per_level * len(levels), rng, set()):
-        held_out.add((a, b))
-        splits["eval"].append(_row(f"eval-{len(splits['eval'])}", level, a, b))
-    for level, a, b in _rows(levels, train_size, rng, held_out):
+    with_op = tuple(ops) != DEFAULT_OPS
+    held_out: set[tuple[str, int, int]] = set()
+    for level, op, a, b in _rows(levels, ops, eval_per_level * len(levels), rng, set()):
+        held_out.add((op, a, b))
+        splits["eval"].append(_row(f"eval-{len(splits['eval'])}", level, op, a, b, with_op))
+    for level, op, a, b in _rows(levels, ops, train_size, rng, held_out):
         style = rng.choices(*mixes[level])[0]
-        row = _row(f"sft-{len(splits['sft'])}", level, a, b)
-        row.update(style=style, completion=trace(a, b, style, rechecks=rng.randint(1, 3)))
+        row = _row(f"sft-{len(splits['sft'])}", level, op, a, b, with_op)
+        row.update(style=style, completion=trace(a, b, style, rechecks=rng.randint(1, 3), op=op))
         splits["sft"].append(row)
-    for level, a, b in _rows(levels, grpo_size, rng, held_out):
-        splits["grpo"].append(_row(f"grpo-{len(splits['grpo'])}", level, a, b))
+    for level, op, a, b in _rows(levels, ops, grpo_size, rng, held_out):
+        splits["grpo"].append(_row(f"grpo-{len(splits['grpo'])}", level, op, a, b, with_op))
     return splits
 
 
-def _row(row_id: str, level: int, a: int, b: int) -> dict:
-    return {"id": row_id, "level": level, "prompt": prompt_text(a, b), "answer": str(a + b)}
+def _row(row_id: str, level: int, op: str, a: int, b: int, with_op: bool) -> dict:
+    row = {"id": row_id, "level": level, "prompt": prompt_text(a, b, op), "answer": str(result(a, b, op))}
+    return row | {"op": op} if with_op else row
 
 
 def write_splits(splits: Mapping[str, list[dict]], out_dir: str | Path) -> dict[str, Path]:

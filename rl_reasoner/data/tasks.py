@@ -4,10 +4,11 @@ and the trace styles the eval's oracle can force (a task without any has no orac
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from rl_reasoner.data.arith import STYLE_PREFIX, build_splits, designed_styles
+from rl_reasoner.data.arith import STYLES, build_splits, designed_styles, forced_opening
 from rl_reasoner.data.hub import build_hub_splits, check_hub_source
 
 Splits = dict[str, list[dict]]  # "sft", "grpo", "eval" -> rows (id, level, prompt, answer[, completion])
@@ -19,8 +20,9 @@ class Task:
     """The recipe's splits (deterministic in ``recipe.seed``)."""
     check: Callable[[Any], None] = lambda recipe: None
     """Raises ValueError for what can be known wrong before the data stage runs."""
-    forced_styles: Mapping[str, str] = field(default_factory=dict)
-    """Trace style -> the opening that forces it (appended to the prompt): the oracle's candidates."""
+    forced_styles: Callable[[Any], Mapping[str, Callable[[dict], str]]] = lambda recipe: {}
+    """The oracle's candidates for the recipe: trace style -> a function giving, for an eval row, the opening
+    that forces that style (appended to its prompt; it may depend on the row, e.g. on its operation)."""
     designed: Callable[[Any], dict[str, str]] = lambda recipe: {}
     """Level -> the style the task is built to make the shortest reliable one; the data stage records it
     and the eval stage checks the oracle against it (``{}``: nothing designed, nothing checked)."""
@@ -29,7 +31,11 @@ class Task:
 def _arith_splits(recipe: Any) -> Splits:
     d = recipe.data
     sizes = (d.train_size, d.grpo_size, d.eval_per_level)
-    return build_splits(d.levels, *sizes, d.style_mix, recipe.seed, d.style_by_level)
+    return build_splits(d.levels, *sizes, d.style_mix, recipe.seed, d.style_by_level, d.ops)
+
+
+def _arith_forced(recipe: Any) -> dict[str, Callable[[dict], str]]:
+    return {style: partial(forced_opening, style) for style in STYLES}
 
 
 def _hub_splits(recipe: Any) -> Splits:
@@ -39,7 +45,9 @@ def _hub_splits(recipe: Any) -> Splits:
 
 TASKS: dict[str, Task] = {
     "arith": Task(
-        _arith_splits, forced_styles=STYLE_PREFIX, designed=lambda recipe: designed_styles(recipe.data.levels)
+        _arith_splits,
+        forced_styles=_arith_forced,
+        designed=lambda recipe: designed_styles(recipe.data.levels),
     ),
     "hub": Task(_hub_splits, check=lambda recipe: check_hub_source(recipe.data.hub)),
 }

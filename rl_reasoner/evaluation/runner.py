@@ -3,7 +3,8 @@ stage (:func:`evaluate_model`).
 
 A model is evaluated on named *variants* of the eval rows: ``original``, and optionally ``perturbed``
 (re-sampled numbers) or ``forced-<style>`` (a trace style's opening appended to every prompt and counted
-as part of the completion: the oracle's forced styles). Each variant is sampled on its own, in chunks.
+as part of the completion: the oracle's forced styles; the opening may depend on the row, e.g. on its
+arithmetic operation). Each variant is sampled on its own, in chunks.
 
 ``OUT/eval_config.json`` records what the samples depend on (model, data, sampling settings); a rerun
 with a different configuration is refused rather than mixing samples. ``OUT/samples.jsonl`` gets one
@@ -18,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -44,7 +45,12 @@ class Variant:
     """Eval rows (``id, prompt, answer, level``) and the opening forced onto every completion."""
 
     rows: Sequence[dict]
-    prefix: str = ""  # appended to each prompt; verified and counted as part of the completion
+    prefix: str | Callable[[dict], str] = ""
+    """Appended to each prompt (a function: row -> that row's opening); verified and counted as part of the
+    completion."""
+
+    def prefix_of(self, row: dict) -> str:
+        return self.prefix(row) if callable(self.prefix) else self.prefix
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ class Sampling:
 def prompts_digest(variants: Mapping[str, Variant]) -> str:
     payload = json.dumps(
         {
-            name: [(r["id"], r["prompt"] + v.prefix, r["answer"]) for r in v.rows]
+            name: [(r["id"], r["prompt"] + v.prefix_of(r), r["answer"]) for r in v.rows]
             for name, v in variants.items()
         }
     )
@@ -199,12 +205,18 @@ def _sample_variant(backend: EvalBackend, name: str, variant: Variant, sampling:
     rows = sorted(variant.rows, key=lambda row: len(row["prompt"]))
     size = backend.prompts_per_chunk(sampling.n)
     template = _chat_formatter(backend.tokenizer) if sampling.chat_template else None
-    forced = Generation(variant.prefix, *_token_count(backend.tokenizer, variant.prefix))
+    forced: dict[str, Generation] = {}  # opening -> it as a generation (text, token count, ids)
     for chunk_index, start in enumerate(range(0, len(rows), size)):
         todo = [row for row in rows[start : start + size] if (name, row["id"]) not in have]
         if not todo:
             continue
-        prompts = [(template(row["prompt"]) if template else row["prompt"]) + variant.prefix for row in todo]
+        openings = [variant.prefix_of(row) for row in todo]
+        for text in set(openings) - set(forced):
+            forced[text] = Generation(text, *_token_count(backend.tokenizer, text))
+        prompts = [
+            (template(row["prompt"]) if template else row["prompt"]) + opening
+            for row, opening in zip(todo, openings, strict=True)
+        ]
         groups = backend.generate(
             prompts,
             n=sampling.n,
@@ -213,7 +225,10 @@ def _sample_variant(backend: EvalBackend, name: str, variant: Variant, sampling:
             top_p=sampling.top_p,
             seed=sampling.seed + chunk_index,
         )
-        groups = [[_after(forced, gen) for gen in group] for group in groups] if variant.prefix else groups
+        groups = [
+            [_after(forced[opening], gen) for gen in group] if opening else group
+            for opening, group in zip(openings, groups, strict=True)
+        ]
         yield score([(name, row) for row in todo], groups)
 
 

@@ -30,13 +30,13 @@ def run_eval(pipeline, unit: str, out: Path) -> dict:
     """Evaluates the run's models into ``out`` and prints the comparison table; returns overall numbers."""
     recipe = pipeline.recipe
     rows = load_table(str(pipeline.run_dir / "data" / "eval.jsonl"), what="eval split").to_list()
-    styles = task_of(recipe).forced_styles
+    styles = task_of(recipe).forced_styles(recipe)
     sampling = Sampling(max_new_tokens=eval_budget(recipe), seed=recipe.seed)  # greedy, one sample
     results: dict = {"models": {}}
     for label, path in eval_models(pipeline).items():
         variants = {ORIGINAL: Variant(rows)}
         if label == ORACLE_MODEL:
-            variants |= {FORCED + style: Variant(rows, prefix) for style, prefix in styles.items()}
+            variants |= {FORCED + style: Variant(rows, opening) for style, opening in styles.items()}
         results["models"][label] = evaluate_model(
             path,
             variants,

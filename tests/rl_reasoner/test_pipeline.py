@@ -100,3 +100,26 @@ def test_vllm_server_address_is_not_part_of_the_grpo_fingerprint(tmp_path):
     assert fingerprint("grpo.vllm_server_host=node7", "grpo.vllm_server_port=8001") == fingerprint()
     assert fingerprint("launch.config_file=launch/accelerate/cpu-2proc.yaml") == fingerprint()
     assert fingerprint("grpo.vllm_mode=server") != fingerprint()
+
+
+def test_default_data_ops_keep_the_fingerprints_of_runs_made_before_the_key_existed(tmp_path):
+    from rl_reasoner.pipeline import fingerprint
+    from rl_reasoner.recipe import recipe_to_dict
+
+    now = recipe_to_dict(load_recipe(SMOKE, ["report_to=none"]))
+    before = {**now, "data": {k: v for k, v in now["data"].items() if k != "ops"}}
+    both = recipe_to_dict(load_recipe(SMOKE, ["report_to=none", "data.ops=[add, sub]"]))
+    for stage in ("data", "sft", "grpo", "eval"):
+        assert fingerprint(now, stage) == fingerprint(before, stage)
+        assert fingerprint(both, stage) != fingerprint(now, stage)
+
+    pipeline, _ = run_data(tmp_path)  # rewrite its manifest as the code before data.ops wrote it
+    path = pipeline.run_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    del manifest["recipe"]["data"]["ops"]
+    path.write_text(json.dumps(manifest))
+    _, lines = run_data(tmp_path)
+    assert any("data: done" in line and "skipped" in line for line in lines)
+    with pytest.raises(PipelineError) as caught:
+        run_data(tmp_path, "data.train_size=65")
+    assert str(caught.value).split("(changed: ")[1].split("). Nothing")[0] == "data.train_size: 64 -> 65"

@@ -239,6 +239,10 @@ def test_grpo_fields_accepted(full: Path) -> None:
         ("data.style_mix={direct: 0, verbose: 0}", "'style_mix' weights must sum to > 0"),
         ("data.style_mix={direct: -1, verbose: 2}", "weight for 'direct' must be >= 0"),
         ("data.style_by_level={1: {fast: 1}}", "'style_by_level.1' key 'fast' is not one of the styles"),
+        ("data.ops=[mul]", "in section 'data': 'ops' must be distinct operations among ['add', 'sub']"),
+        ("data.ops=[]", "'ops' must be distinct operations among ['add', 'sub'] (at least one), got []"),
+        ("data.ops=[sub, sub]", "'ops' must be distinct operations among ['add', 'sub'] (at least one)"),
+        ("data.ops=add", "invalid value for 'data.ops': expected list[str], got str 'add'"),
         ("eval.oracle_threshold=0", "'oracle_threshold' must be in (0, 1]"),
         ("eval.oracle_threshold=1.5", "'oracle_threshold' must be in (0, 1]"),
         ("eval.batch_size=0", "'batch_size' must be > 0"),
@@ -251,6 +255,15 @@ def test_grpo_fields_accepted(full: Path) -> None:
 )
 def test_value_constraints(full: Path, override: str, fragment: str) -> None:
     assert fragment in error_of(full, (override,))
+
+
+def test_ops_default_to_addition_and_belong_to_the_arith_task(full: Path) -> None:
+    assert load_recipe(full).data.ops == ["add"]
+    assert load_recipe(full, ("data.ops=[sub, add]",)).data.ops == ["sub", "add"]
+    hub = ("data.task=hub", "data.hub.dataset=rows.jsonl")
+    assert load_recipe(full, hub).data.ops == ["add"]
+    message = error_of(full, (*hub, "data.ops=[add, sub]"))
+    assert "'ops' only applies to 'task: arith'" in message and "\n" not in message
 
 
 def test_missing_required_keys(tmp_path: Path) -> None:

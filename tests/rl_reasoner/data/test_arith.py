@@ -1,17 +1,32 @@
+import hashlib
 import json
+import random
+import re
 
 import pytest
 
 from rewards.verify import verify
 from rl_reasoner.data.arith import (
+    OPS,
     STYLE_PREFIX,
     STYLES,
+    borrow_steps,
     build_splits,
     designed_styles,
     digit_steps,
+    forced_opening,
+    make_problem,
+    style_prefix,
     trace,
     write_splits,
 )
+
+DEMO_MIX = {"direct": 0.15, "concise": 0.25, "verbose": 0.60}  # recipes/tiny-arith/demo.yaml
+DEMO_BY_LEVEL = {
+    1: {"direct": 0.30, "concise": 0.20, "verbose": 0.50},
+    2: {"direct": 0.10, "concise": 0.30, "verbose": 0.60},
+    3: {"direct": 0.05, "concise": 0.25, "verbose": 0.70},
+}
 
 
 @pytest.mark.parametrize("a,b", [(0, 0), (9, 9), (95, 87), (999, 1), (9847, 5678), (1000, 9000)])
@@ -76,3 +91,108 @@ def test_same_seed_same_data_and_other_seed_other_data():
 def test_unknown_style_is_rejected():
     with pytest.raises(ValueError, match="terse"):
         build_splits([1], 10, 1, 1, {"terse": 1.0}, 0)
+
+
+def _digest(splits: dict) -> str:
+    return hashlib.sha256(json.dumps(splits).encode()).hexdigest()
+
+
+def test_default_ops_give_the_data_made_before_subtraction_existed():
+    # Digests computed at 4232bda, before data.ops: the same RNG draws, rows without an "op" field.
+    demo = build_splits([1, 2, 3], 600, 60, 20, DEMO_MIX, 0, DEMO_BY_LEVEL)
+    assert _digest(demo) == "8061f8ea2dfee82fb3e07b07d07b6f318759e045d2cbe2c83e6a6be15aa89514"
+    assert build_splits([1, 2, 3], 600, 60, 20, DEMO_MIX, 0, DEMO_BY_LEVEL, ops=["add"]) == demo
+    plain = build_splits([1, 2, 3, 4], 300, 30, 10, DEMO_MIX, 1)
+    assert _digest(plain) == "fd623335c3c063fa88f95648ee407d3fb23f12969cd84b8abc0381375df348ff"
+    assert not any("op" in row for rows in demo.values() for row in rows)
+
+
+def test_the_addition_openings_are_unchanged_and_subtraction_opens_concise_its_own_way():
+    before = {"direct": "<think>\n</think>", "concise": "<think>\nAdd", "verbose": "<think>\nLet me"}
+    assert STYLE_PREFIX == before  # every existing run's data and forced evals open so
+    assert {s: style_prefix(s, "add") for s in STYLE_PREFIX} == STYLE_PREFIX
+    assert style_prefix("concise", "sub") == "<think>\nSubtract"
+    assert forced_opening("concise", {"prompt": "8-3=?\n", "op": "sub"}) == "<think>\nSubtract"
+    assert forced_opening("concise", {"prompt": "8+3=?\n"}) == "<think>\nAdd"  # default rows have no op
+
+
+def _column_lines(completion: str) -> list[str]:
+    return re.findall(r"^[\d+\-]+=\d+$", completion, flags=re.MULTILINE)
+
+
+def _arithmetic_holds(line: str) -> bool:
+    left, right = line.split("=")
+    terms = re.findall(r"[+-]?\d+", left)
+    return sum(int(t) for t in terms) == int(right)
+
+
+@pytest.mark.parametrize("op", OPS)
+@pytest.mark.parametrize("style", STYLES)
+def test_every_trace_of_every_op_is_right_line_by_line_over_random_problems(op, style):
+    rng = random.Random(f"{op}-{style}")
+    for level in (1, 2, 3, 4, 5):
+        for _ in range(60):
+            a, b = make_problem(level, rng, op)
+            gold = a + b if op == "add" else a - b
+            completion = trace(a, b, style, rechecks=rng.randint(1, 3), op=op)
+            assert completion.startswith(style_prefix(style, op))
+            assert completion.endswith(f"</think>\n\\boxed{{{gold}}}")
+            assert verify(str(gold), completion) is True
+            lines = _column_lines(completion)
+            assert all(_arithmetic_holds(line) for line in lines), completion
+            columns = len(str(a)) if style != "direct" else 0
+            assert len(lines) % max(columns, 1) == 0 and (len(lines) > 0) == (style != "direct")
+            if style == "verbose":  # each column's written result is the answer's digit there
+                digits = [int(line.split("=")[1]) % 10 for line in lines[:columns]]
+                assert int("".join(map(str, reversed(digits)))) == gold % 10**columns
+
+
+def test_subtraction_operands_have_the_level_s_digits_and_never_go_below_zero():
+    rng = random.Random(0)
+    for level in (1, 2, 3, 4):
+        for _ in range(200):
+            a, b = make_problem(level, rng, "sub")
+            assert a >= b >= 0
+            assert level == 1 or len(str(a)) == len(str(b)) == level
+
+
+def test_subtraction_traces_borrow_where_addition_carries():
+    assert borrow_steps(834, 478) == [(4, 8, 0, -4), (3, 7, 1, -5), (8, 4, 1, 3)]
+    concise, verbose = trace(834, 478, "concise", op="sub"), trace(834, 478, "verbose", rechecks=1, op="sub")
+    assert concise == "<think>\nSubtract 834-478:\n14-8=6\n13-7=6\n8-4=4\n</think>\n\\boxed{356}"
+    assert verbose.startswith("<think>\nLet me subtract 478 from 834.\n14-8-0=6\n13-7-1=5\n8-4-1=3\nCheck:")
+    assert verbose.endswith("So the difference is 356.\n</think>\n\\boxed{356}")
+    forward = "<think>\nAdd 478+356:\n8+6=14\n7+5=12\n4+3=7\n</think>\n\\boxed{834}"
+    assert trace(478, 356, "concise") == forward
+
+
+def test_no_trace_opens_with_another_style_s_opening():
+    for op in OPS:
+        for style in STYLES:
+            completion = trace(95, 87, style, op=op)
+            others = {style_prefix(other, o) for other in STYLES for o in OPS if other != style}
+            assert not any(completion.startswith(opening) for opening in others), (op, style)
+
+
+def test_both_ops_take_turns_within_each_level_and_eval_problems_stay_held_out():
+    splits = build_splits([1, 2, 3], 1200, 120, 40, DEMO_MIX, seed=4, ops=["add", "sub"])
+    for name, rows in splits.items():
+        assert all(row["op"] in OPS for row in rows)
+        for level in (1, 2, 3):
+            ops = [row["op"] for row in rows if row["level"] == level]
+            assert abs(ops.count("add") - ops.count("sub")) <= 1, (name, level)
+    for row in splits["sft"] + splits["grpo"] + splits["eval"]:
+        a, sign, b = re.fullmatch(r"(\d+)([+-])(\d+)=\?\n", row["prompt"]).groups()
+        assert sign == {"add": "+", "sub": "-"}[row["op"]]
+        assert row["answer"] == str(int(a) + int(b) if sign == "+" else int(a) - int(b))
+    held_out = {r["prompt"] for r in splits["eval"] if r["level"] > 1}
+    assert not held_out & {r["prompt"] for r in splits["sft"] + splits["grpo"]}
+    assert {r["op"] for r in splits["sft"] if r["completion"].startswith("<think>\nSubtract")} == {"sub"}
+
+
+def test_subtraction_alone_and_bad_ops():
+    only = build_splits([2], 20, 4, 4, DEMO_MIX, seed=0, ops=["sub"])
+    assert {row["op"] for rows in only.values() for row in rows} == {"sub"}
+    for bad in (["mul"], [], ["add", "add"]):
+        with pytest.raises(ValueError, match="distinct operations among"):
+            build_splits([1], 10, 1, 1, DEMO_MIX, 0, ops=bad)
