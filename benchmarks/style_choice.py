@@ -2,7 +2,7 @@
 
     python benchmarks/style_choice.py RUN_DIR [RUN_DIR ...] [--per-level 100]
 
-For every eval prompt the three style openings of tiny-arith (``STYLE_PREFIX``) are scored by the model
+For every eval prompt the demo's three style openings (``SCORED`` in ``STYLE_PREFIX``) are scored by the model
 (summed log-probabilities of the opening's tokens after the prompt) and normalised over the three styles;
 the table gives each level's mean. A model that adapts its reasoning to difficulty puts more mass on the
 short styles at level 1 than at level 3; one whose choice does not depend on the level shows the same row
@@ -27,6 +27,7 @@ from rl_reasoner.data.tables import load_table
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ("sft", "grpo", "grpo-accuracy-only")
+SCORED = ("direct", "concise", "verbose")  # the demo's styles (draft is in no mix it trains on)
 
 
 def opening_logprob(model, tokenizer, prompt: str, opening: str) -> float:
@@ -49,13 +50,13 @@ def style_choice(model_dir: Path, rows: list[dict]) -> dict[str, dict[str, float
     counts: dict[str, int] = {}
     for row in rows:
         scores = torch.tensor(
-            [opening_logprob(model, tokenizer, row["prompt"], o) for o in STYLE_PREFIX.values()]
+            [opening_logprob(model, tokenizer, row["prompt"], STYLE_PREFIX[s]) for s in SCORED]
         )
         probs = scores.softmax(-1).tolist()
         level = str(row["level"])
         counts[level] = counts.get(level, 0) + 1
-        acc = sums.setdefault(level, dict.fromkeys(STYLE_PREFIX, 0.0))
-        for style, p in zip(STYLE_PREFIX, probs, strict=True):
+        acc = sums.setdefault(level, dict.fromkeys(SCORED, 0.0))
+        for style, p in zip(SCORED, probs, strict=True):
             acc[style] += p
     return {lv: {s: v / counts[lv] for s, v in acc.items()} for lv, acc in sorted(sums.items())}
 
@@ -86,7 +87,7 @@ def render(report: dict) -> str:
     for run, models in report["runs"].items():
         for model, levels in models.items():
             for level, probs in levels.items():
-                cells = " | ".join(f"{probs[s]:.3f}" for s in STYLE_PREFIX)
+                cells = " | ".join(f"{probs[s]:.3f}" for s in SCORED)
                 lines.append(f"| {Path(run).name} | {model} | {level} | {cells} |")
     return "\n".join(lines) + "\n"
 

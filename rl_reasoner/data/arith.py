@@ -1,10 +1,13 @@
 """Synthetic multi-digit addition (and subtraction) with difficulty levels and a programmatic teacher.
 
 Level ``d`` adds two ``d``-digit numbers. Easy items (1 digit) can be answered directly; hard items
-need the per-digit carry steps a small model cannot do "in its head". The teacher writes three trace
+need the per-digit carry steps a small model cannot do "in its head". The teacher writes four trace
 styles in the R1 format (``<think>…</think>`` then ``\\boxed{…}``):
 
 * ``direct``  – empty thinking, just the answer;
+* ``draft``   – Chain-of-Draft (Xu et al., 2025: think step by step, but write only a terse draft of each
+  step): the column results alone, from the right, carries included and no operand restated
+  (``478+356``: ``Draft: 14,13,8``). No default style mix includes it;
 * ``concise`` – the operands restated once, then one line per digit column (``a+b=sum``): the carries
   are left to be done in the head while writing the answer (a shortcut that gets harder as carries
   chain over more columns);
@@ -12,7 +15,8 @@ styles in the R1 format (``<think>…</think>`` then ``\\boxed{…}``):
   passes over them (the explicit, partly redundant reasoning a long-CoT teacher shows).
 
 Each style opens with a fixed prefix (:data:`STYLE_PREFIX`), so a model can be *forced* into a style
-by appending that prefix to the prompt: that is how the eval stage finds the oracle.
+by appending that prefix to the prompt: that is how the eval stage finds the oracle, among the styles
+the SFT data uses (:func:`used_styles`; a style the SFT model never saw would only cost an eval pass).
 
 The task is built so that the shortest *reliable* style differs by level (:func:`designed_styles`):
 direct at level 1 (100 sums a model memorises), verbose from level 2 on (composing the column sums into
@@ -25,12 +29,13 @@ verbose only repeated its lines and was never the only reliable style on any see
 ``a-b=?`` with ``a >= b`` both of ``d`` digits, so every sum has its backward question (``478+356=?`` and
 ``834-478=?``). Its traces mirror the addition ones column by column, with borrows where addition has
 carries: concise writes each column as if it borrowed only for itself (``14-8=6``) and leaves the borrow
-it passes on to the head; verbose writes the borrow in (``13-7-1=5``). Concise subtraction opens
-differently (``<think>\\nSubtract``): :func:`style_prefix` gives a style's opening for an operation.
-Rows name their operation (``op``) only when the recipe's ops are not the default ``["add"]``, so a
-default run's files are byte-identical to those made before subtraction existed; a row without ``op`` is
-an addition (:func:`row_op`). The design and the measurements above are addition's; subtraction's
-shortest reliable style per level has not been measured.
+it passes on to the head; verbose writes the borrow in (``13-7-1=5``); draft writes each column's
+``x - y - borrow``, negative where the column borrows (``834-478``: ``Draft: -4,-5,3``). Concise
+subtraction opens differently (``<think>\\nSubtract``): :func:`style_prefix` gives a style's opening for
+an operation. Rows name their operation (``op``) only when the recipe's ops are not the default
+``["add"]``, so a default run's files are byte-identical to those made before subtraction existed; a row
+without ``op`` is an addition (:func:`row_op`). The design and the measurements above are addition's;
+subtraction's shortest reliable style per level has not been measured.
 """
 
 from __future__ import annotations
@@ -40,8 +45,13 @@ import random
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-STYLES = ("direct", "concise", "verbose")
-STYLE_PREFIX = {"direct": "<think>\n</think>", "concise": "<think>\nAdd", "verbose": "<think>\nLet me"}
+STYLES = ("direct", "draft", "concise", "verbose")  # shortest first
+STYLE_PREFIX = {
+    "direct": "<think>\n</think>",
+    "draft": "<think>\nDraft:",
+    "concise": "<think>\nAdd",
+    "verbose": "<think>\nLet me",
+}
 OPS = ("add", "sub")
 DEFAULT_OPS = ("add",)
 SIGN = {"add": "+", "sub": "-"}
@@ -62,6 +72,15 @@ def row_op(row: dict) -> str:
 def forced_opening(style: str, row: dict) -> str:
     """What the eval appends to ``row``'s prompt to force ``style``: that style's opening for its op."""
     return style_prefix(style, row_op(row))
+
+
+def used_styles(
+    levels: Sequence[int], style_mix: Mapping[str, float], style_by_level: Mapping[int, Mapping[str, float]]
+) -> list[str]:
+    """The styles the SFT split draws with a positive weight at some generated level, in :data:`STYLES`
+    order (the mix of a level is ``style_by_level[level]`` where given, else ``style_mix``)."""
+    mixes = [style_by_level.get(level, style_mix) for level in levels]
+    return [style for style in STYLES if any(mix.get(style, 0) > 0 for mix in mixes)]
 
 
 def designed_styles(levels: Sequence[int]) -> dict[str, str]:
@@ -114,18 +133,20 @@ def borrow_steps(a: int, b: int) -> list[tuple[int, int, int, int]]:
     return steps
 
 
-def _column_lines(a: int, b: int, op: str) -> tuple[list[str], list[str]]:
-    """Concise and verbose lines of each column, from the right."""
+def _column_lines(a: int, b: int, op: str) -> tuple[list[str], list[str], list[str]]:
+    """Concise lines, verbose lines and draft results of each column, from the right."""
     if op == "add":
         steps = digit_steps(a, b)
-        return [f"{x}+{y}={x + y}" for x, y, _, _ in steps], [f"{x}+{y}+{c}={t}" for x, y, c, t in steps]
-    concise, verbose = [], []
+        concise = [f"{x}+{y}={x + y}" for x, y, _, _ in steps]
+        return concise, [f"{x}+{y}+{c}={t}" for x, y, c, t in steps], [str(t) for *_, t in steps]
+    concise, verbose, draft = [], [], []
     for x, y, borrow, value in borrow_steps(a, b):
         own = x + 10 * (x < y)  # concise: borrows for itself only, the borrow in is left to the head
         concise.append(f"{own}-{y}={own - y}")
         top = x + 10 * (value < 0)
         verbose.append(f"{top}-{y}-{borrow}={top - y - borrow}")
-    return concise, verbose
+        draft.append(str(value))
+    return concise, verbose, draft
 
 
 def _answer_block(answer: int) -> str:
@@ -141,7 +162,9 @@ def trace(a: int, b: int, style: str, rechecks: int = 1, op: str = "add") -> str
     answer, opening = result(a, b, op), style_prefix(style, op)
     if style == "direct":
         return f"{opening}\n\\boxed{{{answer}}}"
-    concise, verbose = _column_lines(a, b, op)
+    concise, verbose, draft = _column_lines(a, b, op)
+    if style == "draft":
+        return "\n".join([f"{opening} {','.join(draft)}", _answer_block(answer)])
     if style == "concise":
         return "\n".join([f"{opening} {a}{SIGN[op]}{b}:", *concise, _answer_block(answer)])
     task = f"add {a} and {b}" if op == "add" else f"subtract {b} from {a}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from rl_reasoner.data.arith import STYLES, build_splits, designed_styles, forced_opening
+from rl_reasoner.data.arith import build_splits, designed_styles, forced_opening, used_styles
 from rl_reasoner.data.hub import build_hub_splits, check_hub_source
 
 Splits = dict[str, list[dict]]  # "sft", "grpo", "eval" -> rows (id, level, prompt, answer[, completion])
@@ -35,7 +35,9 @@ def _arith_splits(recipe: Any) -> Splits:
 
 
 def _arith_forced(recipe: Any) -> dict[str, Callable[[dict], str]]:
-    return {style: partial(forced_opening, style) for style in STYLES}
+    d = recipe.data
+    styles = used_styles(d.levels, d.style_mix, d.style_by_level)  # the ones its SFT model saw
+    return {style: partial(forced_opening, style) for style in styles}
 
 
 def _hub_splits(recipe: Any) -> Splits:

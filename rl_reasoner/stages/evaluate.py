@@ -3,8 +3,9 @@ oracle.
 
 Each model (the base model without an SFT stage, SFT, GRPO, baselines) is completed greedily on the
 held-out split into ``eval/<model>/`` (``metrics.json`` as ``rl-reasoner eval`` writes it; a rerun resumes).
-The **oracle** is found on the SFT model: the task's forced trace styles are extra prompt-prefix variants
-(``forced-<style>``) of its eval, and per level the shortest style it gets right at least
+The **oracle** is found on the SFT model: the task's forced trace styles (for tiny-arith, the ones the
+recipe's SFT data uses) are extra prompt-prefix variants (``forced-<style>``, the opening chosen per row)
+of its eval, and per level the shortest style it gets right at least
 ``oracle_threshold`` of the time is what a perfectly length-aware policy would use. ``eval/results.json``
 holds every model's metrics and the oracle; ``table.md`` and ``plot.png`` compare them.
 """

@@ -266,6 +266,14 @@ def test_ops_default_to_addition_and_belong_to_the_arith_task(full: Path) -> Non
     assert "'ops' only applies to 'task: arith'" in message and "\n" not in message
 
 
+def test_draft_is_a_style_a_recipe_may_mix_in_but_no_default_mix_has(full: Path) -> None:
+    drafted = load_recipe(full, ("data.style_by_level={3: {draft: 1.0}}",))
+    assert drafted.data.style_by_level == {3: {"draft": 1.0}}
+    assert "draft" not in load_recipe(full).data.style_mix and "draft" not in Recipe(name="x").data.style_mix
+    message = error_of(full, ("data.style_mix={drafty: 1.0}",))
+    assert "is not one of the styles ['direct', 'draft', 'concise', 'verbose']" in message
+
+
 def test_missing_required_keys(tmp_path: Path) -> None:
     message = error_of(write(tmp_path, "r.yaml", "seed: 1\n"))
     assert "missing required key 'name' in section '(top level)'" in message

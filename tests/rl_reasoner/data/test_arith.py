@@ -18,6 +18,7 @@ from rl_reasoner.data.arith import (
     make_problem,
     style_prefix,
     trace,
+    used_styles,
     write_splits,
 )
 
@@ -109,7 +110,8 @@ def test_default_ops_give_the_data_made_before_subtraction_existed():
 
 def test_the_addition_openings_are_unchanged_and_subtraction_opens_concise_its_own_way():
     before = {"direct": "<think>\n</think>", "concise": "<think>\nAdd", "verbose": "<think>\nLet me"}
-    assert STYLE_PREFIX == before  # every existing run's data and forced evals open so
+    assert {style: STYLE_PREFIX[style] for style in before} == before  # every existing run's data opens so
+    assert STYLE_PREFIX["draft"] == "<think>\nDraft:" and set(STYLE_PREFIX) == set(STYLES)
     assert {s: style_prefix(s, "add") for s in STYLE_PREFIX} == STYLE_PREFIX
     assert style_prefix("concise", "sub") == "<think>\nSubtract"
     assert forced_opening("concise", {"prompt": "8-3=?\n", "op": "sub"}) == "<think>\nSubtract"
@@ -140,11 +142,42 @@ def test_every_trace_of_every_op_is_right_line_by_line_over_random_problems(op, 
             assert verify(str(gold), completion) is True
             lines = _column_lines(completion)
             assert all(_arithmetic_holds(line) for line in lines), completion
-            columns = len(str(a)) if style != "direct" else 0
-            assert len(lines) % max(columns, 1) == 0 and (len(lines) > 0) == (style != "direct")
+            columns = len(str(a)) if style in ("concise", "verbose") else 0
+            assert len(lines) % max(columns, 1) == 0 and (len(lines) > 0) == (columns > 0)
             if style == "verbose":  # each column's written result is the answer's digit there
                 digits = [int(line.split("=")[1]) % 10 for line in lines[:columns]]
                 assert int("".join(map(str, reversed(digits)))) == gold % 10**columns
+            if style == "draft":
+                assert _draft_is_right(a, b, op, completion), completion
+
+
+def _draft_is_right(a: int, b: int, op: str, completion: str) -> bool:
+    """Each draft value is its column's x + y + carry (x - y - borrow), recomputed from the operands, and
+    the values' digits (plus the last carry) make the answer."""
+    drafted = re.fullmatch(r"<think>\nDraft: ([-\d,]+)\n</think>\n.*", completion)[1]
+    values = [int(v) for v in drafted.split(",")]
+    carry, sign = 0, 1 if op == "add" else -1
+    for i, value in enumerate(values):
+        if value != a // 10**i % 10 + sign * (b // 10**i % 10) + carry:
+            return False
+        carry = value // 10  # add: 0 or 1; sub: 0 or -1 (a borrow)
+    n = len(values)
+    gold = a + b if op == "add" else a - b
+    return n == len(str(a)) and sum(v % 10 * 10**i for i, v in enumerate(values)) + carry * 10**n == gold
+
+
+def test_a_draft_writes_only_the_column_results_and_is_shorter_than_concise():
+    assert trace(478, 356, "draft") == "<think>\nDraft: 14,13,8\n</think>\n\\boxed{834}"
+    assert trace(834, 478, "draft", op="sub") == "<think>\nDraft: -4,-5,3\n</think>\n\\boxed{356}"
+    rng = random.Random(5)
+    for op in OPS:
+        for level in (3, 4, 5):
+            for _ in range(50):
+                a, b = make_problem(level, rng, op)
+                thinking = {s: trace(a, b, s, op=op).split("</think>")[0] for s in ("draft", "concise")}
+                draft, concise = thinking["draft"], thinking["concise"]
+                assert str(a) not in draft and str(b) not in draft  # no operand restated
+                assert len(draft) <= 0.6 * len(concise)  # the thinking; the answer block is the same
 
 
 def test_subtraction_operands_have_the_level_s_digits_and_never_go_below_zero():
@@ -196,3 +229,21 @@ def test_subtraction_alone_and_bad_ops():
     for bad in (["mul"], [], ["add", "add"]):
         with pytest.raises(ValueError, match="distinct operations among"):
             build_splits([1], 10, 1, 1, DEMO_MIX, 0, ops=bad)
+
+
+def test_used_styles_are_those_with_weight_at_a_generated_level_in_style_order():
+    assert used_styles([1, 2, 3], DEMO_MIX, DEMO_BY_LEVEL) == ["direct", "concise", "verbose"]
+    with_draft = {**DEMO_BY_LEVEL, 3: {"verbose": 1.0, "draft": 1.0}}
+    assert used_styles([1, 2, 3], DEMO_MIX, with_draft) == ["direct", "draft", "concise", "verbose"]
+    assert used_styles([1, 2], DEMO_MIX, with_draft) == ["direct", "concise", "verbose"]  # level 3 not made
+    mix_only = {"draft": 2.0, "verbose": 1.0, "direct": 0.0}
+    assert used_styles([1, 2], mix_only, {}) == ["draft", "verbose"]
+    assert used_styles([1, 2], mix_only, {1: {"concise": 1.0}, 2: {"concise": 1.0}}) == ["concise"]
+
+
+def test_a_mix_with_draft_trains_on_drafts_and_leaves_other_levels_alone():
+    by_level = {1: {"direct": 1.0}, 2: {"draft": 1.0}}
+    splits = build_splits([1, 2], 200, 4, 4, DEMO_MIX, seed=3, style_by_level=by_level)
+    assert {r["style"] for r in splits["sft"] if r["level"] == 2} == {"draft"}
+    assert all(r["completion"].startswith("<think>\nDraft: ") for r in splits["sft"] if r["level"] == 2)
+    assert {r["style"] for r in splits["sft"] if r["level"] == 1} == {"direct"}
