@@ -27,8 +27,10 @@ from dataclasses import asdict, dataclass
 
 from rewards.verify.extract import MODES, TAIL_CHARS, check_mode, extract_answer, gold_answer
 from rewards.verify.fastpath import fast_equal
+from rewards.verify.finite_sets import lists_equal, worker_text
 from rewards.verify.guards import is_echo, too_complex
 from rewards.verify.intervals import sets_equal
+from rewards.verify.matrices import matrices_equal
 from rewards.verify.normalize import align_sides, choice_letter, normalize, strip_assignment, text_words
 from rewards.verify.numeric import Number, as_latex, decimal_comma, numbers_equal, to_number
 from rewards.verify.pool import TIMEOUT, run_symbolic
@@ -126,10 +128,19 @@ def _fast_compare(gold: str, pred: str) -> bool | None | tuple[str, str | None]:
     if not rejected and gold == pred and _GOLD_PARSE_CACHE.get(gold):
         return True
     item = as_latex(gold), None if rejected else as_latex(pred)
-    decided = fast_equal(*item)  # arithmetic the in-process reader decides exactly, as the worker would
-    if decided is None:
-        decided = sets_equal(*item)  # linear inequalities against intervals, as the worker would
-    return item if decided is None else decided
+    text = worker_text(item[0]), worker_text(item[1])  # as the worker's parser reads them
+    for decide in _IN_PROCESS:
+        if (decided := decide(*text)) is not None:
+            return decided
+    return item
+
+
+_IN_PROCESS = (  # each decides only what it reads completely, exactly as the worker would; else None
+    fast_equal,  # arithmetic
+    sets_equal,  # linear inequalities against intervals
+    lists_equal,  # lists, sets, tuples and intervals of values
+    matrices_equal,  # matrices, their sums and products
+)
 
 
 def _decimal_comma_against(span: str, other: str) -> Number | None:

@@ -325,6 +325,14 @@ def constants_equal(a: Side, b: Side) -> bool | None:
         return None
 
 
+def values_equal(a: Side, b: Side) -> bool | None:
+    """Two value sides (no equation; variables allowed) compared as the worker compares two expressions."""
+    try:
+        return _expressions_equal(a.value, b.value, a.floats or b.floats, a.names | b.names)
+    except (NotExact, ZeroDivisionError, OverflowError):
+        return None
+
+
 def fast_equal(gold: str, pred: str | None) -> bool | None:
     r"""``symbolic.symbolic_equal(gold, pred)`` decided in process, or None when the worker must decide.
 

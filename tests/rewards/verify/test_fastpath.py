@@ -13,9 +13,12 @@ import pytest
 import rewards.verify as verify_module
 from rewards.verify import exact, structure
 from rewards.verify.fastpath import fast_equal, read_side
+from rewards.verify.finite_sets import worker_text
 from rewards.verify.normalize import normalize
 
 CASES_PATH = Path(__file__).with_name("verify_cases.jsonl")
+MV_CASES_PATH = Path(__file__).parents[3] / "benchmarks" / "data" / "math_verify_cases.jsonl"
+IN_PROCESS = verify_module._IN_PROCESS
 
 PAIRS = [  # (gold, pred, fast verdict): None where the worker must decide
     (r"\frac{\sqrt{2}}{2}", r"\frac{1}{\sqrt{2}}", True),
@@ -73,32 +76,45 @@ def test_fast_verdicts_are_the_workers(symbolic, gold: str, pred: str | None, ex
     assert symbolic.symbolic_equal(gold, pred) is expected
 
 
-def _symbolic_items() -> list[tuple[str, str | None]]:
-    """The (gold, pred) items the labeled set sends past numbers and number structures."""
+def _cases() -> list[tuple[str, str]]:
+    """(gold, completion) of our labeled set and of Math-Verify's test cases."""
     with CASES_PATH.open(encoding="utf-8") as f:
         cases = [json.loads(line) for line in f if line.strip()]
+    pairs = [(c["gold"], c["completion"]) for c in cases]
+    with MV_CASES_PATH.open(encoding="utf-8") as f:
+        mv_cases = [json.loads(line) for line in f if line.strip()][1:]  # the first line is the header
+    return pairs + [(c["gold"], c["prediction"]) for c in mv_cases]
+
+
+def _symbolic_items() -> list[tuple[str, str | None]]:
+    """The (gold, pred) items both sets send past numbers and number structures."""
     items = []
-    for case in cases:
-        gold = verify_module._gold_span(case["gold"])
-        raw = verify_module.extract_answer(case["completion"])
+    for gold_text, completion in _cases():
+        gold = verify_module._gold_span(gold_text)
+        raw = verify_module.extract_answer(completion)
         if gold is not None:
             items.append((gold, normalize(raw) if raw else ""))
     return items
 
 
-def test_fast_path_agrees_with_worker_on_labeled_set(symbolic, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verify_module, "fast_equal", lambda gold, pred: None)
+def test_in_process_readers_agree_with_worker_on_both_sets(symbolic, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verify_module, "_IN_PROCESS", ())
     monkeypatch.setattr(structure, "constant", lambda span: None)
-    decided = 0
+    decided: dict[str, int] = {}
     for key in _symbolic_items():
         item = verify_module._fast_compare(*key)
         if not isinstance(item, tuple):
             continue
-        fast = fast_equal(*item)
-        if fast is not None:
-            decided += 1
-            assert fast is symbolic.symbolic_equal(*item), item
-    assert decided >= 50  # the fast path takes most of what used to go to the worker
+        text = worker_text(item[0]), worker_text(item[1])
+        for reader in IN_PROCESS:
+            fast = reader(*text)
+            if fast is not None:
+                decided[reader.__name__] = decided.get(reader.__name__, 0) + 1
+                assert fast is symbolic.symbolic_equal(*item), (reader.__name__, item)
+                break
+    # each reader takes a family that used to go to the worker
+    assert decided["fast_equal"] >= 50 and decided["lists_equal"] >= 20, decided
+    assert decided["sets_equal"] >= 20 and decided["matrices_equal"] >= 5, decided
 
 
 def test_what_it_reads_the_parser_reads(symbolic) -> None:
