@@ -39,7 +39,7 @@ MAX_DIGITS = 40  # digits of one number literal
 MAX_DEPTH = 20  # nested groups
 MAX_ROOT = 10  # \sqrt[n]{...}: largest n
 _POINTS = 4  # as symbolic._POINTS: random points compared when variables remain
-_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?|\\[A-Za-z]+|[a-z]|[-+*/^(){}\[\]])")
+_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?(?:_(?:\d|\{\d{1,3}\}))?|\\[A-Za-z]+|[a-z]|[-+*/^(){}\[\]])")
 _LETTER_RUN = re.compile(r"(?<![\\A-Za-z])[A-Za-z]+")
 _PARSER_WORDS = frozenset({"and", "eig", "eye", "gcd", "inf", "lcm", "pct", "svd"})
 _MULTIPLY = ("*", "\\cdot", "\\times")
@@ -135,8 +135,11 @@ class _Reader:
     def base(self) -> Form:
         token = self.take()
         if token[0].isdigit():
+            token, subscript, _ = token.partition("_")
+            if subscript and ("." in token or self.peek() not in ("", "+", "-")):
+                raise NotExact("subscript of a decimal, or not a whole term")
             if len(token) > MAX_DIGITS + 1:
-                raise TooBig("number too long")
+                raise TooBig("number too long")  # 204_5 is 204 to the parser: it drops a number's subscript
             if self.peek() in ("\\frac", "."):
                 raise NotExact("mixed number")  # 2\frac{1}{2} is 5/2 to the parser
             self.floats = self.floats or "." in token

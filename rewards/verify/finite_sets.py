@@ -9,7 +9,9 @@ What the worker's parser (latex2sympy, ``symbolic``) makes of them, and what is 
   Ends and pair items are real constants without decimals; anything else is declined.
 - ``(a, b, c)`` and ``[a, b, c]`` are tuples of constants, compared in order.
 - Every other item is a value that ``fastpath`` reads (variables allowed), compared as the worker
-  compares two expressions (``fastpath.values_equal``).
+  compares two expressions (``fastpath.values_equal``). ``x = 1, y = 2`` (every item an assignment of a
+  constant to one letter) is the set of the values; ``n = 1, 2, 3`` is the parser's ``Eq(n, {1, 2, 3})``,
+  which stands for the set against anything but another such equation (``symbolic._as_value``).
 
 Items of different kinds (value, tuple, interval) are never equal, as in ``symbolic._equal``. Two items of
 one side that are equal but written differently are declined: whether the parser's set merges them
@@ -24,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from rewards.verify.exact import NotExact, add, numeric, scale
-from rewards.verify.fastpath import Side, constant, read_side, values_equal
+from rewards.verify.fastpath import Side, _as_value, constant, read_side, values_equal
 from rewards.verify.structure import match_unordered, split_top
 from rewards.verify.symbolic import _expand_pm
 
@@ -58,12 +60,14 @@ class Item:
     parts: tuple[Side, ...]
     text: str
     closed: tuple[bool, bool] = (False, False)  # an interval's ends
+    assigned: bool = False  # written x = value
 
 
 @dataclass(frozen=True)
 class Answer:
     is_set: bool
     items: tuple[Item, ...]
+    equation: bool = False  # n = 1, 2, 3: the parser's Eq(n, {1, 2, 3})
 
 
 def _balanced(text: str) -> bool:
@@ -117,9 +121,10 @@ def _item(text: str) -> Item:
     parts = split_top(delimited[1]) if delimited else [text]
     if delimited is None or len(parts) == 1:
         side = read_side(text)  # (1+2) is a value; [3] and \(3\) are not read
-        if side is None or side.lhs is not None:
+        value = None if side is None else _as_value(side)  # x = 3 stands for 3, as in symbolic._as_value
+        if value is None or value.lhs is not None:
             raise NotExact("not a value")
-        return Item("value", (side,), text)
+        return Item("value", (value,), text, assigned=side.lhs is not None)  # type: ignore[union-attr]
     opening, _, closing = delimited
     sides = [constant(p) for p in parts]
     if any(s is None for s in sides):
@@ -147,7 +152,17 @@ def read_answer(text: str) -> Answer | None:
     if len(parts) > MAX_ITEMS:
         return None
     try:
-        return Answer(is_set, tuple(_item(p) for p in parts))
+        items = tuple(_item(p) for p in parts)
+        assigned = [item.assigned for item in items]
+        if not any(assigned):
+            return Answer(is_set, items)
+        if len(items) < 2 or text.startswith("\\{"):
+            return None  # one assignment: fastpath's; in braces: not read here
+        if all(assigned):
+            return Answer(True, items)  # x = 1, x = 2: the set of the values
+        if assigned[0] and not any(assigned[1:]) and all(item.kind == "value" for item in items):
+            return Answer(True, items, equation=True)
+        return None
     except (NotExact, ZeroDivisionError, OverflowError, ValueError):
         return None
 
@@ -196,6 +211,8 @@ def lists_equal(gold: str, pred: str | None) -> bool | None:
     p = read_answer(pred)
     if p is None or (not (g.is_set or p.is_set) and g.items[0].kind == p.items[0].kind == "value"):
         return None  # two plain values: fastpath's, which declined
+    if g.equation and p.equation:
+        return None  # two equations to the worker (symbolic._equations_equal)
     try:
         if g.is_set != p.is_set:
             return False

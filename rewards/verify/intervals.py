@@ -132,8 +132,9 @@ def as_pieces(text: str) -> tuple[list[Piece], bool] | None:
 
 
 def sets_equal(gold: str, pred: str | None) -> bool | None:
-    """``symbolic.symbolic_equal`` for two sides that ``as_pieces`` reads, one of them an inequality or an
-    ``x\\in`` set; None otherwise (the worker decides)."""
+    """``symbolic.symbolic_equal`` for two sides that ``as_pieces`` reads; None otherwise (the worker
+    decides). Two plain sets are decided as the worker's ``_equal`` does: an interval never equals a union
+    (of two or more pieces), two intervals by their ends, two unions as sets (pieces are canonical)."""
     g = as_pieces(gold)
     if g is None:
         return None
@@ -141,6 +142,8 @@ def sets_equal(gold: str, pred: str | None) -> bool | None:
         return pred is not None
     p = as_pieces(pred)
     members = bool(_MEMBER.match(gold)) + bool(_MEMBER.match(pred))
-    if p is None or members == 2 or not (g[1] or p[1] or members):
-        return None  # two x\in (two equations to the worker) or two plain sets (compared as written)
-    return g[0] == p[0]
+    if p is None or members == 2:
+        return None  # two x\in: two equations to the worker
+    if not (g[1] or p[1] or members) and (-math.inf, False, math.inf, False) in g[0] + p[0]:
+        return None  # sympy's Interval(-oo, oo) is the set of reals, no interval
+    return g[0] == p[0]  # two plain sets: an interval is no union; unions compare as sets

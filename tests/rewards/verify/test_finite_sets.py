@@ -42,7 +42,18 @@ PAIRS = [  # (gold, pred, fast verdict) as the worker receives them; None where 
     ("x+1,x-1", "x+1,x+2", False),
     (r"\frac{1}{2},\frac{1}{3}", "0.5,0.333", False),
     (r"\frac{1}{2},\frac{1}{3}", r"0.5,\frac{1}{3}", True),
+    ("x=1,x=2", "x=2,x=1", True),  # assignments: the set of their values
+    ("k=45,n=2", "45,2", True),
+    (r"p=-1,p=\frac{15}{8}", r"p=\frac{15}{8},p=-1", True),
+    ("x=1,x=2", "x=1,x=3", False),
+    ("a=4,-8,-10", "-10,-8,4", True),  # Eq(a, {4, -8, -10}) stands for the set
+    ("n=1,2,3", "n=1,2,3", True),
+    ("n=1,2,3", "3", False),
     # declined: the parser's reading is not certain, or not read here
+    ("n=2,3,4", "n=1,2,3", None),  # two equations
+    ("x=1,y=1", "1,2", None),  # equal values written differently
+    ("x=1,2,y=3", "1,2,3", None),
+    ("x=y,y=1", "1,1", None),
     (r"\frac{1}{2},1/2", r"\frac{1}{2}", False),  # a set is no number, however many items it keeps
     (r"\frac{1}{2},1/2", r"\frac{1}{2},3", None),  # merged by sympy or not
     ("(0.5,1),(1,2)", "(1,2),(0.5,1)", None),  # decimals in a pair

@@ -32,10 +32,16 @@ def test_agrees_with_the_worker_wherever_it_decides() -> None:
     ("gold", "pred", "expected"),
     [("x<1", "-x>-1", True), (r"[2,\infty)", r"x\geq2", True), (r"[2,\infty)", "x>2", False),
      (r"-793<a<10", "(-793,10)", True), (r"x\leq5", r"5\geq x", True), (r"[-2,7]", r"x\in[-2,7]", True),
-     (r"(-\infty,0)\cup(0,\infty)", r"x\neq0", None), ("x<1", "x<y", None), ("x<1", None, False)],
+     (r"(-\infty,0)\cup(0,\infty)", r"x\neq0", None), ("x<1", "x<y", None), ("x<1", None, False),
+     (r"[-3,2]", r"(-\infty,-3]\cup[2,\infty)", False), (r"(1,3)", r"(1,2)\cup(2,3)", False),
+     (r"(-\infty,1)\cup(2,\infty)", r"(2,\infty)\cup(-\infty,1)", True), (r"(1,2]", r"(1,2)", False),
+     (r"(-\infty,1)\cup(2,\infty)", r"(-\infty,1]\cup(2,\infty)", False),
+     (r"(-\infty,\infty)", r"(-\infty,\infty)", True), (r"(-\infty,\infty)", r"(-\infty,0)", None)],
 )
 def test_verdicts(gold: str, pred: str | None, expected: bool | None) -> None:
     assert sets_equal(gold, pred) is expected
+    if expected is not None:
+        assert symbolic_equal(gold, pred) is expected
 
 
 @pytest.mark.parametrize(
