@@ -1,10 +1,11 @@
 r"""The in-process fast path of the symbolic comparison: a small recursive-descent reader of LaTeX
-arithmetic (integers, decimals, ``\frac``, ``a/b``, products, small integer powers, square roots of
-rationals, ``\pi``, ``e``, ``i``, single-letter variables, one ``=``) into exact normal forms (``exact``),
-compared the way ``symbolic`` compares the parsed expressions (same tolerances, same random points). It
-decides only what it reads completely and what it can decide for certain; for anything else it answers
-None and the pair goes to the worker pool as before. Nothing is evaluated: the reader only builds forms,
-under bounds on digits, nesting, terms, coefficient size and exponents (``exact``).
+arithmetic (integers, decimals, ``\frac``, ``a/b`` and ``a:b``, products, small integer powers, square
+roots of rationals, ``\pi``, ``e``, ``i``, single-letter variables, one ``=``; ``204_5`` is ``204`` to the
+parser) into exact normal forms (``exact``), compared the way ``symbolic`` compares the parsed expressions
+(same tolerances, same random points). It decides only what it reads completely and what it can decide
+for certain; for anything else it answers None and the pair goes to the worker pool as before. Nothing is
+evaluated: the reader only builds forms, under bounds on digits, nesting, terms, coefficient size and
+exponents (``exact``).
 
 Every string it reads is a subset of what the worker's LaTeX parser reads (so a gold it reads parses),
 and is read with that parser's meaning: ``2/3x`` is ``2/(3x)`` there, ``2\frac{1}{2}`` a mixed number,
@@ -39,10 +40,11 @@ MAX_DIGITS = 40  # digits of one number literal
 MAX_DEPTH = 20  # nested groups
 MAX_ROOT = 10  # \sqrt[n]{...}: largest n
 _POINTS = 4  # as symbolic._POINTS: random points compared when variables remain
-_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?(?:_(?:\d|\{\d{1,3}\}))?|\\[A-Za-z]+|[a-z]|[-+*/^(){}\[\]])")
+_TOKEN = re.compile(r"\s*(\d+(?:\.\d+)?(?:_(?:\d|\{\d{1,3}\}))?|\\[A-Za-z]+|[a-z]|[-+*/:^(){}\[\]])")
 _LETTER_RUN = re.compile(r"(?<![\\A-Za-z])[A-Za-z]+")
 _PARSER_WORDS = frozenset({"and", "eig", "eye", "gcd", "inf", "lcm", "pct", "svd"})
 _MULTIPLY = ("*", "\\cdot", "\\times")
+_DIVIDE = ("/", ":")  # 3:2 is 3/2 to the parser, with the same precedence
 _FACTOR_START = re.compile(r"\d|[a-z]$|\\(?:frac|sqrt|pi)$|[({]$")
 
 
@@ -91,11 +93,11 @@ class _Reader:
         value, divided = self.factor(), False
         while self.peek():
             token = self.peek()
-            if token in _MULTIPLY or token == "/":
+            if token in _MULTIPLY or token in _DIVIDE:
                 self.take()
-                divided = divided or token == "/"
+                divided = divided or token in _DIVIDE
                 other = self.factor()
-                value = mul(value, inverse(other) if token == "/" else other)
+                value = mul(value, inverse(other) if token in _DIVIDE else other)
             elif _FACTOR_START.match(token):
                 if divided or token[0].isdigit():
                     raise NotExact("implicit product after '/' or before a number")  # 2/3x = 2/(3x)

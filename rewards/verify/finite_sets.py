@@ -7,7 +7,8 @@ What the worker's parser (latex2sympy, ``symbolic``) makes of them, and what is 
 - ``(a, b)`` and ``\(a, b\)`` are the open interval when ``a < b``, else the pair; ``[a, b]`` the closed
   interval when ``a < b``, the pair when ``a > b``; ``(a, b]`` and ``[a, b)`` are intervals when ``a < b``.
   Ends and pair items are real constants without decimals; anything else is declined.
-- ``(a, b, c)`` and ``[a, b, c]`` are tuples of constants, compared in order.
+- ``(a, b, c)`` and ``[a, b, c]`` are tuples of constants, compared in order; so is ``(a; b)``, a pair
+  even when ``a < b``. ``a; b`` is ``a, b`` where no ``,`` is at the same level.
 - Every other item is a value that ``fastpath`` reads (variables allowed), compared as the worker
   compares two expressions (``fastpath.values_equal``). ``x = 1, y = 2`` (every item an assignment of a
   constant to one letter) is the set of the values; ``n = 1, 2, 3`` is the parser's ``Eq(n, {1, 2, 3})``,
@@ -115,10 +116,19 @@ def _pair(opening: str, closing: str, sides: list[Side], text: str) -> Item:
     raise NotExact("an empty interval or a single point")
 
 
+def _split(text: str) -> tuple[list[str], bool]:
+    """The items at top level, and whether ``;`` separates them (the parser reads ``a;b`` as ``a,b`` when
+    there is no ``,`` at that level; a mix is not read here)."""
+    commas, semicolons = split_top(text), split_top(text, ";")
+    if len(commas) > 1 and len(semicolons) > 1:
+        raise NotExact("both , and ;")
+    return (semicolons, True) if len(semicolons) > 1 else (commas, False)
+
+
 def _item(text: str) -> Item:
     text = text.strip()
     delimited = _delimited(text)
-    parts = split_top(delimited[1]) if delimited else [text]
+    parts, semicolons = _split(delimited[1]) if delimited else ([text], False)
     if delimited is None or len(parts) == 1:
         side = read_side(text)  # (1+2) is a value; [3] and \(3\) are not read
         value = None if side is None else _as_value(side)  # x = 3 stands for 3, as in symbolic._as_value
@@ -129,6 +139,10 @@ def _item(text: str) -> Item:
     sides = [constant(p) for p in parts]
     if any(s is None for s in sides):
         raise NotExact("not a tuple of constants")
+    if semicolons:
+        if (opening, closing) != ("(", ")"):
+            raise NotExact("; in brackets")
+        return Item("tuple", tuple(sides), text)  # type: ignore[arg-type]  # (1;2) is a pair
     if len(parts) == 2:
         return _pair(opening, closing, sides, text)  # type: ignore[arg-type]
     if _BRACKETS[opening] != closing:
@@ -146,17 +160,16 @@ def read_answer(text: str) -> Answer | None:
     """
     if len(text) > MAX_CHARS or _COMMA_NUMBER.match(text):
         return None  # 1,000 is a number to the parser
-    is_set = text.startswith("\\{") and text.endswith("\\}")
-    parts = split_top(text[2:-2] if is_set else text)
-    is_set = is_set or len(parts) > 1
-    if len(parts) > MAX_ITEMS:
-        return None
+    braces = text.startswith("\\{") and text.endswith("\\}")
     try:
+        parts, semicolons = _split(text[2:-2] if braces else text)
+        if len(parts) > MAX_ITEMS:
+            return None
         items = tuple(_item(p) for p in parts)
         assigned = [item.assigned for item in items]
         if not any(assigned):
-            return Answer(is_set, items)
-        if len(items) < 2 or text.startswith("\\{"):
+            return Answer(braces or len(parts) > 1, items)
+        if len(items) < 2 or braces or semicolons:
             return None  # one assignment: fastpath's; in braces: not read here
         if all(assigned):
             return Answer(True, items)  # x = 1, x = 2: the set of the values

@@ -60,6 +60,11 @@ PAIRS = [  # (gold, pred, fast verdict): None where the worker must decide
     ("204_{5}+1", "205", True),
     ("2_3x", "2x", None),
     ("2.5_3", "2.5", None),
+    ("7:32", "7:32", True),  # a ratio is a division to the parser
+    ("3:2", "1.5", True),
+    ("1:2+1", "1.5", True),
+    (r"2:3:4", r"\frac{1}{6}", True),
+    ("12:00", "1:00", None),  # x/0
 ]
 
 

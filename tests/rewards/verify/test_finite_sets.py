@@ -49,7 +49,14 @@ PAIRS = [  # (gold, pred, fast verdict) as the worker receives them; None where 
     ("a=4,-8,-10", "-10,-8,4", True),  # Eq(a, {4, -8, -10}) stands for the set
     ("n=1,2,3", "n=1,2,3", True),
     ("n=1,2,3", "3", False),
+    ("(0;0;0),(0;-2;0)", "(0,-2,0),(0,0,0)", True),  # ; inside a tuple is a ,
+    ("(1;2)", "(1,2)", False),  # a pair, not an interval
+    ("(1;2)", "(1,2;)", None),
+    ("-12;-11;-10", r"\{-12,-11,-10\}", True),
+    ("1;2", "(1,2)", False),
     # declined: the parser's reading is not certain, or not read here
+    ("1,2;3", "1,2,3", None),  # a set of tuples to the parser
+    ("[1;2]", "[1,2]", None),
     ("n=2,3,4", "n=1,2,3", None),  # two equations
     ("x=1,y=1", "1,2", None),  # equal values written differently
     ("x=1,2,y=3", "1,2,3", None),
