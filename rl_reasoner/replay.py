@@ -14,7 +14,10 @@ The loss is the mean over the kept tokens, so a direct answer's two answer token
 the level-1 facts GRPO drifts once level 1 goes direct (2 / 2 / 0 of 100 wrong on the fa17bb0 seeds)
 are barely held. Tried on those seeds' SFT checkpoints: a per-row mean (1 / 1 / 0 wrong facts, but 85 of
 300 zero-middle sums wrong on seed 2) and token mean + row mean (0 / 0 / 0, but 81 of 300 on seed 2):
-weighting short rows up lets the long traces' facts go, so the token mean stays.
+weighting short rows up lets the long traces' facts go, so the token mean stays. Also tried (45e6571's
+session, same checkpoints): TRL's ``top_entropy_quantile=0.2`` (seed 0 still lost 9+3 and 3+9) and the token
+mean plus a per-row mean over each row's boxed answer tokens only (5 / 0 / 0 wrong facts, seed 0 stayed
+verbose at level 1, 75 of 300 zero-middle sums wrong on seed 2): neither adopted.
 """
 
 from __future__ import annotations
