@@ -35,9 +35,12 @@ from rl_reasoner.stages import STAGES
 STAGE_INPUTS = {
     "data": ("seed", "model", "data"),
     "sft": ("seed", "model", "data", "sft"),
-    "grpo": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines"),
-    "eval": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "eval"),
+    "grpo": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "replay"),
+    "eval": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "replay", "eval"),
 }
+# Sections added to STAGE_INPUTS after runs were made: a stage finished before then is fresh when its
+# fingerprint without them matches (it cannot say what it was made with); one finished since is checked fully.
+LATER_INPUTS = ("replay",)
 # Where to reach a vLLM server: never makes a finished stage stale (a Slurm job gets new nodes each time).
 CONNECTION_KEYS = ("vllm_server_host", "vllm_server_port", "vllm_server_base_url", "vllm_server_timeout")
 # Keys added after runs were made, at the value every older run had: left out where they hold it, so a
@@ -59,10 +62,12 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def fingerprint(recipe_dict: dict, stage: str) -> str:
-    """Hash of the recipe sections ``stage`` depends on (a finished stage is stale when it changes)."""
+def fingerprint(recipe_dict: dict, stage: str, legacy: bool = False) -> str:
+    """Hash of the recipe sections ``stage`` depends on (a finished stage is stale when it changes);
+    ``legacy``: without ``LATER_INPUTS``, as stages finished before they were added were fingerprinted."""
     recipe_dict = _without_later_defaults(recipe_dict)
-    relevant = {key: recipe_dict[key] for key in STAGE_INPUTS[stage]}
+    keys = [k for k in STAGE_INPUTS[stage] if not (legacy and k in LATER_INPUTS)]
+    relevant = {key: recipe_dict[key] for key in keys}
     if "grpo" in relevant:
         relevant["grpo"] = {k: v for k, v in relevant["grpo"].items() if k not in CONNECTION_KEYS}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
@@ -189,7 +194,9 @@ class Pipeline:
                 entry = self.manifest.stage(unit)
                 if entry.get("status") != "done" or self.force:
                     todo.append(unit)
-                elif entry.get("fingerprint") != fingerprint(self.recipe_dict, stage):
+                elif entry.get("fingerprint") not in (
+                    fingerprint(self.recipe_dict, stage), fingerprint(self.recipe_dict, stage, legacy=True)
+                ):
                     stale.append(unit)
         if stale:
             stored = json.loads(json.dumps(self.recipe_dict))  # as manifest.json holds it (int keys: "1")

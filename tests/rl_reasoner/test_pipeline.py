@@ -55,6 +55,40 @@ def test_refusal_lists_only_real_changes_when_the_recipe_has_int_keyed_maps(tmp_
     assert changed == "data.train_size: 64 -> 65"
 
 
+def _finished_grpo(tmp_path, *overrides, legacy=False):
+    """A data run whose manifest says sft and grpo are done with ``overrides`` (grpo fingerprinted as a run
+    made before 'replay' was a GRPO input when ``legacy``)."""
+    from rl_reasoner.pipeline import fingerprint
+
+    pipeline, _ = run_data(tmp_path, *overrides)
+    path = pipeline.run_dir / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for stage in ("sft", "grpo"):
+        stamp = fingerprint(pipeline.recipe_dict, stage, legacy=legacy and stage == "grpo")
+        manifest["stages"][stage] = {"status": "done", "fingerprint": stamp}
+        (pipeline.run_dir / stage).mkdir(exist_ok=True)
+    path.write_text(json.dumps(manifest))
+
+
+def plan_grpo(tmp_path, *overrides):
+    recipe = load_recipe(SMOKE, ["report_to=none", *overrides])
+    return Pipeline(recipe, runs_dir=tmp_path).plan(["grpo"])
+
+
+def test_a_changed_replay_section_makes_a_finished_grpo_stage_stale(tmp_path):
+    _finished_grpo(tmp_path, "replay.weight=1.0")
+    assert "grpo" not in plan_grpo(tmp_path, "replay.weight=1.0")
+    with pytest.raises(PipelineError, match=r"replay\.weight: 1\.0 -> 2\.0"):
+        plan_grpo(tmp_path, "replay.weight=2.0")
+
+
+def test_a_grpo_stage_finished_before_replay_was_an_input_stays_fresh(tmp_path):
+    _finished_grpo(tmp_path, "replay.weight=1.0", legacy=True)
+    assert "grpo" not in plan_grpo(tmp_path, "replay.weight=1.0")
+    with pytest.raises(PipelineError, match=r"sft\.max_steps"):  # other inputs are still checked
+        plan_grpo(tmp_path, "replay.weight=1.0", "sft.max_steps=3")
+
+
 def test_force_redoes_the_stage_and_keeps_the_old_output(tmp_path):
     pipeline, _ = run_data(tmp_path)
     _, lines = run_data(tmp_path, "data.train_size=65", force=True)
