@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from rl_reasoner.errors import UsageError
 from rl_reasoner.preflight import preflight
@@ -43,9 +44,12 @@ STAGE_INPUTS = {
 LATER_INPUTS = ("replay",)
 # Where to reach a vLLM server: never makes a finished stage stale (a Slurm job gets new nodes each time).
 CONNECTION_KEYS = ("vllm_server_host", "vllm_server_port", "vllm_server_base_url", "vllm_server_timeout")
-# Keys added after runs were made, at the value every older run had: left out where they hold it, so a
-# finished stage of an older run stays fresh (a default-ops run's data is byte-identical to before).
-LATER_DEFAULTS = {"data": {"ops": ["add"]}}
+# Keys added after runs were made -> whether a value is what every older run had: left out where it is, so a
+# finished stage of an older run stays fresh (a default-ops run's data is byte-identical to before, and so is
+# one without a teacher model, whatever the teacher's other settings).
+LATER_DEFAULTS: dict[str, dict[str, Callable[[Any], bool]]] = {
+    "data": {"ops": lambda ops: ops == ["add"], "teacher": lambda teacher: teacher.get("model") is None},
+}
 
 
 class PipelineError(UsageError):
@@ -78,7 +82,7 @@ def _without_later_defaults(recipe_dict: dict) -> dict:
     out = dict(recipe_dict)
     for section, defaults in LATER_DEFAULTS.items():
         if isinstance(out.get(section), dict):
-            out[section] = {k: v for k, v in out[section].items() if k not in defaults or v != defaults[k]}
+            out[section] = {k: v for k, v in out[section].items() if k not in defaults or not defaults[k](v)}
     return out
 
 

@@ -16,7 +16,7 @@ class PreflightError(UsageError):
 
 
 def preflight(recipe: Recipe) -> list[str]:
-    """Checks the model path, launch file and vLLM, the task's data, both trainer configs, every reward and
+    """Checks the model paths, launch file and vLLM, the task's data, both trainer configs, every reward and
     the eval backend; returns notes on the set-up (launcher, vLLM mode)."""
     from rl_reasoner.data.tasks import task_of
     from rl_reasoner.evaluation.backends import check_backend
@@ -24,12 +24,10 @@ def preflight(recipe: Recipe) -> list[str]:
     from rl_reasoner.reward_funcs import build_reward_funcs
     from rl_reasoner.trainer_config import grpo_config, sft_config
 
-    base = recipe.model.base
-    if base != "tiny" and not Path(base).exists() and not is_hub_id(base, owner_required=True):
-        raise PreflightError(
-            f"model.base {base!r} is neither an existing local folder nor a hub id (owner/name); "
-            "use 'tiny' to build the offline tiny model, a folder saved with save_pretrained, or a hub id"
-        )
+    if recipe.model.base != "tiny":
+        _check_model_path("model.base", recipe.model.base, "use 'tiny' to build the offline tiny model, ")
+    if recipe.data.teacher.model is not None:
+        _check_model_path("data.teacher.model", recipe.data.teacher.model, "use ")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
@@ -46,6 +44,15 @@ def preflight(recipe: Recipe) -> list[str]:
             raise PreflightError(f"recipe {recipe.name!r} cannot run: {exc}") from None
     _check_replay(recipe, config.beta)
     return notes
+
+
+def _check_model_path(key: str, path: str, hint: str) -> None:
+    """``path`` is an existing local folder or looks like a hub id (owner/name); ``hint`` starts the fix."""
+    if not Path(path).exists() and not is_hub_id(path, owner_required=True):
+        raise PreflightError(
+            f"{key} {path!r} is neither an existing local folder nor a hub id (owner/name); "
+            f"{hint}a folder saved with save_pretrained, or a hub id"
+        )
 
 
 def _check_replay(recipe: Recipe, beta: float) -> None:

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from rl_reasoner.data.arith import DEFAULT_OPS, OPS, STYLES
 from rl_reasoner.data.tasks import TASKS
+from rl_reasoner.data.teacher import SELECTIONS
 from rl_reasoner.recipe_files import RecipeError, apply_override, parse_override, read_recipe_file
 from rl_reasoner.recipe_files import check as _check
 from rl_reasoner.recipe_types import build_section, checked, unknown_key
@@ -98,6 +99,33 @@ class HubDataSection:
 
 
 @dataclass
+class TeacherSection:
+    model: str | None = None
+    """Model that writes the SFT traces (a local folder or hub id, see rl_reasoner/data/teacher.py); None:
+    the task's own traces (off)."""
+    k: int = 8
+    """Samples per SFT prompt (>= 1)."""
+    select: str = "shortest_correct"
+    """Which sample a row keeps, one of ``SELECTIONS``: ``shortest_correct`` (rows without a correct sample
+    are dropped), or the controls ``first`` and ``shortest`` (right or wrong)."""
+    temperature: float = 1.0
+    """Sampling temperature (> 0)."""
+    max_new_tokens: int = 256
+    """Token budget per sample (>= 1); a sample that runs past it never counts as correct."""
+    batch_size: int = 64
+    """Sequences (prompts x k) per generation batch (>= 1)."""
+
+    def __post_init__(self) -> None:
+        _check(self.model is None or bool(self.model.strip()), "'model' must be a folder or hub id, or null "
+               "(the task's own traces)")
+        _check(self.k >= 1, f"'k' (samples per prompt) must be >= 1, got {self.k}")
+        _check(self.select in SELECTIONS, f"'select' must be one of {list(SELECTIONS)}, got {self.select!r}")
+        _check(self.temperature > 0, f"'temperature' must be > 0 (it samples), got {self.temperature}")
+        _check(self.max_new_tokens >= 1, f"'max_new_tokens' must be >= 1, got {self.max_new_tokens}")
+        _check(self.batch_size >= 1, f"'batch_size' must be >= 1, got {self.batch_size}")
+
+
+@dataclass
 class DataSection:
     task: str = "arith"
     """A name in ``rl_reasoner.data.tasks.TASKS``: the synthetic ``arith`` task, or ``hub`` (question/answer
@@ -119,6 +147,8 @@ class DataSection:
     """Level -> its own style mix, replacing ``style_mix`` there; levels not generated are ignored."""
     hub: HubDataSection = field(default_factory=HubDataSection)
     """Where ``task: hub`` reads its rows (sizes: ``train_size``, ``grpo_size``, ``eval_per_level``)."""
+    teacher: TeacherSection = field(default_factory=TeacherSection)
+    """A trained model that writes the SFT traces instead of the task (off while ``model`` is null)."""
 
     def __post_init__(self) -> None:
         _check(self.task in TASKS, f"unknown task {self.task!r}; valid tasks: {list(TASKS)}")

@@ -74,6 +74,17 @@ def forced_opening(style: str, row: dict) -> str:
     return style_prefix(style, row_op(row))
 
 
+def trace_style(row: dict, completion: str) -> str | None:
+    """The style a completion of ``row`` is written in, read off its opening; None when it opens no style.
+
+    >>> trace_style({}, trace(1, 3, "verbose")), trace_style({"op": "sub"}, trace(9, 3, "concise", op="sub"))
+    ('verbose', 'concise')
+    >>> trace_style({}, "15") is None
+    True
+    """
+    return next((s for s in STYLES if completion.startswith(style_prefix(s, row_op(row)))), None)
+
+
 def used_styles(
     levels: Sequence[int], style_mix: Mapping[str, float], style_by_level: Mapping[int, Mapping[str, float]]
 ) -> list[str]:

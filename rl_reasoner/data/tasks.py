@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from rl_reasoner.data.arith import build_splits, designed_styles, forced_opening, used_styles
+from rl_reasoner.data.arith import build_splits, designed_styles, forced_opening, trace_style, used_styles
 from rl_reasoner.data.hub import build_hub_splits, check_hub_source
 
 Splits = dict[str, list[dict]]  # "sft", "grpo", "eval" -> rows (id, level, prompt, answer[, completion])
@@ -26,6 +26,9 @@ class Task:
     designed: Callable[[Any], dict[str, str]] = lambda recipe: {}
     """Level -> the style the task is built to make the shortest reliable one; the data stage records it
     and the eval stage checks the oracle against it (``{}``: nothing designed, nothing checked)."""
+    style_of: Callable[[dict, str], str | None] = lambda row, completion: None
+    """The trace style a completion of a row is written in (a teacher's SFT traces get it as ``style``);
+    None: the task cannot tell."""
 
 
 def _arith_splits(recipe: Any) -> Splits:
@@ -50,6 +53,7 @@ TASKS: dict[str, Task] = {
         _arith_splits,
         forced_styles=_arith_forced,
         designed=lambda recipe: designed_styles(recipe.data.levels),
+        style_of=trace_style,
     ),
     "hub": Task(_hub_splits, check=lambda recipe: check_hub_source(recipe.data.hub)),
 }

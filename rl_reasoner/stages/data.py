@@ -1,4 +1,5 @@
-"""Data stage: the task's splits (jsonl) and, for ``model.base: tiny``, the tiny base model."""
+"""Data stage: the task's splits (jsonl), their SFT traces written by ``data.teacher.model`` when it is set,
+and, for ``model.base: tiny``, the tiny base model."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from pathlib import Path
 
 from rl_reasoner.data.arith import write_splits
 from rl_reasoner.data.tasks import task_of
+from rl_reasoner.data.teacher import distil_sft_rows
 from rl_reasoner.errors import UsageError
 from rl_reasoner.tiny_model import save_tiny_model
 
@@ -19,6 +21,10 @@ def run_data(pipeline, unit: str, out: Path) -> dict:
             "the recipe trains SFT first (model.grpo_from: sft) but its data gave no SFT rows: set "
             "data.hub.completion_column, or model.grpo_from: base to start GRPO from the base model"
         )
+    teacher, distilled = recipe.data.teacher, {}
+    if teacher.model is not None:  # SFT traces sampled from a trained model instead of the task's own
+        splits["sft"], distilled = distil_sft_rows(splits["sft"], teacher, recipe.seed, task.style_of)
+        print(f"[rl-reasoner] data: teacher {teacher.model}: {distilled}")
     write_splits(splits, out)
     if recipe.model.base == "tiny":
         save_tiny_model(out / "tiny-base", recipe.model.tiny, seed=recipe.seed)
@@ -26,8 +32,10 @@ def run_data(pipeline, unit: str, out: Path) -> dict:
     if designed:  # what the eval stage will check on this run's SFT checkpoint
         shown = ", ".join(f"level {level}: {style}" for level, style in designed.items())
         print(f"[rl-reasoner] data: shortest reliable style by design: {shown}")
-    return {split: len(rows) for split, rows in splits.items()} | (
-        {"designed_styles": designed} if designed else {}
+    return (
+        {split: len(rows) for split, rows in splits.items()}
+        | ({"designed_styles": designed} if designed else {})
+        | ({"teacher": distilled} if distilled else {})
     )
 
 

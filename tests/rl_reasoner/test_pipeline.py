@@ -157,3 +157,24 @@ def test_default_data_ops_keep_the_fingerprints_of_runs_made_before_the_key_exis
     with pytest.raises(PipelineError) as caught:
         run_data(tmp_path, "data.train_size=65")
     assert str(caught.value).split("(changed: ")[1].split("). Nothing")[0] == "data.train_size: 64 -> 65"
+
+
+def test_a_teacher_is_a_data_input_and_no_teacher_keeps_the_fingerprints_of_runs_made_before_it(tmp_path):
+    from rl_reasoner.pipeline import fingerprint
+    from rl_reasoner.recipe import recipe_to_dict
+
+    def recipe(*overrides):
+        return recipe_to_dict(load_recipe(SMOKE, ["report_to=none", *overrides]))
+
+    now = recipe()
+    before = {**now, "data": {k: v for k, v in now["data"].items() if k != "teacher"}}
+    off = recipe("data.teacher.k=2")  # no model: nothing is sampled, the data is the task's own
+    on = recipe("data.teacher.model=org/teacher")
+    other = recipe("data.teacher.model=org/teacher", "data.teacher.k=2")
+    for stage in ("data", "sft", "grpo", "eval"):
+        assert fingerprint(now, stage) == fingerprint(before, stage) == fingerprint(off, stage)
+        assert len({fingerprint(now, stage), fingerprint(on, stage), fingerprint(other, stage)}) == 3
+
+    run_data(tmp_path)
+    with pytest.raises(PipelineError, match=r"changed: data\.teacher: None -> {'model': 'org/teacher'"):
+        run_data(tmp_path, "data.teacher.model=org/teacher")

@@ -1,0 +1,136 @@
+"""Cold-start SFT traces sampled from a trained model (``data.teacher``) instead of the task's own traces.
+
+R1's cold start distils a trained model: for each SFT prompt the teacher samples ``k`` completions, each
+is verified against the row's answer as the GRPO accuracy reward verifies (``rewards.verify``, its
+``strict`` extraction: a ``\\boxed{}`` answer; model text is never evaluated), and one is kept:
+
+* ``shortest_correct`` – the shortest verified sample (rejection sampling with a length preference); a
+  prompt with none is dropped;
+* ``first`` – the first sample, right or wrong (a control: plain distillation, no verifier);
+* ``shortest`` – the shortest sample, right or wrong (a control: length preference without a verifier).
+
+A sample counts as correct only when it also ended within ``max_new_tokens`` (a truncated trace would
+teach the model to stop mid-thought). Ties in length go to the earlier sample. The selected row keeps its
+``id``, ``level``, ``prompt`` and ``answer``; its ``completion`` is the sample, its ``style`` the trace
+style the task reads off the completion (dropped when it cannot tell), and ``teacher`` records
+``{samples, correct, tokens}``: the prompt's sample count, how many verified, the kept sample's tokens.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rewards.verify import verify_batch
+from rl_reasoner.errors import UsageError
+from rl_reasoner.generation import generate_samples, load_policy
+from rl_reasoner.reward_funcs import GRPO_EXTRACTION
+
+SELECTIONS = ("shortest_correct", "first", "shortest")
+OTHER_STYLE = "other"  # style_mix_by_level's name for completions whose style the task cannot tell
+
+StyleOf = Callable[[dict, str], "str | None"]  # (row, completion) -> the trace style, None: cannot tell
+
+
+class TeacherError(UsageError):
+    """The teacher cannot give SFT traces (no SFT rows, or none of its samples is correct)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    text: str  # the completion, special tokens removed
+    tokens: int  # completion tokens, EOS excluded
+    correct: bool  # verified against the row's answer and ended within the token budget
+
+
+def sample_teacher(model, tokenizer, rows: Sequence[dict], teacher: Any, seed: int) -> list[list[Sample]]:
+    """``teacher.k`` verified samples for each row's prompt (``teacher``: the recipe's ``data.teacher``)."""
+    generations = generate_samples(
+        model,
+        tokenizer,
+        [row["prompt"] for row in rows],
+        n=teacher.k,
+        temperature=teacher.temperature,
+        max_new_tokens=teacher.max_new_tokens,
+        batch_size=teacher.batch_size,
+        seed=seed,
+        desc="teacher",
+    )
+    golds = [row["answer"] for row, samples in zip(rows, generations, strict=True) for _ in samples]
+    texts = [g.text for samples in generations for g in samples]
+    verdicts = iter(verify_batch(golds, texts, mode=GRPO_EXTRACTION))
+    return [[Sample(g.text, g.tokens, next(verdicts) is True and not g.truncated) for g in samples]
+            for samples in generations]
+
+
+def select(samples: Sequence[Sample], how: str) -> Sample | None:
+    """The sample ``how`` (one of :data:`SELECTIONS`) keeps; None when ``shortest_correct`` finds none.
+
+    >>> samples = [Sample("a wrong one", 3, False), Sample("right", 5, True), Sample("right too", 4, True)]
+    >>> [select(samples, how).tokens for how in SELECTIONS]
+    [4, 3, 3]
+    """
+    if how not in SELECTIONS:
+        raise ValueError(f"unknown teacher selection {how!r}; expected one of {SELECTIONS}")
+    if how == "first":
+        return samples[0]
+    pool = [s for s in samples if s.correct] if how == "shortest_correct" else samples
+    return min(pool, key=lambda s: s.tokens, default=None)  # min keeps the first of equally short ones
+
+
+def teacher_rows(
+    rows: Sequence[dict], samples: Sequence[Sequence[Sample]], how: str, style_of: StyleOf
+) -> list[dict]:
+    """The SFT rows with their completions replaced by the selected samples; rows without one are left out."""
+    out = []
+    for row, row_samples in zip(rows, samples, strict=True):
+        chosen = select(row_samples, how)
+        if chosen is None:
+            continue
+        kept = {k: v for k, v in row.items() if k not in ("completion", "style")}
+        kept["completion"] = chosen.text
+        style = style_of(row, chosen.text)
+        if style is not None:
+            kept["style"] = style
+        kept["teacher"] = {"samples": len(row_samples), "correct": sum(s.correct for s in row_samples),
+                           "tokens": chosen.tokens}
+        out.append(kept)
+    return out
+
+
+def style_mix_by_level(rows: Sequence[dict]) -> dict[str, dict[str, float]]:
+    """Per level, the share of each trace style among ``rows`` (``other``: rows without a ``style``)."""
+    by_level: dict[str, Counter] = {}
+    for row in rows:
+        by_level.setdefault(str(row["level"]), Counter())[row.get("style", OTHER_STYLE)] += 1
+    return {level: {style: round(n / sum(counts.values()), 4) for style, n in sorted(counts.items())}
+            for level, counts in sorted(by_level.items())}
+
+
+def distil_sft_rows(
+    rows: Sequence[dict], teacher: Any, seed: int, style_of: StyleOf
+) -> tuple[list[dict], dict]:
+    """The SFT rows as the teacher ``teacher.model`` writes them, and the summary the data stage records
+    (``selected``, ``dropped``, ``accuracy`` over all samples, ``style_mix_by_level``)."""
+    from rl_reasoner.model_ref import resolve_model
+
+    if not rows:
+        raise TeacherError("data.teacher.model is set but the task gave no SFT rows to write traces for "
+                           "(a hub dataset needs data.hub.completion_column); remove data.teacher")
+    model, tokenizer = load_policy(resolve_model(teacher.model).path)
+    samples = sample_teacher(model, tokenizer, rows, teacher, seed)
+    correct = sum(s.correct for row_samples in samples for s in row_samples)
+    accuracy = correct / (len(rows) * teacher.k)
+    if correct == 0:
+        raise TeacherError(
+            f"data.teacher.model {teacher.model!r} answered none of the {len(rows)} SFT prompts correctly "
+            f"(accuracy {accuracy:.0%} over {len(rows) * teacher.k} samples at temperature "
+            f"{teacher.temperature}, {teacher.max_new_tokens} new tokens): it cannot teach this task; use a "
+            "model trained on it, or raise data.teacher.k or data.teacher.max_new_tokens"
+        )
+    selected = teacher_rows(rows, samples, teacher.select, style_of)
+    dropped = len(rows) - len(selected)
+    summary = {"selected": len(selected), "dropped": dropped, "accuracy": round(accuracy, 4)}
+    return selected, summary | {"style_mix_by_level": style_mix_by_level(selected)}
