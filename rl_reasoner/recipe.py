@@ -241,7 +241,8 @@ class ReplaySection:
     rows: int = 32
     """SFT rows replayed per loss computation, per process."""
     max_entropy: float | None = 0.3
-    """Count a token only where the reference model's entropy (nats) is below this; null: every token."""
+    """Count a token where the reference model's entropy (nats) is below this, or, inside a line, where the
+    reference predicts it; null: every token."""
 
     def __post_init__(self) -> None:
         _check(self.weight >= 0, f"'replay.weight' must be >= 0, got {self.weight}")

@@ -1,5 +1,5 @@
 """SFT replay during GRPO: the cold-start rows' log-likelihood added to the policy loss (PPO-ptx, Ouyang
-et al. 2022), counted only on the tokens the reference model is sure of.
+et al. 2022), counted only on the tokens the reference model knows.
 
 Why: on a small model, GRPO's noisy updates also move what the reward never asked to change. On tiny-arith
 both the length-controlled and the accuracy-only policy learned to write ``0+0+0=1`` on 3-digit sums with
@@ -10,14 +10,21 @@ every token pulled those back too and the length control stopped. So a token cou
 reference (start) model's predictive entropy is below ``max_entropy``: the confident facts are anchored,
 the forking tokens (where the SFT data itself was mixed) are left to the reward.
 
-The loss is the mean over the kept tokens, so a direct answer's two answer tokens are ~0.3 % of a batch;
-the level-1 facts GRPO drifts once level 1 goes direct (2 / 2 / 0 of 100 wrong on the fa17bb0 seeds)
-are barely held. Tried on those seeds' SFT checkpoints: a per-row mean (1 / 1 / 0 wrong facts, but 85 of
-300 zero-middle sums wrong on seed 2) and token mean + row mean (0 / 0 / 0, but 81 of 300 on seed 2):
-weighting short rows up lets the long traces' facts go, so the token mean stays. Also tried (45e6571's
-session, same checkpoints): TRL's ``top_entropy_quantile=0.2`` (seed 0 still lost 9+3 and 3+9) and the token
-mean plus a per-row mean over each row's boxed answer tokens only (5 / 0 / 0 wrong facts, seed 0 stayed
-verbose at level 1, 75 of 300 zero-middle sums wrong on seed 2): neither adopted.
+Which tokens: the forks GRPO should be free to change open a line (the style right after ``<think>``,
+"Check:" or "So" after a column line), and their reference entropy is ~0.6-1.1 nats. A fact inside a line
+can be as uncertain: on the fa17bb0 seed-0 SFT model 16 of the 100 one-digit sums had a direct answer token
+above 0.3 nats (3+9: 0.71), and those are the facts GRPO flipped once level 1 went direct (9+3, 3+9, 7+7 on
+seeds 0 and 1; the entropy rule alone never replayed them). So a token inside a line is also kept when the
+reference predicts it (its argmax is the data's token): the facts the SFT model knows, however unsure, while
+the guessed digits of a direct answer at level 3 (~2.3 nats, mostly mispredicted) stay out. GRPO only, from
+the fa17bb0 SFT checkpoints, 300 per level: forced-direct wrong facts 0 / 1 / 0 (entropy rule: 2 / 2 / 0),
+level 1 at 100 / 99.3 / 100 %.
+
+Tried before on the same checkpoints and not adopted: a per-row mean (1 / 1 / 0 wrong facts, but 85 of 300
+zero-middle sums wrong on seed 2) and token mean + row mean (0 / 0 / 0, but 81 of 300): weighting short rows
+up lets the long traces' facts go, so the token mean stays; TRL's ``top_entropy_quantile=0.2`` (seed 0 still
+lost 9+3 and 3+9); the token mean plus a per-row mean over each row's boxed answer tokens (5 / 0 / 0 wrong
+facts, seed 0 stayed verbose at level 1, 75 of 300 zero-middle sums wrong on seed 2).
 """
 
 from __future__ import annotations
@@ -37,33 +44,42 @@ class ReplayRows:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.rows_per_batch, self.seed = rows_per_batch, seed
         self.examples = []
+        ends_line: dict[int, bool] = {}
         for row in table:
             prompt = tokenizer(row["prompt"], add_special_tokens=False).input_ids
             completion = tokenizer(row["completion"], add_special_tokens=False).input_ids
-            self.examples.append((prompt, [*completion, tokenizer.eos_token_id]))
+            completion = [*completion, tokenizer.eos_token_id]
+            for token in completion:
+                if token not in ends_line:
+                    ends_line[token] = tokenizer.decode([token]).endswith("\n")
+            starts = [True, *(ends_line[token] for token in completion[:-1])]
+            self.examples.append((prompt, completion, starts))
 
-    def batch(self, *key: int) -> tuple[list[list[int]], list[list[int]], list[int]]:
+    def batch(self, *key: int) -> tuple[list[list[int]], list[list[int]], list[int], list[list[bool]]]:
         """``rows_per_batch`` rows drawn by ``key`` (e.g. step, call, process): token ids and labels
-        (-100 on the prompt and the padding), right-padded to one length, and each row's unpadded length."""
+        (-100 on the prompt and the padding), right-padded to one length, each row's unpadded length, and
+        which label tokens open a line (the first completion token and any after a newline)."""
         rng = random.Random(hash((self.seed, *key)))
         picked = [self.examples[rng.randrange(len(self.examples))] for _ in range(self.rows_per_batch)]
-        width = max(len(p) + len(c) for p, c in picked)
-        ids, labels, lengths = [], [], []
-        for prompt, completion in picked:
+        width = max(len(p) + len(c) for p, c, _ in picked)
+        ids, labels, lengths, opens = [], [], [], []
+        for prompt, completion, starts in picked:
             lengths.append(len(prompt) + len(completion))
             pad = width - len(prompt) - len(completion)
             ids.append([*prompt, *completion, *[self.pad_id] * pad])
             labels.append([*[-100] * len(prompt), *completion, *[-100] * pad])
-        return ids, labels, lengths
+            opens.append([*[False] * len(prompt), *starts, *[False] * pad])
+        return ids, labels, lengths, opens
 
 
 def replay_loss(model, ref_model, batch: tuple, max_entropy: float | None):
-    """Mean NLL of the completion tokens whose reference entropy is below ``max_entropy`` (all if None);
+    """Mean NLL of the completion tokens the reference model knows: those whose reference entropy is below
+    ``max_entropy``, and inside a line also those it predicts right (all if ``max_entropy`` is None);
     returns ``(loss, kept)``, ``kept`` the fraction of completion tokens counted."""
     import torch
     import torch.nn.functional as F
 
-    ids, labels, lengths = batch
+    ids, labels, lengths, opens = batch
     device = next(model.parameters()).device
     ids_t, labels_t = torch.tensor(ids, device=device), torch.tensor(labels, device=device)
     attention = (
@@ -77,7 +93,8 @@ def replay_loss(model, ref_model, batch: tuple, max_entropy: float | None):
                 ref_model(input_ids=ids_t, attention_mask=attention).logits[:, :-1].float().log_softmax(-1)
             )
             entropy = -(ref_logp.exp() * ref_logp).sum(-1)
-        keep = keep & (entropy < max_entropy)
+            known = ~torch.tensor(opens, device=device)[:, 1:] & (ref_logp.argmax(-1) == targets)
+        keep = keep & ((entropy < max_entropy) | known)
     logits = model(input_ids=ids_t, attention_mask=attention).logits[:, :-1].float()
     nll = F.cross_entropy(logits.transpose(1, 2), targets.clamp(min=0), reduction="none")
     loss = (nll * keep).sum() / keep.sum().clamp(min=1)

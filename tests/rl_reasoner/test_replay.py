@@ -37,9 +37,9 @@ def tiny(tmp_path_factory):
 def test_a_batch_masks_prompt_and_padding_and_is_a_function_of_its_key(tiny):
     _, tokenizer, path = tiny
     rows = ReplayRows(path, tokenizer, rows_per_batch=4, seed=0)
-    ids, labels, lengths = rows.batch(3, 1, 0)
-    assert rows.batch(3, 1, 0) == (ids, labels, lengths)
-    assert any(rows.batch(s, 1, 0) != (ids, labels, lengths) for s in range(4, 20))
+    ids, labels, lengths, opens = rows.batch(3, 1, 0)
+    assert rows.batch(3, 1, 0) == (ids, labels, lengths, opens)
+    assert any(rows.batch(s, 1, 0) != (ids, labels, lengths, opens) for s in range(4, 20))
     texts = {r["prompt"]: r["completion"] for r in ROWS}
     for row_ids, row_labels, n in zip(ids, labels, lengths, strict=True):
         prompt_len = next(i for i, t in enumerate(row_labels) if t != -100)
@@ -51,7 +51,7 @@ def test_a_batch_masks_prompt_and_padding_and_is_a_function_of_its_key(tiny):
 
 def test_without_an_entropy_limit_the_loss_is_the_completion_nll(tiny):
     model, tokenizer, path = tiny
-    ids, labels, lengths = batch = ReplayRows(path, tokenizer, rows_per_batch=3, seed=1).batch(0, 1, 0)
+    ids, labels, lengths, _ = batch = ReplayRows(path, tokenizer, rows_per_batch=3, seed=1).batch(0, 1, 0)
     loss, kept = replay_loss(model, None, batch, max_entropy=None)
     attention = torch.tensor([[1] * n + [0] * (len(ids[0]) - n) for n in lengths])
     expected = model(input_ids=torch.tensor(ids), attention_mask=attention, labels=torch.tensor(labels)).loss
@@ -62,13 +62,37 @@ def test_without_an_entropy_limit_the_loss_is_the_completion_nll(tiny):
     model.zero_grad()
 
 
-def test_the_entropy_limit_keeps_only_the_confident_tokens(tiny):
+def test_a_label_token_opens_a_line_after_a_newline_or_at_the_completion_start(tiny):
+    _, tokenizer, path = tiny
+    ids, labels, lengths, opens = ReplayRows(path, tokenizer, rows_per_batch=6, seed=2).batch(0, 1, 0)
+    for row_ids, row_labels, row_opens, n in zip(ids, labels, opens, lengths, strict=True):
+        start = next(i for i, t in enumerate(row_labels) if t != -100)
+        for i in range(start, n):
+            text_before = tokenizer.decode(row_ids[start:i])
+            assert row_opens[i] == (i == start or text_before.endswith("\n")), (i, text_before)
+        assert not any(row_opens[:start]) and not any(row_opens[n:])
+
+
+def test_the_entropy_limit_keeps_the_confident_tokens_and_in_line_tokens_the_reference_predicts(tiny):
     model, tokenizer, path = tiny
     batch = ReplayRows(path, tokenizer, rows_per_batch=3, seed=1).batch(0, 1, 0)
-    none, kept_none = replay_loss(model, model, batch, max_entropy=1e-6)  # a random model is sure of nothing
+    ids, labels, lengths, opens = batch
     every, kept_all = replay_loss(model, model, batch, max_entropy=1e6)
-    assert (none.item(), kept_none) == (0.0, 0.0)
     assert kept_all == 1.0 and every.item() > 0
+    # a random model is sure of nothing: only the in-line tokens it happens to predict are kept
+    attention = torch.tensor([[1] * n + [0] * (len(ids[0]) - n) for n in lengths])
+    with torch.no_grad():
+        predicted = model(input_ids=torch.tensor(ids), attention_mask=attention).logits.argmax(-1).tolist()
+    expected = [
+        (row[t + 1], pred[t])
+        for row, pred, row_labels, row_opens in zip(ids, predicted, labels, opens, strict=True)
+        for t in range(len(row) - 1)
+        if row_labels[t + 1] != -100 and not row_opens[t + 1] and pred[t] == row[t + 1]
+    ]
+    completion_tokens = sum(t != -100 for row in labels for t in row)
+    _, kept_none = replay_loss(model, model, batch, max_entropy=1e-6)
+    assert kept_none == pytest.approx(len(expected) / completion_tokens)
+    assert 0 < len(expected) < completion_tokens  # both kinds present, so the test can tell
 
 
 @pytest.mark.parametrize(
