@@ -43,7 +43,7 @@ def preflight(recipe: Recipe) -> list[str]:
         except (ValueError, TypeError) as exc:
             raise PreflightError(f"recipe {recipe.name!r} cannot run: {exc}") from None
     _check_replay(recipe, config.beta)
-    return notes
+    return notes + _resume_notes(config)
 
 
 def _check_model_path(key: str, path: str, hint: str) -> None:
@@ -53,6 +53,23 @@ def _check_model_path(key: str, path: str, hint: str) -> None:
             f"{key} {path!r} is neither an existing local folder nor a hub id (owner/name); "
             f"{hint}a folder saved with save_pretrained, or a hub id"
         )
+
+
+def _resume_notes(config) -> list[str]:
+    """TRL restarts its generation count on resume and regenerates a half-used round, so only a checkpoint at
+    a round boundary resumes into the run an uninterrupted one would have been."""
+    round_steps = config.num_iterations * config.steps_per_generation  # micro-steps per generation round
+    every = config.save_steps
+    if config.save_strategy != "steps" or round_steps == 1 or every < 1 or every != int(every):
+        return []
+    if (int(every) * config.gradient_accumulation_steps) % round_steps == 0:
+        return []
+    return [
+        f"grpo.save_steps={int(every)} saves inside a generation round ({config.num_iterations} iterations x "
+        f"{config.steps_per_generation} steps per generation): a run resumed from such a checkpoint "
+        "generates that round's samples again with the current policy, so it continues, but not as the "
+        "uninterrupted run would; save at a multiple of the round to make a resume exact"
+    ]
 
 
 def _check_replay(recipe: Recipe, beta: float) -> None:
