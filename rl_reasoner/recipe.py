@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rl_reasoner.data.arith import DEFAULT_OPS, OPS, STYLES
+from rl_reasoner.data.revthink import OBJECTIVES
 from rl_reasoner.data.tasks import TASKS
 from rl_reasoner.data.teacher import SELECTIONS
 from rl_reasoner.recipe_files import RecipeError, apply_override, parse_override, read_recipe_file
@@ -126,6 +127,27 @@ class TeacherSection:
 
 
 @dataclass
+class RevThinkSection:
+    objectives: list[str] | None = None
+    """RevThink SFT objectives among ``OBJECTIVES`` (``forward``: question -> trace, ``question``: question
+    -> backward question, ``backward``: backward question -> its trace), no repeats; None: off (see
+    rl_reasoner/data/revthink.py)."""
+    noise: float = 0.0
+    """Probability in [0, 1) that each forward and each backward trace gets one wrong column result."""
+    filter: bool = True
+    """Keep a problem only when its forward and backward traces both verify (off: keep every problem)."""
+
+    def __post_init__(self) -> None:
+        objectives = self.objectives
+        _check(objectives is None or (bool(objectives) and set(objectives) <= set(OBJECTIVES)
+                                      and len(set(objectives)) == len(objectives)),
+               f"'objectives' must be distinct names among {list(OBJECTIVES)} (at least one), or null (off), "
+               f"got {objectives}")
+        _check(0 <= self.noise < 1,
+               f"'noise' (the chance a trace is corrupted) must be in [0, 1), got {self.noise}")
+
+
+@dataclass
 class DataSection:
     task: str = "arith"
     """A name in ``rl_reasoner.data.tasks.TASKS``: the synthetic ``arith`` task, or ``hub`` (question/answer
@@ -149,6 +171,9 @@ class DataSection:
     """Where ``task: hub`` reads its rows (sizes: ``train_size``, ``grpo_size``, ``eval_per_level``)."""
     teacher: TeacherSection = field(default_factory=TeacherSection)
     """A trained model that writes the SFT traces instead of the task (off while ``model`` is null)."""
+    revthink: RevThinkSection = field(default_factory=RevThinkSection)
+    """Reverse-thinking SFT rows and a backward eval split (``arith`` only; off while ``objectives`` is
+    null)."""
 
     def __post_init__(self) -> None:
         _check(self.task in TASKS, f"unknown task {self.task!r}; valid tasks: {list(TASKS)}")
@@ -164,6 +189,11 @@ class DataSection:
         _check(self.task == "arith" or self.ops == list(DEFAULT_OPS),
                f"'ops' only applies to 'task: arith' (task {self.task!r} has its own questions): remove it")
         _check_positive(self, "train_size", "grpo_size", "eval_per_level")
+        if self.revthink.objectives is not None:
+            _check(self.task == "arith", f"'revthink' only applies to 'task: arith' (only it can build "
+                   f"backward questions; task {self.task!r} cannot): remove data.revthink.objectives")
+            _check(self.teacher.model is None, "'revthink' builds its traces from the task's, so it cannot "
+                   "use data.teacher.model's: remove one of data.revthink.objectives and data.teacher.model")
         for where, mix in [("style_mix", self.style_mix), *self.style_by_level.items()]:
             where = where if where == "style_mix" else f"style_by_level.{where}"
             for style, weight in mix.items():

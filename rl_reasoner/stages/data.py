@@ -1,11 +1,13 @@
-"""Data stage: the task's splits (jsonl), their SFT traces written by ``data.teacher.model`` when it is set,
-and, for ``model.base: tiny``, the tiny base model."""
+"""Data stage: the task's splits (jsonl), their SFT traces written by ``data.teacher.model`` when it is set
+or made RevThink rows (plus an ``eval_backward`` split) by ``data.revthink.objectives``, and, for
+``model.base: tiny``, the tiny base model."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rl_reasoner.data.arith import write_splits
+from rl_reasoner.data.revthink import revthink_splits
 from rl_reasoner.data.tasks import task_of
 from rl_reasoner.data.teacher import distil_sft_rows
 from rl_reasoner.errors import UsageError
@@ -16,6 +18,10 @@ def run_data(pipeline, unit: str, out: Path) -> dict:
     recipe = pipeline.recipe
     task = task_of(recipe)
     splits = task.splits(recipe)
+    revthink, reversed_ = recipe.data.revthink, {}
+    if revthink.objectives is not None:  # forward, backward-question and backward rows of each SFT problem
+        splits, reversed_ = revthink_splits(splits, revthink, recipe.seed)
+        print(f"[rl-reasoner] data: revthink {revthink.objectives}: {reversed_}")
     if recipe.model.grpo_from == "sft" and not splits["sft"]:
         raise UsageError(
             "the recipe trains SFT first (model.grpo_from: sft) but its data gave no SFT rows: set "
@@ -36,6 +42,7 @@ def run_data(pipeline, unit: str, out: Path) -> dict:
         {split: len(rows) for split, rows in splits.items()}
         | ({"designed_styles": designed} if designed else {})
         | ({"teacher": distilled} if distilled else {})
+        | ({"revthink": reversed_} if reversed_ else {})
     )
 
 

@@ -178,3 +178,20 @@ def test_a_teacher_is_a_data_input_and_no_teacher_keeps_the_fingerprints_of_runs
     run_data(tmp_path)
     with pytest.raises(PipelineError, match=r"changed: data\.teacher: None -> {'model': 'org/teacher'"):
         run_data(tmp_path, "data.teacher.model=org/teacher")
+
+
+def test_revthink_objectives_are_a_data_input_and_none_keeps_the_fingerprints_of_runs_made_before_them():
+    from rl_reasoner.pipeline import fingerprint
+    from rl_reasoner.recipe import recipe_to_dict
+
+    def recipe(*overrides):
+        return recipe_to_dict(load_recipe(SMOKE, ["report_to=none", *overrides]))
+
+    now = recipe()
+    before = {**now, "data": {k: v for k, v in now["data"].items() if k != "revthink"}}
+    off = recipe("data.revthink.noise=0.3", "data.revthink.filter=false")  # no objectives: the task's data
+    on = recipe("data.revthink.objectives=[forward, backward]")
+    noisy = recipe("data.revthink.objectives=[forward, backward]", "data.revthink.noise=0.3")
+    for stage in ("data", "sft", "grpo", "eval"):
+        assert fingerprint(now, stage) == fingerprint(before, stage) == fingerprint(off, stage)
+        assert len({fingerprint(now, stage), fingerprint(on, stage), fingerprint(noisy, stage)}) == 3
