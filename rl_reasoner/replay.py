@@ -45,9 +45,9 @@ class ReplayRows:
         self.rows_per_batch, self.seed = rows_per_batch, seed
         self.examples = []
         ends_line: dict[int, bool] = {}
-        for row in table:
-            prompt = tokenizer(row["prompt"], add_special_tokens=False).input_ids
-            completion = tokenizer(row["completion"], add_special_tokens=False).input_ids
+        prompts = tokenizer([row["prompt"] for row in table], add_special_tokens=False).input_ids
+        completions = tokenizer([row["completion"] for row in table], add_special_tokens=False).input_ids
+        for prompt, completion in zip(prompts, completions, strict=True):
             completion = [*completion, tokenizer.eos_token_id]
             for token in completion:
                 if token not in ends_line:
