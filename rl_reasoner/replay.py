@@ -19,6 +19,10 @@ reference predicts it (its argmax is the data's token): the facts the SFT model 
 the guessed digits of a direct answer at level 3 (~2.3 nats, mostly mispredicted) stay out. GRPO only, from
 the fa17bb0 SFT checkpoints, 300 per level: forced-direct wrong facts 0 / 1 / 0 (entropy rule: 2 / 2 / 0),
 level 1 at 100 / 99.3 / 100 %.
+Seed 2's zero-middle sums are not held by this: its SFT model writes ``0+0+0=1`` on 55 of 300 of them,
+a fact it does not know, and GRPO moves the count by noise (fca60d9 bench: 66; accuracy-only 83). Keeping
+every in-line token instead, known or not, did not help (GRPO only from that seed's SFT checkpoint: 70 of
+300, level 3 99.0 % against 100 %), nor did replay weight 20 with this rule (84 of 300).
 
 Tried before on the same checkpoints and not adopted: a per-row mean (1 / 1 / 0 wrong facts, but 85 of 300
 zero-middle sums wrong on seed 2) and token mean + row mean (0 / 0 / 0, but 81 of 300): weighting short rows
