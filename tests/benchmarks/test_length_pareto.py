@@ -27,31 +27,31 @@ def available(points):
     return [p for p in points if all(r["name"] in REWARDS for r in p.rewards)]
 
 
-def test_the_point_table_is_four_strengths_per_method_plus_accuracy_only(bench):
+def test_the_point_table_is_three_strengths_per_method_plus_accuracy_only(bench):
     assert set(bench.POINTS) == {"absolute", "below_mean_bonus", "kimi", "constrained_bonus"}
     points = bench.sweep_points()
     assert points[0].label == "accuracy-only" and points[0].rewards == ({"name": "accuracy", "weight": 1.0},)
-    assert len(points) == 1 + 4 * 4
+    assert len(points) == 1 + 4 * 3
     by_label = {p.label: p for p in points}
-    assert by_label["absolute-0.0016"].rewards[1] == {
+    assert by_label["absolute-0.0096"].rewards[1] == {
         "name": "absolute",
         "weight": 1.0,
-        "params": {"alpha": 0.0016, "max_len": 256},
+        "params": {"alpha": 0.0096, "max_len": 256},
     }
-    assert by_label["kimi-0.5"].unit == "grpo-kimi-0.5"
+    assert by_label["kimi-4"].unit == "grpo-kimi-4"
     assert by_label["below_mean_bonus-1"].rewards[1]["weight"] == 1.0
     assert by_label["below_mean_bonus-1"].rewards[1]["params"] == {"mode": "discrete", "mean_over": "all"}
-    assert [p.strength for p in points if p.method == "constrained_bonus"] == [0.25, 0.5, 1.0, 2.0]
+    assert [p.strength for p in points if p.method == "constrained_bonus"] == [1.0, 2.0, 4.0]
     quick = bench.sweep_points(quick=True)
     assert [p.label for p in quick] == [
         "accuracy-only",
-        "absolute-0.0032",
-        "below_mean_bonus-0.5",
-        "kimi-0.5",
-        "constrained_bonus-0.5",
+        "absolute-0.0096",
+        "below_mean_bonus-2",
+        "kimi-2",
+        "constrained_bonus-2",
     ]
     kimi = [p.label for p in bench.sweep_points(methods=["kimi"])][1:]
-    assert kimi == ["kimi-0.25", "kimi-0.5", "kimi-1", "kimi-2"]
+    assert kimi == ["kimi-1", "kimi-2", "kimi-4"]
 
 
 def test_the_recipe_has_one_valid_baseline_per_point_and_the_source_split_size(bench):
@@ -153,7 +153,7 @@ def test_a_seeds_run_reuses_its_source_grpo_units_when_their_inputs_are_equal(be
     trained = [f"grpo-{m}-{s:g}" for m, (strengths, _) in bench.POINTS.items() for s in strengths]
     own = next(r["weight"] for r in recipe["rewards"] if r["name"] == "constrained_bonus")
     trained.remove(f"grpo-constrained_bonus-{own:g}")
-    assert planned(recipe, tmp_path / "runs") == [*trained, "eval"] and len(trained) == 15
+    assert planned(recipe, tmp_path / "runs") == [*trained, "eval"] and len(trained) == 11
     # a rerun (resume) leaves what is there alone
     assert bench.reuse_grpo(src, run_dir, recipe) == []
     assert json.loads((run_dir / "manifest.json").read_text())["stages"] == manifest["stages"]
@@ -203,11 +203,11 @@ def test_a_grpo_unit_whose_inputs_differ_is_trained_again(
 
 def test_a_seed_is_read_from_the_eval_stage_outputs(bench, eval_dir, model_metrics):
     levels = {1: ("concise", 10, 27), 2: ("direct", 3, 9)}
-    kimi = model_metrics(eval_dir / "grpo-kimi-0.5", {ORIGINAL: levels})
+    kimi = model_metrics(eval_dir / "grpo-kimi-1", {ORIGINAL: levels})
     results = json.loads((eval_dir / "results.json").read_text())
-    results["models"]["grpo-kimi-0.5"] = kimi
+    results["models"]["grpo-kimi-1"] = kimi
     (eval_dir / "results.json").write_text(json.dumps(results))
-    points = [p for p in bench.sweep_points() if p.label in ("accuracy-only", "kimi-0.5", "kimi-1")]
+    points = [p for p in bench.sweep_points() if p.label in ("accuracy-only", "kimi-1", "kimi-2")]
     manifest = {"stages": {}, "reused_grpo_units": ["grpo", "grpo-accuracy-only"]}  # as reuse_grpo leaves it
     (eval_dir.parent / "manifest.json").write_text(json.dumps(manifest))
     seed = bench.collect_seed(eval_dir.parent, 5, Path("/src/demo-seed5"), points, 61.23)
@@ -219,9 +219,9 @@ def test_a_seed_is_read_from_the_eval_stage_outputs(bench, eval_dir, model_metri
         "levels": {"1": {"accuracy": 1.0, "tokens": 60.0}, "2": {"accuracy": 1.0, "tokens": 170.0}},
     }
     assert seed["oracle"]["tokens"] == 89.0 and seed["oracle"]["styles"] == {"1": "direct", "2": "verbose"}
-    assert set(seed["points"]) == {"recipe", "accuracy-only", "kimi-0.5"}  # kimi-1 was not run
+    assert set(seed["points"]) == {"recipe", "accuracy-only", "kimi-1"}  # kimi-2 was not run
     assert seed["points"]["recipe"]["tokens"] == 79.0  # the main grpo unit
-    assert seed["points"]["kimi-0.5"]["levels"]["2"] == {"accuracy": 0.3, "tokens": 9.0}
+    assert seed["points"]["kimi-1"]["levels"]["2"] == {"accuracy": 0.3, "tokens": 9.0}
 
 
 def nums(acc1, tok1, acc2, tok2):
@@ -231,7 +231,7 @@ def nums(acc1, tok1, acc2, tok2):
 
 
 def seeds():
-    """Seed 0: kimi cuts level 2 (-4 pt); seed 1: absolute loses level 1 (-1 pt overall); kimi-1 only in 0."""
+    """Seed 0: kimi cuts level 2 (-4 pt); seed 1: absolute loses level 1 (-1 pt overall); kimi-2 only in 0."""
     return [
         {
             "seed": 0,
@@ -240,9 +240,9 @@ def seeds():
             "points": {
                 "recipe": nums(1.0, 20, 1.0, 80),
                 "accuracy-only": nums(1.0, 60, 1.0, 140),
-                "kimi-0.5": nums(1.0, 20, 0.96, 90),  # -2 pt, 55 tokens (1.1x), level 2 -4 pt
-                "kimi-1": nums(1.0, 10, 0.9, 40),
-                "absolute-0.0016": nums(1.0, 40, 1.0, 140),  # 0 pt, 90 tokens (1.8x)
+                "kimi-1": nums(1.0, 20, 0.96, 90),  # -2 pt, 55 tokens (1.1x), level 2 -4 pt
+                "kimi-2": nums(1.0, 10, 0.9, 40),
+                "absolute-0.0064": nums(1.0, 40, 1.0, 140),  # 0 pt, 90 tokens (1.8x)
             },
         },
         {
@@ -252,43 +252,43 @@ def seeds():
             "points": {
                 "recipe": nums(1.0, 30, 0.98, 90),
                 "accuracy-only": nums(1.0, 60, 0.98, 130),
-                "kimi-0.5": nums(1.0, 20, 0.98, 100),  # 0 pt, 60 tokens (1.0x)
-                "absolute-0.0016": nums(0.98, 40, 0.98, 140),  # -1 pt, 90 tokens (1.5x)
+                "kimi-1": nums(1.0, 20, 0.98, 100),  # 0 pt, 60 tokens (1.0x)
+                "absolute-0.0064": nums(0.98, 40, 0.98, 140),  # -1 pt, 90 tokens (1.5x)
             },
         },
     ]
 
 
 def points_of(bench):
-    wanted = ("accuracy-only", "absolute-0.0016", "kimi-0.5", "kimi-1")
+    wanted = ("accuracy-only", "absolute-0.0064", "kimi-1", "kimi-2")
     return [p for p in bench.sweep_points() if p.label in wanted]
 
 
 def test_mean_and_worst_seed_against_each_seeds_own_sft_and_oracle(bench):
     labels = ["sft", "oracle", "recipe", *(p.label for p in points_of(bench))]
     summary = bench.summarize(seeds(), labels)
-    kimi = summary["kimi-0.5"]
+    kimi = summary["kimi-1"]
     assert (kimi["mean_delta_pt"], kimi["worst_delta_pt"]) == pytest.approx((-1.0, -2.0))
     assert (kimi["mean_hard_delta_pt"], kimi["worst_hard_delta_pt"]) == pytest.approx((-2.0, -4.0))
     assert (kimi["mean_x_oracle"], kimi["worst_x_oracle"]) == pytest.approx((1.05, 1.1))
     assert kimi["mean_hard_tokens"] == pytest.approx(95.0) and kimi["seeds"] == [0, 1]
-    absolute = summary["absolute-0.0016"]
+    absolute = summary["absolute-0.0064"]
     assert (absolute["mean_delta_pt"], absolute["worst_delta_pt"]) == pytest.approx((-0.5, -1.0))
     assert (absolute["mean_x_oracle"], absolute["worst_x_oracle"]) == pytest.approx((1.65, 1.8))
-    assert summary["kimi-1"]["seeds"] == [0]  # a point only one seed has is summarised over that seed
+    assert summary["kimi-2"]["seeds"] == [0]  # a point only one seed has is summarised over that seed
     oracle = summary["oracle"]
     assert oracle["mean_delta_pt"] == pytest.approx(0.5) and oracle["mean_x_oracle"] == 1
     assert summary["sft"]["worst_delta_pt"] == 0 and summary["sft"]["worst_x_oracle"] == pytest.approx(2.0)
 
     found = bench.verdicts(summary, points_of(bench), "2")
     assert found["kimi"].startswith("shortens but costs the hardest level (level 2, by strength: ")
-    figures = "0.5: -2.0 pt at 95.0 tokens; 1: -10.0 pt at 40.0 tokens; "
+    figures = "1: -2.0 pt at 95.0 tokens; 2: -10.0 pt at 40.0 tokens; "
     figures += "accuracy-only: +0.0 pt at 135.0 tokens)"
     assert found["kimi"].endswith(figures)
     # a loss accuracy-only GRPO has too is not the length term's: measured against its own change
     summary["accuracy-only"] = {**summary["accuracy-only"], "mean_hard_delta_pt": -9.5}
     assert bench.verdicts(summary, points_of(bench), "2")["kimi"].startswith("does not show the trade-off")
-    assert found["absolute"].startswith("does not show the trade-off (level 2, by strength: 0.0016: +0.0 pt")
+    assert found["absolute"].startswith("does not show the trade-off (level 2, by strength: 0.0064: +0.0 pt")
 
 
 def test_the_page_table_json_and_plot(bench, tmp_path):
@@ -308,7 +308,7 @@ def test_the_page_table_json_and_plot(bench, tmp_path):
 
     assert png.read_bytes().startswith(b"\x89PNG")
     saved = json.loads(out.read_text())
-    assert saved["per_seed"][1]["points"]["kimi-0.5"]["tokens"] == 60.0 and saved["hardest_level"] == "2"
+    assert saved["per_seed"][1]["points"]["kimi-1"]["tokens"] == 60.0 and saved["hardest_level"] == "2"
     assert saved["points"][0]["label"] == "recipe" and saved["points"][0]["rewards"] == recipe["rewards"]
     assert saved["prompts"] == 200  # eval_per_level 100 x 2 levels
     text = doc.read_text()
@@ -322,8 +322,8 @@ def test_the_page_table_json_and_plot(bench, tmp_path):
     assert head in rows
     assert "| oracle |  | +0.5 | +0.0 | +1.0 | 1.00 | 1.00 |" in rows
     assert "| accuracy-only |  | +0.0 | +0.0 | +0.0 | 1.79 | 2.00 |" in rows
-    assert "| kimi | 0.5 | -1.0 | -2.0 | -2.0 | 1.05 | 1.10 |" in rows
-    assert "| absolute | 0.0016 | -0.5 | -1.0 | +0.0 | 1.65 | 1.80 |" in rows
+    assert "| kimi | 1 | -1.0 | -2.0 | -2.0 | 1.05 | 1.10 |" in rows
+    assert "| absolute | 0.0064 | -0.5 | -1.0 | +0.0 | 1.65 | 1.80 |" in rows
     assert rows.index(head) + 2 == rows.index("| sft |  | +0.0 | +0.0 | +0.0 | 1.83 | 2.00 |")
     assert any(r.startswith("| recipe (own rewards) |  | +0.0 |") for r in rows)
     assert any(r.startswith("- **kimi**: shortens but costs the hardest level") for r in rows)
@@ -345,7 +345,7 @@ def test_quick_writes_into_the_runs_folder(bench, tmp_path, monkeypatch):
     runs = tmp_path / "runs"
     argv = ["--from-runs", str(tmp_path), "--quick", "--runs-dir", str(runs), "--methods", "kimi"]
     assert bench.main(argv) == 0
-    assert seen == {"points": ["accuracy-only", "kimi-0.5"], "runs": runs, "quick": True}
+    assert seen == {"points": ["accuracy-only", "kimi-2"], "runs": runs, "quick": True}
     written = {p.name for p in runs.iterdir()}
     assert written == {"length_pareto.json", "length-methods.md", "length-pareto.png"}
     text = (runs / "length-methods.md").read_text()
@@ -359,24 +359,24 @@ ACCURACY = {"name": "accuracy", "weight": 1.0}
 
 def test_the_sweep_point_with_the_recipes_own_rewards_is_the_recipe(bench):
     points = bench.sweep_points()
-    demo = recipe_to_dict(load_recipe(ROOT / bench.RECIPE, ["rewards.1.weight=0.25"]))  # a sweep point
-    assert demo["rewards"][1] == {"name": "constrained_bonus", "weight": 0.25, "params": {"epsilon": 0.02}}
+    demo = recipe_to_dict(load_recipe(ROOT / bench.RECIPE, ["rewards.1.weight=2"]))  # a sweep point
+    assert demo["rewards"][1] == {"name": "constrained_bonus", "weight": 2.0, "params": {"epsilon": 0.02}}
     listed = bench.with_recipe(points, demo["rewards"])
     assert [p.label for p in listed] == [
-        "recipe" if p.label == "constrained_bonus-0.25" else p.label for p in points
+        "recipe" if p.label == "constrained_bonus-2" else p.label for p in points
     ]
     own = listed[[p.label for p in listed].index("recipe")]
     assert (own.method, own.strength, own.unit, own.rewards) == (
         "constrained_bonus",
-        0.25,
+        2.0,
         "grpo",
         tuple(demo["rewards"]),
     )
-    assert [p.strength for p in listed if p.method == "constrained_bonus"] == [0.25, 0.5, 1.0, 2.0]
+    assert [p.strength for p in listed if p.method == "constrained_bonus"] == [1.0, 2.0, 4.0]
     # a default written out equals it left out
-    explicit = [ACCURACY, {"name": "constrained_bonus", "weight": 0.5, "params": dict(CONSTRAINT_DEFAULTS)}]
+    explicit = [ACCURACY, {"name": "constrained_bonus", "weight": 4.0, "params": dict(CONSTRAINT_DEFAULTS)}]
     assert (
-        bench.with_recipe(points, explicit)[[p.label for p in points].index("constrained_bonus-0.5")].label
+        bench.with_recipe(points, explicit)[[p.label for p in points].index("constrained_bonus-4")].label
         == "recipe"
     )
     # another epsilon, another weight, another reward or one more: the recipe is a row of its own
@@ -412,10 +412,10 @@ class Axes:
 
 
 def test_the_recipe_row_is_its_methods_point_in_the_table_json_and_plot(bench, tmp_path):
-    recipe = recipe_to_dict(load_recipe(ROOT / bench.RECIPE, ["rewards.1.weight=0.25"]))
+    recipe = recipe_to_dict(load_recipe(ROOT / bench.RECIPE, ["rewards.1.weight=1"]))
     data = seeds()
-    for seed, extra in zip(data, ({"constrained_bonus-0.5": nums(1.0, 15, 0.9, 70)}, {}), strict=True):
-        seed["points"] |= extra | {"constrained_bonus-1": nums(1.0, 10, 0.8, 50)}
+    for seed, extra in zip(data, ({"constrained_bonus-2": nums(1.0, 15, 0.9, 70)}, {}), strict=True):
+        seed["points"] |= extra | {"constrained_bonus-4": nums(1.0, 10, 0.8, 50)}
     points = bench.sweep_points(methods=["constrained_bonus"])
     meta = {"command": "c", "git_commit": "abc", "uncommitted_changes": False, "from_runs": "/runs"}
     meta |= {"machine": {"platform": "Linux-test", "cpus": 2}, "runs_dir": "/tmp/x", "wall_seconds": 60.0}
@@ -424,21 +424,20 @@ def test_the_recipe_row_is_its_methods_point_in_the_table_json_and_plot(bench, t
     rows = [(p["label"], p["method"], p["strength"], p["unit"]) for p in report["points"]]
     assert rows == [
         ("accuracy-only", "accuracy-only", None, "grpo-accuracy-only"),
-        ("recipe", "constrained_bonus", 0.25, "grpo"),
-        ("constrained_bonus-0.5", "constrained_bonus", 0.5, "grpo-constrained_bonus-0.5"),
-        ("constrained_bonus-1", "constrained_bonus", 1.0, "grpo-constrained_bonus-1"),
+        ("recipe", "constrained_bonus", 1.0, "grpo"),
         ("constrained_bonus-2", "constrained_bonus", 2.0, "grpo-constrained_bonus-2"),
+        ("constrained_bonus-4", "constrained_bonus", 4.0, "grpo-constrained_bonus-4"),
     ]
     assert list(report["points"][1]["rewards"]) == recipe["rewards"]  # what the main unit trained with
     table = bench.table(report).splitlines()
-    assert "| constrained_bonus | 0.25 (the recipe) | +0.0 | +0.0 | +0.0 | 1.00 | 1.00 |" in table
+    assert "| constrained_bonus | 1 (the recipe) | +0.0 | +0.0 | +0.0 | 1.00 | 1.00 |" in table
     assert sum(r.startswith("| constrained_bonus |") for r in table) == 3
     assert not any("recipe (own rewards)" in r for r in table)
-    assert "by strength: 0.25: +0.0 pt at 85.0 tokens; 0.5: " in report["verdicts"]["constrained_bonus"]
+    assert "by strength: 1: +0.0 pt at 85.0 tokens; 2: " in report["verdicts"]["constrained_bonus"]
 
     ax = Axes()
     bench._panel(ax, report, "mean_delta_pt", "t")
     assert ax.lines["constrained_bonus"][0] == pytest.approx([1.0, 0.85, 0.55])  # x: by strength, 3 of them
-    assert ax.notes == ["0.25 (recipe)", "0.5", "1"]
+    assert ax.notes == ["1 (recipe)", "2", "4"]
     bench.write_outputs(report, tmp_path / "r.json", tmp_path / "d.md", tmp_path / "p.png")
-    assert "| constrained_bonus | 0.25 (the recipe) |" in (tmp_path / "d.md").read_text()
+    assert "| constrained_bonus | 1 (the recipe) |" in (tmp_path / "d.md").read_text()
