@@ -60,9 +60,14 @@ def run_eval(pipeline, unit: str, out: Path) -> dict:
 
 
 def eval_models(pipeline) -> dict[str, str]:
-    """Label -> model folder: the trained units, led by the base model when GRPO starts from it."""
+    """Label -> model folder: the trained units, led by the base model when GRPO starts from it. A unit not
+    trained (``--stages data,sft,eval``: an SFT-only run) is left out, and said so."""
     units = (*pipeline.units("sft"), *pipeline.units("grpo"))
-    models = {unit: str(pipeline.run_dir / unit) for unit in units}
+    untrained = [u for u in units if pipeline.manifest.stage(u).get("status") != "done"]
+    if untrained:
+        print(f"[rl-reasoner] eval: {', '.join(untrained)} not trained, so not evaluated (to add them later: "
+              "rl-reasoner run RECIPE --stages grpo, then --force --stages eval)")
+    models = {unit: str(pipeline.run_dir / unit) for unit in units if unit not in untrained}
     if pipeline.recipe.model.grpo_from == "base":  # no SFT stage: the base model is the reference
         models = {"base": base_model_path(pipeline), **models}
     return models

@@ -52,3 +52,20 @@ def test_design_check_names_each_level_whose_oracle_differs_from_the_task_design
     runs["concise"] = forced({"c": [1.0, 0.62, 0.27]}, {"c": [28, 38, 48]})["c"]
     assert check_design(designed_styles([1, 2, 3]), find_oracle(runs, threshold=0.99))["holds"] is True
     assert check_design({}, oracle)["holds"] is False  # nothing designed: nothing shown
+
+
+def test_an_sft_only_run_evaluates_its_sft_model_and_oracle_and_says_grpo_was_not_trained(tmp_path):
+    """``--stages data,sft,eval`` (the cold-start benchmark's runs): the real CLI, no GRPO unit to read."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    cmd = [sys.executable, "-m", "rl_reasoner", "run", "recipes/tiny-arith/smoke.yaml", "--stages",
+           "data,sft,eval", "--runs-dir", str(tmp_path), "name=sft-only", "report_to=none"]
+    done = subprocess.run(cmd, cwd=root, capture_output=True, text=True, check=True)
+    assert "eval: grpo, grpo-accuracy-only not trained, so not evaluated" in done.stdout
+    results = json.loads((tmp_path / "sft-only" / "eval" / "results.json").read_text())
+    assert list(results["models"]) == ["sft"] and set(results["oracle"]["levels"]) == {"1", "2"}
+    assert not (tmp_path / "sft-only" / "grpo").exists()

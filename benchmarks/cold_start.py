@@ -1,0 +1,254 @@
+"""Cold-start data of the seed papers, each against its control, SFT only (issue 14).
+
+    python benchmarks/cold_start.py [--parts revthink,draft,teacher] [--seeds 0,1] [--runs-dir DIR]
+                                    [--teacher SFT_FOLDER] [--quick] [key=value ...]
+
+Every arm is one run of the real CLI (``rl-reasoner run RECIPE --stages data,sft,eval``) of a recipe under
+``recipes/tiny-arith/`` with the overrides of :data:`ARMS`; each seed is its own data and SFT. Parts:
+
+* ``revthink`` (cold-start-revthink.yaml, 400 problems, 200 optimizer steps): full objectives against
+  forward-only at equal steps, against forward-only on 3x the problems (the same row count), the seed
+  paper's ablations (forward + question, forward + backward reasoning), and ``noise: 0.1`` with the
+  consistency filter on and off;
+* ``draft`` (cold-start-draft.yaml): one SFT model on all four trace styles, forced into each on the same
+  problems; the share of forced drafts whose every column value is right;
+* ``teacher`` (cold-start-teacher.yaml): students from the base model on the shortest correct of k = 1, 4, 8
+  samples of a verbose-leaning SFT model (``--teacher``, default: the demo recipe's SFT trained here), and
+  the control "shortest of 8, right or wrong".
+
+Writes ``benchmarks/results/cold_start.json`` (``targets``: ``{name: {value, bound, met}}``; ``findings``:
+the replications reported either way) and ``docs/cold-start.md``; ``--quick`` (smoke-sized, 1 seed) writes
+them into the runs folder. Runs are kept; a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import fmean
+
+from rl_reasoner.data.revthink import column_values, questions
+from rl_reasoner.evaluation.runner import read_samples
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:  # run as a script it is already there; loaded from a test it is not
+    sys.path.insert(0, str(HERE))
+from cold_start_report import NOISE, draft_numbers, render, revthink_numbers, teacher_numbers  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS, DOC = "benchmarks/results/cold_start.json", "docs/cold-start.md"
+RECIPES = {part: f"recipes/tiny-arith/cold-start-{part}.yaml" for part in ("revthink", "draft", "teacher")}
+# part -> arm -> overrides of the part's recipe
+ARMS: dict[str, dict[str, list[str]]] = {
+    "revthink": {
+        "forward": ["data.revthink.objectives=[forward]"],
+        "full": [],
+        "forward-3n": ["data.revthink.objectives=[forward]", "data.train_size=1200"],
+        "forward+question": ["data.revthink.objectives=[forward,question]"],
+        "forward+backward": ["data.revthink.objectives=[forward,backward]"],
+        "full-noise-filtered": [f"data.revthink.noise={NOISE}"],
+        "full-noise-unfiltered": [f"data.revthink.noise={NOISE}", "data.revthink.filter=false"],
+    },
+    "draft": {"four-styles": []},
+    "teacher": {
+        "k1": ["data.teacher.k=1"],
+        "k4": ["data.teacher.k=4"],
+        "k8": [],
+        "k8-shortest-unverified": ["data.teacher.select=shortest"],
+    },
+}
+QUICK = [  # smoke-sized: what makes every arm's data, SFT and eval run in seconds
+    "model.tiny={layers: 1, hidden: 32, heads: 2, intermediate: 64, max_positions: 256}",
+    "data.train_size=24",
+    "data.eval_per_level=4",
+    "sft.max_steps=2",
+    "sft.per_device_train_batch_size=8",
+    "sft.gradient_accumulation_steps=1",
+    "grpo.max_completion_length=24",
+    "eval.batch_size=16",
+]
+_DRAFT = re.compile(r"Draft:\s*(.*)")
+
+
+def run_arm(part: str, arm: str, seed: int, runs: Path, teacher: str | None, extra: list[str]) -> Path:
+    """One arm on one seed through the real CLI (data, SFT, eval); returns its run folder."""
+    name = f"{part}-{arm}-seed{seed}"
+    overrides = [*ARMS[part][arm], *([f"data.teacher.model={teacher}"] if part == "teacher" else []), *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "rl_reasoner",
+        "run",
+        RECIPES[part],
+        "--stages",
+        "data,sft,eval",
+        "--runs-dir",
+        str(runs),
+        f"name={name}",
+        f"seed={seed}",
+        "report_to=none",
+        *overrides,
+    ]
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return runs / name
+
+
+def train_teacher(seed: int, runs: Path, extra: list[str]) -> Path:
+    """The demo recipe's SFT model (verbose-leaning traces) and its eval: the teacher and its oracle."""
+    name = f"teacher-demo-seed{seed}"
+    cmd = [
+        sys.executable,
+        "-m",
+        "rl_reasoner",
+        "run",
+        "recipes/tiny-arith/demo.yaml",
+        "--stages",
+        "data,sft,eval",
+        "--runs-dir",
+        str(runs),
+        f"name={name}",
+        f"seed={seed}",
+        "report_to=none",
+        *extra,
+    ]
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    return runs / name
+
+
+def draft_columns_right(samples: Path) -> dict[str, float]:
+    """Per level, the share of forced drafts whose ``Draft:`` values are all the problem's column values."""
+    right: dict[str, list[bool]] = {}
+    for record in read_samples(samples):
+        if record["variant"] != "forced-draft":
+            continue
+        (op, a, b), text = questions(record["prompt"])[0], record["samples"][0]["text"]
+        found = _DRAFT.search(text.split("</think>")[0])
+        values = found[1].strip().split(",") if found else []
+        ok = bool(values) and all(re.fullmatch(r"-?\d+", v.strip()) for v in values)
+        right.setdefault(str(record["level"]), []).append(
+            ok and [int(v) for v in values] == column_values(op, a, b)
+        )
+    return {lv: fmean(oks) for lv, oks in sorted(right.items())}
+
+
+def collect(run_dir: Path) -> dict:
+    """An arm's numbers: its SFT model's accuracy and tokens (per level too), each forced style's, the
+    oracle, and the data stage's summary (RevThink's kept fraction, the teacher's selection)."""
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    results = json.loads((run_dir / "eval" / "results.json").read_text())
+    sft = results["models"]["sft"]
+
+    def numbers(m: dict) -> dict:
+        levels = {lv: {"accuracy": s["pass@1"], "tokens": s["mean_tokens"]} for lv, s in m["levels"].items()}
+        return {"accuracy": m["overall"]["pass@1"], "tokens": m["overall"]["mean_tokens"], "levels": levels}
+
+    data = manifest["stages"]["data"].get("result", {})
+    out = {
+        "sft": numbers(sft),
+        "forced": {v.removeprefix("forced-"): numbers(m) for v, m in sft.get("variants", {}).items()},
+        "oracle": results.get("oracle"),
+        "data": {k: data[k] for k in ("sft", "revthink", "teacher") if k in data},
+        "seconds": {u: e.get("seconds") for u, e in manifest["stages"].items()},
+    }
+    if "draft" in out["forced"]:
+        out["draft_columns_right"] = draft_columns_right(run_dir / "eval" / "sft" / "samples.jsonl")
+    return out
+
+
+def verified_selection(run_dir: Path) -> dict:
+    """Every SFT row a ``shortest_correct`` teacher kept, re-verified here: its completion's boxed answer
+    against the row's (``rewards.verify``), and no more tokens than the teacher recorded for its pick."""
+    from rewards.verify import verify_batch
+    from rl_reasoner.reward_funcs import GRPO_EXTRACTION
+
+    rows = [json.loads(line) for line in (run_dir / "data" / "sft.jsonl").read_text().splitlines()]
+    verdicts = verify_batch(
+        [r["answer"] for r in rows], [r["completion"] for r in rows], mode=GRPO_EXTRACTION
+    )
+    correct = sum(v is True and r["teacher"]["correct"] >= 1 for v, r in zip(verdicts, rows, strict=True))
+    return {"rows": len(rows), "verified": correct}
+
+
+def teacher_oracle_tokens(teacher: Path) -> float:
+    """The mean tokens of the teacher's oracle: its run's eval (``--teacher`` is a run's ``sft`` folder)."""
+    results = teacher.parent / "eval" / "results.json"
+    if not results.exists():
+        raise SystemExit(
+            f"--teacher {teacher}: no {results} to read its oracle from; pass the sft folder of a "
+            "run whose eval stage finished (rl-reasoner run RECIPE --stages data,sft,eval)"
+        )
+    return json.loads(results.read_text())["oracle"]["overall"]["mean_tokens"]
+
+
+def run_part(part: str, seeds: list[int], runs: Path, teachers: dict[int, Path], extra: list[str]) -> dict:
+    arms = {arm: [] for arm in ARMS[part]}
+    for seed in seeds:
+        for arm in ARMS[part]:
+            run_dir = run_arm(part, arm, seed, runs, str(teachers.get(seed, "")) or None, extra)
+            arms[arm].append(collect(run_dir) | {"seed": seed})
+            if part == "teacher" and arm != "k8-shortest-unverified":
+                arms[arm][-1]["selection"] = verified_selection(run_dir)
+    if part == "revthink":
+        targets, findings = revthink_numbers(arms)
+    elif part == "draft":
+        targets, findings = draft_numbers(arms)
+    else:
+        oracle = [teacher_oracle_tokens(teachers[s]) for s in seeds]
+        targets, findings = teacher_numbers(arms, oracle)
+    return {"arms": arms, "targets": targets, "findings": findings}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--parts", default="revthink,draft,teacher", help="comma-separated subset of parts")
+    parser.add_argument("--seeds", default="0,1", help="comma-separated seeds (default: 0,1)")
+    parser.add_argument("--runs-dir", type=Path, help="where the runs go (default: a new temp folder)")
+    parser.add_argument("--teacher", help="an SFT folder to sample from (default: the demo's SFT, per seed)")
+    parser.add_argument("--quick", action="store_true", help="smoke-sized runs, seed 0, outputs in runs dir")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides for every run")
+    args = parser.parse_args(argv)
+    parts = args.parts.split(",")
+    if unknown := [p for p in parts if p not in ARMS]:
+        raise SystemExit(f"unknown part(s) {unknown}; valid parts: {list(ARMS)}")
+    seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
+    runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="cold-start-"))
+    extra = [*(QUICK if args.quick else []), *args.overrides]
+    start = time.time()
+    teachers = {}
+    if "teacher" in parts:
+        teachers = {
+            s: Path(args.teacher) if args.teacher else train_teacher(s, runs, extra) / "sft" for s in seeds
+        }
+    report = {"parts": {part: run_part(part, seeds, runs, teachers, extra) for part in parts}}
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    report |= {
+        "command": "python benchmarks/cold_start.py " + " ".join(argv or sys.argv[1:]),
+        "git_commit": commit.strip(),
+        "seeds": seeds,
+        "wall_seconds": round(time.time() - start, 1),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "runs_dir": str(runs),
+    }
+    report["targets"] = {f"{p}: {n}": t for p, b in report["parts"].items() for n, t in b["targets"].items()}
+    report["findings"] = {
+        f"{p}: {n}": f for p, b in report["parts"].items() for n, f in b["findings"].items()
+    }
+    out, doc = (
+        (runs / "cold_start.json", runs / "cold-start.md") if args.quick else (ROOT / RESULTS, ROOT / DOC)
+    )
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    doc.write_text(render(report))
+    print(render(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

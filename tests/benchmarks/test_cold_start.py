@@ -1,0 +1,153 @@
+"""benchmarks/cold_start.py: the arms' overrides are valid recipes, the numbers of each part from hand-made
+arms (mean and worst seed, each target able to fail), the draft check on real trace text, the re-check of a
+teacher's rows, and one real smoke-sized part through the CLI."""
+
+import json
+
+import pytest
+
+from rl_reasoner.data.arith import trace
+from rl_reasoner.recipe import load_recipe
+
+
+@pytest.fixture
+def bench(load_bench):
+    return load_bench("cold_start")
+
+
+def arm(acc_by_level, tokens=100.0, forced=None, data=None):
+    """One seed's collected numbers for an arm: SFT accuracy per level (equal sizes), forced styles."""
+    levels = {lv: {"accuracy": a, "tokens": tokens} for lv, a in acc_by_level.items()}
+    out = {"sft": {"accuracy": sum(acc_by_level.values()) / len(levels), "tokens": tokens, "levels": levels}}
+    out["forced"] = {
+        s: {
+            "accuracy": sum(v[0].values()) / len(v[0]),
+            "tokens": v[1],
+            "levels": {lv: {"accuracy": a, "tokens": v[1]} for lv, a in v[0].items()},
+        }
+        for s, v in (forced or {}).items()
+    }
+    return out | {"data": data or {}}
+
+
+def test_every_arm_is_a_valid_recipe_of_its_part(bench):
+    from pathlib import Path
+
+    root = Path(bench.__file__).resolve().parents[1]
+    for part, arms in bench.ARMS.items():
+        for name, overrides in arms.items():
+            extra = ["data.teacher.model=."] if part == "teacher" else []  # any existing folder passes check
+            recipe = load_recipe(root / bench.RECIPES[part], [*overrides, *extra])
+            assert recipe.data.train_size >= 1, name
+    revthink = load_recipe(root / bench.RECIPES["revthink"], bench.ARMS["revthink"]["forward-3n"])
+    assert revthink.data.train_size == 3 * 400 and revthink.data.revthink.objectives == ["forward"]
+
+
+def test_revthink_targets_are_means_over_seeds_and_can_fail(bench):
+    seeds = {
+        "forward": [arm({"2": 0.9, "3": 0.6}), arm({"2": 0.9, "3": 0.7})],
+        "full": [arm({"2": 0.95, "3": 0.7}), arm({"2": 0.9, "3": 0.74})],  # L3 +10 / +4 pt
+        "forward-3n": [arm({"2": 1.0, "3": 0.8}), arm({"2": 1.0, "3": 0.7})],
+        "forward+question": [arm({"2": 0.9, "3": 0.5}), arm({"2": 0.9, "3": 0.7})],
+        "full-noise-filtered": [arm({"2": 0.9, "3": 0.7}, data={"revthink": {"kept_fraction": 0.80}})] * 2,
+        "full-noise-unfiltered": [arm({"2": 0.9, "3": 0.6})] * 2,
+    }
+    targets, findings = bench.revthink_numbers(seeds)
+    assert targets["forward-only at level 3 <= 95 % (the regime is low-data)"]["met"]
+    full = targets["full >= forward-only + 5 pt at level 3"]
+    assert full["value"] == pytest.approx(0.07) and full["met"]
+    assert not targets["full on N >= forward-only on 3N at level 3 (equal rows)"]["met"]  # -3 pt
+    kept = targets["kept fraction with noise 0.1 within 2 pt of (1-p)^2 = 0.81"]
+    assert kept["value"] == pytest.approx(0.01) and kept["met"] and kept["kept_fraction"] == 0.8
+    assert targets["noise 0.1: filtered >= unfiltered at level 3"]["value"] == pytest.approx(0.1)
+    assert findings["full - forward-only at level 3, pt (mean, worst seed)"] == [7.0, 4.0]
+    assert findings["forward+question - forward-only at level 3, pt (mean, worst seed)"] == [-5.0, -10.0]
+    assert findings["level with the largest gain"] == "3"
+    seeds["full"] = seeds["forward"]
+    assert not bench.revthink_numbers(seeds)[0]["full >= forward-only + 5 pt at level 3"]["met"]
+
+
+def test_draft_targets_use_the_worst_seed(bench):
+    styles = {
+        "direct": ({"1": 1.0, "3": 0.0}, 15.0),
+        "draft": ({"1": 1.0, "3": 0.9}, 30.0),
+        "concise": ({"1": 1.0, "3": 0.5}, 45.0),
+    }
+    worse = dict(styles, draft=({"1": 1.0, "3": 0.4}, 30.0))
+    seeds = {
+        "four-styles": [
+            arm({"1": 1.0, "3": 1.0}, forced=styles) | {"draft_columns_right": {"1": 1, "3": 0.8}},
+            arm({"1": 1.0, "3": 1.0}, forced=worse) | {"draft_columns_right": {"1": 1, "3": 0.6}},
+        ]
+    }
+    targets, findings = bench.draft_numbers(seeds)
+    gap = targets["forced draft >= forced direct + 50 pt at level 3 (worst seed)"]
+    assert gap["value"] == pytest.approx(0.4) and not gap["met"]
+    ratio = targets["forced draft tokens <= 0.6 x forced concise (worst seed)"]
+    assert ratio["value"] == pytest.approx(30 / 45, abs=1e-4) and not ratio["met"]
+    assert findings["drafts whose every column value is right, by level"] == {"1": 1.0, "3": 0.7}
+    assert findings["forced accuracy by level (mean over seeds)"]["draft"] == {"1": 1.0, "3": 0.65}
+
+
+def test_teacher_targets(bench):
+    sel = {"rows": 10, "verified": 10}
+    seeds = {
+        "k1": [arm({"1": 1.0, "3": 1.0}, tokens=120.0) | {"selection": sel}],
+        "k4": [arm({"1": 1.0, "3": 1.0}, tokens=90.0) | {"selection": sel}],
+        "k8": [arm({"1": 1.0, "3": 0.995}, tokens=80.0) | {"selection": sel}],
+        "k8-shortest-unverified": [arm({"1": 1.0, "3": 0.5}, tokens=20.0)],
+    }
+    targets, findings = bench.teacher_numbers(seeds, [70.0])
+    assert targets["k=8 student accuracy >= 99 % (worst seed)"]["met"]
+    assert targets["k=8 student tokens <= 1.25 x the teacher's oracle (worst seed)"][
+        "value"
+    ] == pytest.approx(80 / 70, abs=1e-4)
+    assert targets["tokens fall k=1 -> 4 -> 8 with accuracy within 1 pt"]["met"]
+    assert targets["shortest without the verifier loses >= 20 pt at level 3"]["value"] == pytest.approx(0.495)
+    assert targets["every kept row verified (re-checked here)"]["met"]
+    seeds["k8"][0]["selection"] = {"rows": 10, "verified": 9}
+    assert not bench.teacher_numbers(seeds, [70.0])[0]["every kept row verified (re-checked here)"]["met"]
+    assert findings["tokens (mean over seeds)"]["k1"] == 120.0
+
+
+def test_a_draft_counts_only_when_every_column_value_is_right(bench, tmp_path):
+    good, bad = trace(478, 356, "draft"), trace(478, 356, "draft").replace("13", "12")
+    lines = [
+        {"variant": "forced-draft", "level": 3, "prompt": "478+356=?\n", "samples": [{"text": t}]}
+        for t in (good, bad, "<think>\nDraft: x,1</think>")
+    ]
+    lines.append(
+        {
+            "variant": "forced-draft",
+            "level": 2,
+            "prompt": "83-47=?\n",
+            "samples": [{"text": trace(83, 47, "draft", op="sub")}],
+        }
+    )
+    lines.append({"variant": "original", "level": 3, "prompt": "478+356=?\n", "samples": [{"text": bad}]})
+    path = tmp_path / "samples.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert bench.draft_columns_right(path) == {"2": 1.0, "3": pytest.approx(1 / 3)}
+
+
+def test_a_teachers_rows_are_rechecked_against_their_answers(bench, tmp_path):
+    rows = [
+        {"answer": "834", "completion": trace(478, 356, "concise"), "teacher": {"correct": 2}},
+        {"answer": "835", "completion": trace(478, 356, "concise"), "teacher": {"correct": 1}},
+    ]
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "sft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert bench.verified_selection(tmp_path) == {"rows": 2, "verified": 1}
+
+
+def test_quick_draft_part_runs_the_real_cli_and_writes_its_page(bench, tmp_path):
+    assert bench.main(["--parts", "draft", "--quick", "--runs-dir", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "cold_start.json").read_text())
+    seed = report["parts"]["draft"]["arms"]["four-styles"][0]
+    assert set(seed["forced"]) == {"direct", "draft", "concise", "verbose"} and seed["seed"] == 0
+    assert set(seed["draft_columns_right"]) == {"1", "2", "3"}
+    page = (tmp_path / "cold-start.md").read_text()
+    assert "| forced style | accuracy | tokens |" in page and "forced draft tokens <= 0.6" in page
+    assert report["targets"] and not (tmp_path / "tiny-arith-draft").exists()  # runs are named per arm
+    with pytest.raises(SystemExit, match=r"unknown part\(s\) \['cot'\]"):
+        bench.main(["--parts", "cot", "--quick", "--runs-dir", str(tmp_path)])
