@@ -6,7 +6,7 @@
 Every arm is one run of the real CLI (``rl-reasoner run RECIPE --stages data,sft,eval``) of a recipe under
 ``recipes/tiny-arith/`` with the overrides of :data:`ARMS`; each seed is its own data and SFT. Parts:
 
-* ``revthink`` (cold-start-revthink.yaml, 400 problems, 200 optimizer steps): full objectives against
+* ``revthink`` (cold-start-revthink.yaml, 1000 problems, 600 optimizer steps): full objectives against
   forward-only at equal steps, against forward-only on 3x the problems (the same row count), the seed
   paper's ablations (forward + question, forward + backward reasoning), and ``noise: 0.1`` with the
   consistency filter on and off;
@@ -51,7 +51,7 @@ ARMS: dict[str, dict[str, list[str]]] = {
     "revthink": {
         "forward": ["data.revthink.objectives=[forward]"],
         "full": [],
-        "forward-3n": ["data.revthink.objectives=[forward]", "data.train_size=1200"],
+        "forward-3n": ["data.revthink.objectives=[forward]", "data.train_size=3000"],
         "forward+question": ["data.revthink.objectives=[forward,question]"],
         "forward+backward": ["data.revthink.objectives=[forward,backward]"],
         "full-noise-filtered": [f"data.revthink.noise={NOISE}"],

@@ -172,8 +172,8 @@ def forced_table(seeds: list[dict]) -> list[str]:
 
 
 ABOUT = {
-    "revthink": "RevThink (cold-start-revthink.yaml): SFT on 400 problems (levels 2-3, add and sub), 200 "
-    "optimizer steps of 32 rows for every arm; forward-3n has 1200 problems (as many rows as full).",
+    "revthink": "RevThink (cold-start-revthink.yaml): SFT on 1000 problems (levels 2-3, add and sub), 600 "
+    "optimizer steps of 32 rows for every arm; forward-3n has 3000 problems (as many rows as full).",
     "draft": "Chain-of-Draft (cold-start-draft.yaml): one SFT model on the four styles, forced into each.",
     "teacher": "Shortest correct of k (cold-start-teacher.yaml): students trained from the base model on the "
     "teacher's selected samples, no RL.",

@@ -40,7 +40,7 @@ def test_every_arm_is_a_valid_recipe_of_its_part(bench):
             recipe = load_recipe(root / bench.RECIPES[part], [*overrides, *extra])
             assert recipe.data.train_size >= 1, name
     revthink = load_recipe(root / bench.RECIPES["revthink"], bench.ARMS["revthink"]["forward-3n"])
-    assert revthink.data.train_size == 3 * 400 and revthink.data.revthink.objectives == ["forward"]
+    assert revthink.data.train_size == 3 * 1000 and revthink.data.revthink.objectives == ["forward"]
 
 
 def test_revthink_targets_are_means_over_seeds_and_can_fail(bench):
