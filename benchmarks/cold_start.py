@@ -206,6 +206,19 @@ def run_part(part: str, seeds: list[int], runs: Path, teachers: dict[int, Path],
     return {"arms": arms, "targets": targets, "findings": findings}
 
 
+def merge(out: Path, parts: dict) -> dict:
+    """The results file's parts (each with its own command, commit, seeds and wall time) with ``parts`` run
+    now in place of their earlier runs; targets and findings of all of them, keyed ``<part>: <name>``."""
+    earlier = json.loads(out.read_text())["parts"] if out.exists() else {}
+    merged = {p: earlier[p] for p in ARMS if p in earlier and p not in parts} | parts
+    merged = {p: merged[p] for p in ARMS if p in merged}  # in the order of ARMS
+    return {
+        "parts": merged,
+        "targets": {f"{p}: {n}": t for p, b in merged.items() for n, t in b["targets"].items()},
+        "findings": {f"{p}: {n}": f for p, b in merged.items() for n, f in b["findings"].items()},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parts", default="revthink,draft,teacher", help="comma-separated subset of parts")
@@ -221,29 +234,30 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
     runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="cold-start-"))
     extra = [*(QUICK if args.quick else []), *args.overrides]
-    start = time.time()
-    teachers = {}
-    if "teacher" in parts:
-        teachers = {
-            s: Path(args.teacher) if args.teacher else train_teacher(s, runs, extra) / "sft" for s in seeds
-        }
-    report = {"parts": {part: run_part(part, seeds, runs, teachers, extra) for part in parts}}
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    report |= {
-        "command": "python benchmarks/cold_start.py " + " ".join(argv or sys.argv[1:]),
-        "git_commit": commit.strip(),
-        "seeds": seeds,
-        "wall_seconds": round(time.time() - start, 1),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-        "runs_dir": str(runs),
-    }
-    report["targets"] = {f"{p}: {n}": t for p, b in report["parts"].items() for n, t in b["targets"].items()}
-    report["findings"] = {
-        f"{p}: {n}": f for p, b in report["parts"].items() for n, f in b["findings"].items()
-    }
     out, doc = (
         (runs / "cold_start.json", runs / "cold-start.md") if args.quick else (ROOT / RESULTS, ROOT / DOC)
     )
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    meta = {
+        "command": "python benchmarks/cold_start.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "git_commit": commit.strip(),
+        "seeds": seeds,
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
+        "runs_dir": str(runs),
+    }
+    teachers, teacher_s = {}, 0.0
+    if "teacher" in parts:  # trained once per seed, its time counted in the teacher part's
+        began = time.time()
+        teachers = {
+            s: Path(args.teacher) if args.teacher else train_teacher(s, runs, extra) / "sft" for s in seeds
+        }
+        teacher_s = time.time() - began
+    done = {}
+    for part in parts:
+        began = time.time()
+        done[part] = run_part(part, seeds, runs, teachers, extra) | meta
+        done[part]["wall_seconds"] = round(time.time() - began + (teacher_s if part == "teacher" else 0), 1)
+    report = merge(out, done)
     out.write_text(json.dumps(report, indent=2) + "\n")
     doc.write_text(render(report))
     print(render(report))

@@ -181,16 +181,20 @@ ABOUT = {
 
 
 def render(report: dict) -> str:
+    """docs/cold-start.md: per part its command, commit, machine and time, its table, targets and findings."""
     lines = [
         "# Cold-start data: RevThink, Chain-of-Draft, shortest correct of k (generated)",
         "",
-        f"Command: `{report['command']}` at commit `{report['git_commit']}`, {report['machine']['cpus']} CPU "
-        f"cores ({report['machine']['platform']}), {report['wall_seconds'] / 60:.1f} min in all. Seeds "
-        f"{report['seeds']}: each arm of each seed is its own data and SFT run (`rl-reasoner run RECIPE "
-        "--stages data,sft,eval`); greedy decoding on the held-out split. Cells: accuracy · mean tokens.",
+        "Each arm of each seed is its own data and SFT run "
+        "(`rl-reasoner run RECIPE --stages data,sft,eval`), greedy decoding on the held-out split. Cells: accuracy · mean tokens; means over the seeds.",
     ]
     for part, body in report["parts"].items():
         lines += ["", f"## {part}", "", ABOUT[part], ""]
+        lines += [
+            f"Command: `{body['command']}` at commit `{body['git_commit']}`, "
+            f"{body['machine']['cpus']} CPU cores ({body['machine']['platform']}), seeds {body['seeds']}, {body['wall_seconds'] / 60:.1f} min.",
+            "",
+        ]
         lines += forced_table(body["arms"]["four-styles"]) if part == "draft" else arm_table(body["arms"])
         lines += ["", "Targets:", ""]
         lines += [

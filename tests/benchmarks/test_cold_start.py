@@ -151,3 +151,19 @@ def test_quick_draft_part_runs_the_real_cli_and_writes_its_page(bench, tmp_path)
     assert report["targets"] and not (tmp_path / "tiny-arith-draft").exists()  # runs are named per arm
     with pytest.raises(SystemExit, match=r"unknown part\(s\) \['cot'\]"):
         bench.main(["--parts", "cot", "--quick", "--runs-dir", str(tmp_path)])
+
+
+def test_a_run_of_some_parts_keeps_the_other_parts_of_the_results_file(bench, tmp_path):
+    out = tmp_path / "cold_start.json"
+    body = {
+        "targets": {"t": {"value": 1, "bound": 0, "met": True}},
+        "findings": {"f": 1},
+        "git_commit": "old",
+    }
+    out.write_text(json.dumps({"parts": {"revthink": body, "draft": body}}))
+    new = {"targets": {"t": {"value": 0, "bound": 0, "met": False}}, "findings": {}, "git_commit": "new"}
+    merged = bench.merge(out, {"draft": new})
+    assert list(merged["parts"]) == ["revthink", "draft"] and merged["parts"]["draft"]["git_commit"] == "new"
+    assert merged["targets"] == {"revthink: t": body["targets"]["t"], "draft: t": new["targets"]["t"]}
+    assert merged["findings"] == {"revthink: f": 1}
+    assert list(bench.merge(tmp_path / "none.json", {"draft": new})["parts"]) == ["draft"]
