@@ -186,13 +186,15 @@ def render(report: dict) -> str:
         "# Cold-start data: RevThink, Chain-of-Draft, shortest correct of k (generated)",
         "",
         "Each arm of each seed is its own data and SFT run "
-        "(`rl-reasoner run RECIPE --stages data,sft,eval`), greedy decoding on the held-out split. Cells: accuracy · mean tokens; means over the seeds.",
+        "(`rl-reasoner run RECIPE --stages data,sft,eval`), greedy decoding on the held-out split. "
+        "Cells: accuracy · mean tokens; means over the seeds.",
     ]
     for part, body in report["parts"].items():
         lines += ["", f"## {part}", "", ABOUT[part], ""]
         lines += [
             f"Command: `{body['command']}` at commit `{body['git_commit']}`, "
-            f"{body['machine']['cpus']} CPU cores ({body['machine']['platform']}), seeds {body['seeds']}, {body['wall_seconds'] / 60:.1f} min.",
+            f"{body['machine']['cpus']} CPU cores ({body['machine']['platform']}), seeds {body['seeds']}, "
+            f"{body['wall_seconds'] / 60:.1f} min.",
             "",
         ]
         lines += forced_table(body["arms"]["four-styles"]) if part == "draft" else arm_table(body["arms"])
