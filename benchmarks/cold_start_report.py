@@ -194,7 +194,9 @@ def render(report: dict) -> str:
         lines += [
             f"Command: `{body['command']}` at commit `{body['git_commit']}`, "
             f"{body['machine']['cpus']} CPU cores ({body['machine']['platform']}), seeds {body['seeds']}, "
-            f"{body['wall_seconds'] / 60:.1f} min.",
+            f"{body['wall_seconds'] / 60:.1f} min wall in this invocation; its runs' stages took "
+            f"{body.get('run_seconds', 0) / 60:.1f} min in all (finished runs of an earlier invocation are "
+            "reused, not rerun).",
             "",
         ]
         lines += forced_table(body["arms"]["four-styles"]) if part == "draft" else arm_table(body["arms"])
