@@ -257,8 +257,9 @@ def main(argv: list[str] | None = None) -> int:
         began = time.time()
         done[part] = run_part(part, seeds, runs, teachers, extra) | meta
         done[part]["wall_seconds"] = round(time.time() - began + (teacher_s if part == "teacher" else 0), 1)
+        # what the runs took: the true cost when a benchmark is resumed or split over processes
         arms = [a for per_seed in done[part]["arms"].values() for a in per_seed]
-        done[part]["run_seconds"] = round(sum(t or 0 for a in arms for t in a["seconds"].values()), 1)  # what a resumed or split benchmark really took
+        done[part]["run_seconds"] = round(sum(t or 0 for a in arms for t in a["seconds"].values()), 1)
     report = merge(out, done)
     out.write_text(json.dumps(report, indent=2) + "\n")
     doc.write_text(render(report))
