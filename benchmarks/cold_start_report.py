@@ -56,7 +56,7 @@ def revthink_numbers(arms: dict[str, list[dict]]) -> tuple[dict, dict]:
             round(100 * fmean(d), 1),
             round(100 * min(d), 1),
         ]
-        for arm in ("full", "forward+question", "forward+backward")
+        for arm in ("full", "forward-question", "forward-backward")
         if arm in arms
         for d in [diff(at(arms[arm], hard), fwd)]
     }

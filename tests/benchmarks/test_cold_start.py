@@ -48,7 +48,7 @@ def test_revthink_targets_are_means_over_seeds_and_can_fail(bench):
         "forward": [arm({"2": 0.9, "3": 0.6}), arm({"2": 0.9, "3": 0.7})],
         "full": [arm({"2": 0.95, "3": 0.7}), arm({"2": 0.9, "3": 0.74})],  # L3 +10 / +4 pt
         "forward-3n": [arm({"2": 1.0, "3": 0.8}), arm({"2": 1.0, "3": 0.7})],
-        "forward+question": [arm({"2": 0.9, "3": 0.5}), arm({"2": 0.9, "3": 0.7})],
+        "forward-question": [arm({"2": 0.9, "3": 0.5}), arm({"2": 0.9, "3": 0.7})],
         "full-noise-filtered": [arm({"2": 0.9, "3": 0.7}, data={"revthink": {"kept_fraction": 0.80}})] * 2,
         "full-noise-unfiltered": [arm({"2": 0.9, "3": 0.6})] * 2,
     }
@@ -61,7 +61,7 @@ def test_revthink_targets_are_means_over_seeds_and_can_fail(bench):
     assert kept["value"] == pytest.approx(0.01) and kept["met"] and kept["kept_fraction"] == 0.8
     assert targets["noise 0.1: filtered >= unfiltered at level 3"]["value"] == pytest.approx(0.1)
     assert findings["full - forward-only at level 3, pt (mean, worst seed)"] == [7.0, 4.0]
-    assert findings["forward+question - forward-only at level 3, pt (mean, worst seed)"] == [-5.0, -10.0]
+    assert findings["forward-question - forward-only at level 3, pt (mean, worst seed)"] == [-5.0, -10.0]
     assert findings["level with the largest gain"] == "3"
     seeds["full"] = seeds["forward"]
     assert not bench.revthink_numbers(seeds)[0]["full >= forward-only + 5 pt at level 3"]["met"]
