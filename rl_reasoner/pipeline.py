@@ -30,6 +30,7 @@ from typing import Any
 from rl_reasoner.errors import UsageError
 from rl_reasoner.preflight import preflight
 from rl_reasoner.recipe import Recipe, recipe_to_dict
+from rl_reasoner.side_by_side import cpu_share, start_unit, torch_threads
 from rl_reasoner.stages import STAGES
 
 # Recipe sections each stage depends on (upstream stages' sections included).
@@ -171,6 +172,7 @@ class Pipeline:
         self.run_dir = Path(run_dir) if run_dir is not None else Path(runs_dir) / recipe.name
         self.force = force
         self.report_to = reporting_backend(recipe)
+        self.launched = launched
         self.launch = recipe.launch if recipe.launch.config_file and not launched else None
         self.old_recipe = None
         if (self.run_dir / "manifest.json").exists():
@@ -244,11 +246,17 @@ class Pipeline:
             if self.launch is not None and stage in ("sft", "grpo") and set(self.units(stage)) & set(todo):
                 self._launch_stage(stage, log)
                 continue
+            share = cpu_share(len(self.units(stage))) if stage == "grpo" and not self.launched else None
             for unit in self.units(stage):
                 if unit not in todo:
                     log(f"[rl-reasoner] {unit}: done ({self.manifest.stage(unit).get('finished')}), skipped")
-                    continue
+            units = [unit for unit in self.units(stage) if unit in todo]
+            if units:
                 self._start_reporting()
+            if share is not None and units:
+                self._run_side_by_side(stage, units, share, log)
+                continue
+            for unit in units:
                 self._run_unit(stage, unit, STAGES[stage], log)
         return self.manifest.data
 
@@ -262,6 +270,15 @@ class Pipeline:
         self.run_dir.mkdir(parents=True, exist_ok=True)
 
     def _run_unit(self, stage: str, unit: str, fn: Callable, log: Callable[[str], None]) -> None:
+        start = self._begin_unit(unit, log)
+        try:
+            result = fn(self, unit, self.run_dir / unit)
+        except BaseException as exc:
+            self.manifest.update(unit, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
+            raise
+        self._end_unit(stage, unit, start, result, log)
+
+    def _begin_unit(self, unit: str, log: Callable[[str], None]) -> float:
         out = self.run_dir / unit
         entry = self.manifest.stage(unit)
         if entry.get("status") == "done" and out.exists() and is_rank_zero():  # only reachable with --force
@@ -270,13 +287,10 @@ class Pipeline:
             log(f"[rl-reasoner] {unit}: previous output moved to {backup}")
         resumed = entry.get("status") in ("running", "failed")
         log(f"[rl-reasoner] {unit}: {'resuming' if resumed else 'starting'} -> {out}")
-        start = time.time()
         self.manifest.update(unit, status="running", started=_now(), error=None)
-        try:
-            result = fn(self, unit, out)
-        except BaseException as exc:
-            self.manifest.update(unit, status="failed", error=f"{type(exc).__name__}: {exc}"[:500])
-            raise
+        return time.time()
+
+    def _end_unit(self, stage: str, unit: str, start: float, result: Any, log: Callable[[str], None]) -> None:
         self.manifest.update(
             unit,
             status="done",
@@ -287,16 +301,52 @@ class Pipeline:
         )
         log(f"[rl-reasoner] {unit}: done in {time.time() - start:.0f}s")
 
-    def _launch_stage(self, stage: str, log: Callable[[str], None]) -> None:
-        """All units of ``stage`` in one ``accelerate launch`` subprocess (which keeps the manifest)."""
+    def _run_side_by_side(self, stage: str, units: list[str], share: int, log: Callable[[str], None]) -> None:
+        """The first unit in this process, each other in a child process, all at ``share`` torch threads
+        (``rl_reasoner.side_by_side``); waits for every child even when one fails, then names the failures."""
+        recipe_file = self._write_resolved_recipe()
+        children = {}
+        for unit in units[1:]:
+            start = self._begin_unit(unit, log)
+            children[unit] = (start, *start_unit(recipe_file, self.run_dir, unit, share))
+            log(f"[rl-reasoner] {unit}: training beside {units[0]} ({share} thread(s) each), "
+                f"its output in {children[unit][2]}")
+        try:
+            with torch_threads(share):
+                self._run_unit(stage, units[0], STAGES[stage], log)
+        except BaseException:
+            for unit, (_, proc, _) in children.items():
+                proc.terminate()
+                self.manifest.update(unit, status="failed", error=f"stopped: {units[0]} beside it failed")
+            raise
+        failed = []
+        for unit, (start, proc, log_path) in children.items():
+            if proc.wait() == 0:
+                self._end_unit(stage, unit, start, None, log)
+                continue
+            self.manifest.update(unit, status="failed", error=f"exit code {proc.returncode}, see {log_path}")
+            failed.append(f"{unit} (exit code {proc.returncode}, its output in {log_path})")
+        if failed:
+            raise PipelineError(
+                f"GRPO unit(s) trained beside {units[0]} failed: {'; '.join(failed)}. The other units are "
+                "finished; re-running the same command resumes the failed ones from their last checkpoint."
+            )
+
+    def _write_resolved_recipe(self) -> Path:
+        """``<run>/recipe.yaml``: the recipe with overrides applied, what launched or child processes load."""
         import yaml
 
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        recipe_file = self.run_dir / "recipe.yaml"
+        recipe_file.write_text(yaml.safe_dump(self.recipe_dict, sort_keys=False))
+        return recipe_file
+
+    def _launch_stage(self, stage: str, log: Callable[[str], None]) -> None:
+        """All units of ``stage`` in one ``accelerate launch`` subprocess (which keeps the manifest)."""
         from rl_reasoner.launch import check_launch, launch_command
 
         plan = check_launch(self.recipe.launch)
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        recipe_file = self.run_dir / "recipe.yaml"  # the resolved recipe (overrides applied) the stage loads
-        recipe_file.write_text(yaml.safe_dump(self.recipe_dict, sort_keys=False))
+        recipe_file = self._write_resolved_recipe()
         cmd = launch_command(plan, stage, recipe_file, self.run_dir, force=self.force)
         log(f"[rl-reasoner] {stage}: launching {plan.num_processes} processes: {' '.join(cmd)}")
         code = subprocess.run(cmd).returncode
