@@ -1,0 +1,110 @@
+"""``rl-reasoner verifier RUN --kind orm``: argument parsing and the checks that run before any model loads.
+
+RUN must be a run directory whose SFT stage finished (``manifest.json``: ``stages.sft.status == "done"``)
+and that holds its training prompts (``data/grpo.jsonl``); the output folder must be new or empty.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from rl_reasoner.verifier.info import KINDS, PLANNED_KINDS, VerifierError, check_kind
+from rl_reasoner.verifier.orm import OrmSettings
+from rl_reasoner.verifier.samples import TRAIN_PROMPTS, Sampling
+
+DEFAULT_MAX_NEW_TOKENS = 1024  # when the run's recipe cannot be read back
+DEFAULTS = OrmSettings()
+
+
+def add_verifier_parser(sub) -> None:
+    """Registers ``verifier`` on the ``rl-reasoner`` subcommand parser."""
+    p = sub.add_parser("verifier", help="train a verifier on a run's SFT samples (ORM: outcome reward model)")
+    p.add_argument("run", type=Path, help="run directory with a finished SFT stage, e.g. runs/<name>")
+    p.add_argument("--kind", required=True, help=f"one of {list(KINDS + PLANNED_KINDS)} (prm: not built yet)")
+    p.add_argument("--samples-per-prompt", type=int, default=DEFAULTS.samples_per_prompt,
+                   help=f"completions sampled per training prompt at temperature 1.0 (>= 2; default "
+                   f"{DEFAULTS.samples_per_prompt})")
+    p.add_argument("--prompts", type=int, help="training prompts to sample, drawn by the seed (default: all)")
+    p.add_argument("--steps", type=int, default=DEFAULTS.steps,
+                   help=f"reward-model optimizer steps (default {DEFAULTS.steps})")
+    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    p.add_argument("--out", type=Path, help="output folder (default: RUN/verifier-<kind>; new or empty)")
+    p.add_argument("--shuffle-labels", action="store_true",
+                   help="control: permute the train samples' correct/incorrect labels (held-out AUROC ~0.5)")
+    p.set_defaults(func=cmd_verifier)
+
+
+def check_run(run: Path) -> dict:
+    """The run's manifest, once RUN is a run directory with a finished SFT stage and its training prompts."""
+    if not (run / "manifest.json").is_file():
+        raise VerifierError(
+            f"{run} is not a run directory (no manifest.json): pass runs/<name> of a run whose SFT stage "
+            "finished (rl-reasoner run RECIPE --stages data,sft)"
+        )
+    manifest = json.loads((run / "manifest.json").read_text())
+    status = manifest.get("stages", {}).get("sft", {}).get("status", "not started")
+    if status != "done":
+        raise VerifierError(
+            f"run {run} has no finished SFT stage (stages.sft.status: {status}); a verifier is trained on "
+            "the SFT model's samples: finish it first (rl-reasoner run RECIPE --stages data,sft)"
+        )
+    if not (run / TRAIN_PROMPTS).is_file():
+        raise VerifierError(f"run {run} has no training prompts ({TRAIN_PROMPTS}); rerun its data stage")
+    return manifest
+
+
+def _sampling_budget(manifest: dict, run: Path, k: int) -> Sampling:
+    """The run's eval budget and batch size (as ``rl-reasoner eval`` takes them), else the defaults."""
+    from rl_reasoner.recipe import EvalSection, RecipeError, recipe_from_dict
+    from rl_reasoner.trainer_config import eval_budget
+
+    try:
+        recipe = recipe_from_dict(manifest["recipe"], source=f"{run}/manifest.json")
+        return Sampling(k=k, max_new_tokens=eval_budget(recipe), batch_size=recipe.eval.batch_size)
+    except (KeyError, RecipeError, ValueError):  # a manifest from an older version
+        return Sampling(k=k, max_new_tokens=DEFAULT_MAX_NEW_TOKENS, batch_size=EvalSection.batch_size)
+
+
+def _check_flags(args: argparse.Namespace) -> None:
+    check_kind(args.kind)
+    if args.samples_per_prompt < 2:
+        raise VerifierError(
+            f"--samples-per-prompt must be >= 2 (a pair needs two samples), got {args.samples_per_prompt}"
+        )
+    if args.steps < 1:
+        raise VerifierError(f"--steps must be >= 1, got {args.steps}")
+    if args.prompts is not None and args.prompts < 2:
+        raise VerifierError(f"--prompts must be >= 2 (some to train on, some held out), got {args.prompts}")
+
+
+def cmd_verifier(args: argparse.Namespace) -> int:
+    """Checks flags, run and output folder before any model loads, then builds the verifier."""
+    from rl_reasoner.model_ref import resolve_model
+    from rl_reasoner.verifier.orm import build_orm
+
+    _check_flags(args)
+    manifest = check_run(args.run)
+    policy = resolve_model(str(args.run), "sft")
+    out = args.out or args.run / f"verifier-{args.kind}"
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise VerifierError(f"{out} exists and is not empty; refusing to overwrite it (pass another --out)")
+    settings = OrmSettings(
+        samples_per_prompt=args.samples_per_prompt,
+        prompts=args.prompts,
+        steps=args.steps,
+        seed=args.seed,
+        shuffle_labels=args.shuffle_labels,
+    )
+    sampling = _sampling_budget(manifest, args.run, args.samples_per_prompt)
+    info = build_orm(args.run, policy.path, out, settings, sampling)
+    counts, score = info["counts"], info["heldout_auroc"]
+    print(
+        f"[rl-reasoner] verifier ({args.kind}) written to {out}: {counts['prompts']} prompts, "
+        f"{counts['samples']} samples ({counts['correct_rate']:.1%} correct), {counts['pairs']} pairs"
+        + (", labels shuffled" if settings.shuffle_labels else "")
+    )
+    shown = "undefined (held-out samples all share one label)" if score is None else f"{score:.3f}"
+    print(f"held-out AUROC: {shown}")
+    return 0
