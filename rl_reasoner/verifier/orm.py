@@ -111,6 +111,11 @@ def _sample(
     from rl_reasoner.generation import load_policy
 
     rows = read_training_prompts(run_dir, settings.prompts, settings.seed)
+    if len(rows) < 2:
+        raise VerifierError(
+            f"{run_dir} has {len(rows)} training prompt(s) in data/grpo.jsonl; a verifier needs >= 2 "
+            "(some to train on, some held out)"
+        )
     model, tokenizer = load_policy(policy_path)
     items = sample_and_label(model, tokenizer, rows, sampling, settings.seed)
     del model
