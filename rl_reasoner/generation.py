@@ -14,6 +14,8 @@ class Generation:
     tokens: int  # completion tokens, EOS and padding excluded
     truncated: bool  # no EOS within the token budget
     ids: tuple[int, ...] = ()  # the completion's token ids (EOS and padding excluded)
+    spent: int | None = None  # a search's pick: every token generated to choose it (evaluation.search)
+    score: float | None = None  # a search's pick: the verifier's score of it
 
 
 def default_device() -> str:

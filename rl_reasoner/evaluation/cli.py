@@ -13,6 +13,7 @@ from pathlib import Path
 from rl_reasoner.evaluation.backends import BACKENDS, check_backend
 from rl_reasoner.evaluation.report import markdown
 from rl_reasoner.evaluation.runner import ORIGINAL, EvalError, Sampling, Variant, evaluate_model
+from rl_reasoner.evaluation.search import SEARCHES, SearchSpec
 from rl_reasoner.evaluation.sources import RECIPE_PREFIX, DataSpec, load_rows, perturb_rows
 from rl_reasoner.model_ref import ModelRef, resolve_model
 from rl_reasoner.recipe import EvalSection
@@ -66,6 +67,9 @@ def add_eval_parser(sub) -> None:
         action="store_true",
         help="arith only: also evaluate every problem with re-sampled numbers (robustness drop)",
     )
+    p.add_argument("--search", help=f"answer each prompt by a search: one of {list(SEARCHES)} (takes --n 1)")
+    p.add_argument("--verifier", help="--search bon: the outcome verifier folder (rl-reasoner verifier)")
+    p.add_argument("--candidates", type=int, default=16, help="--search bon: samples ranked per prompt")
     p.set_defaults(func=cmd_eval)
 
 
@@ -87,10 +91,14 @@ def default_max_new_tokens(model: ModelRef, data_source: str) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Checks everything (flags, model, data, output folder) before a model is loaded, then evaluates."""
-    temperature = args.temperature if args.temperature is not None else (0.0 if args.n == 1 else 1.0)
+    sampled = args.n > 1 or args.search is not None
+    temperature = args.temperature if args.temperature is not None else (1.0 if sampled else 0.0)
     ks = args.k or sorted({1, args.n})
     budget = args.max_new_tokens if args.max_new_tokens is not None else 1
     Sampling(n=args.n, temperature=temperature, top_p=args.top_p, max_new_tokens=budget).check(ks)
+    search = SearchSpec(args.search, args.verifier, args.candidates) if args.search else None
+    if search is not None:
+        search.check(args.n)
     if (args.limit is not None and args.limit < 1) or args.batch_size < 1:
         raise EvalError("--limit and --batch-size must be >= 1")
     check_backend(args.backend)
@@ -125,6 +133,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         data={"source": args.data, **_data_fields(spec)},
         model_name=str(Path(model.path).resolve()) if model.is_local else model.path,
+        search=search,
     )
     print(markdown(metrics))
     print(f"[rl-reasoner] eval written to {args.out}")

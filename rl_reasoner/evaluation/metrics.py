@@ -131,6 +131,8 @@ def summarize(records: Sequence[Mapping], ks: Iterable[int]) -> dict:
         p90_tokens=percentile(tokens, 90),
         truncation_rate=_mean(s["truncated"] for s in samples),
     )
+    if any("spent_tokens" in s for s in samples):  # a search's picks: what choosing them cost per prompt
+        out["mean_spent_tokens"] = _mean(sum(s.get("spent_tokens", 0) for s in r["samples"]) for r in records)
     return out
 
 

@@ -15,6 +15,8 @@ def _row(label: str, s: dict, ks: list[int]) -> str:
         f"{s['p90_tokens']:.0f}",
         f"{s['truncation_rate']:.1%}",
     ]
+    if "mean_spent_tokens" in s:
+        cells.append(f"{s['mean_spent_tokens']:.0f}")
     return "| " + " | ".join(cells) + " |"
 
 
@@ -29,6 +31,7 @@ def _table(result: dict, ks: list[int]) -> list[str]:
         "median",
         "p90",
         "truncated",
+        *(["spent tokens"] if "mean_spent_tokens" in result["overall"] else []),
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head), _row("all", result["overall"], ks)]
     lines += [_row(f"level {lv}", s, ks) for lv, s in result.get("levels", {}).items()]
@@ -45,7 +48,8 @@ def markdown(metrics: dict) -> str:
         f"### Eval of `{cfg['model']}`",
         "",
         f"Data: `{cfg['data']['source']}` · {cfg['n']} sample(s) per prompt ({sampling}) · "
-        f"max {cfg['max_new_tokens']} new tokens · backend {cfg['backend']}",
+        f"max {cfg['max_new_tokens']} new tokens · backend {cfg['backend']}"
+        + (f" · search {_search(cfg['search'])}" if "search" in cfg else ""),
         "",
         *_table(metrics, ks),
         "",
@@ -70,6 +74,10 @@ def markdown(metrics: dict) -> str:
         ]:
             lines.append(f"| {label} | {r['original']:.1%} | {r['perturbed']:.1%} | {r['drop']:+.1%} |")
     return "\n".join(lines) + "\n"
+
+
+def _search(spec: dict) -> str:
+    return f"{spec['name']} of {spec['candidates']} candidates, verifier `{spec['verifier']}`"
 
 
 def plot_budget_curve(metrics: dict, path: Path) -> Path:

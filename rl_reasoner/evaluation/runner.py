@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -29,6 +29,7 @@ from rewards.verify import extract_answer, verify_batch
 from rl_reasoner.errors import UsageError
 from rl_reasoner.evaluation import metrics as M
 from rl_reasoner.evaluation.backends import EvalBackend, load_backend
+from rl_reasoner.evaluation.search import SearchSpec, with_search
 from rl_reasoner.generation import Generation
 
 CONFIG_FILE, SAMPLES_FILE, METRICS_FILE = "eval_config.json", "samples.jsonl", "metrics.json"
@@ -151,6 +152,8 @@ def score(items: Sequence[tuple[str, dict]], groups: Sequence[Sequence]) -> list
                     "truncated": gen.truncated,
                     "answer": extract_answer(gen.text, mode=EXTRACTION),
                     "correct": verdicts[pos] is True and not gen.truncated,
+                    **({"spent_tokens": gen.spent} if gen.spent is not None else {}),
+                    **({"verifier_score": gen.score} if gen.score is not None else {}),
                 }
             )
             pos += 1
@@ -239,7 +242,8 @@ def _token_count(tokenizer, text: str) -> tuple[int, bool, tuple[int, ...]]:
 
 def _after(prefix: Generation, gen: Generation) -> Generation:
     """The completion as the model wrote it after the forced ``prefix``: both texts, tokens and ids."""
-    return Generation(prefix.text + gen.text, prefix.tokens + gen.tokens, gen.truncated, prefix.ids + gen.ids)
+    tokens, ids = prefix.tokens + gen.tokens, prefix.ids + gen.ids
+    return replace(gen, text=prefix.text + gen.text, tokens=tokens, ids=ids)
 
 
 def _chat_formatter(tokenizer):
@@ -269,12 +273,20 @@ def compute_metrics(
     return result
 
 
-def eval_config(model: str, data: dict, sampling: Sampling, backend: str, variants: Mapping) -> dict:
+def eval_config(
+    model: str,
+    data: dict,
+    sampling: Sampling,
+    backend: str,
+    variants: Mapping,
+    search: SearchSpec | None = None,
+) -> dict:
     return {
         "model": model,
         "data": data,
         **asdict(sampling),
         "backend": backend,
+        **({"search": asdict(search)} if search is not None else {}),
         "extraction": EXTRACTION,  # the samples' verdicts were scored so: a resume must score the same way
         "variants": list(variants),
         "prompts": prompts_digest(variants),
@@ -292,20 +304,24 @@ def evaluate_model(
     batch_size: int,
     data: Mapping | None = None,
     model_name: str | None = None,
+    search: SearchSpec | None = None,
 ) -> dict:
     """Samples (resuming ``out``), scores and summarises ``model_path`` on ``variants``; writes
-    ``metrics.json``, ``metrics.md`` and ``budget_curve.png`` to ``out`` and returns the metrics."""
+    ``metrics.json``, ``metrics.md`` and ``budget_curve.png`` to ``out`` and returns the metrics. With a
+    ``search``, each prompt's one sample is the search's pick (``rl_reasoner.evaluation.search``)."""
     from rl_reasoner.evaluation.report import markdown, plot_budget_curve
 
     sampling.check(ks)
-    config = eval_config(model_name or model_path, dict(data or {}), sampling, backend, variants)
+    if search is not None:
+        search.check(sampling.n)
+    config = eval_config(model_name or model_path, dict(data or {}), sampling, backend, variants, search)
     done = prepare_output(out, config)
     total = sum(len(v.rows) for v in variants.values())
     if done:
         print(f"[rl-reasoner] eval: resuming, {len(done)} of {total} prompts done in {out / SAMPLES_FILE}")
     records = done
     if len(_keys(variants) - {(r["variant"], r["id"]) for r in done}):
-        engine = load_backend(backend, model_path, batch_size=batch_size)
+        engine = with_search(search, load_backend(backend, model_path, batch_size=batch_size))
         records = generate_all(engine, variants, out, sampling, done, desc=f"eval {Path(model_path).name}")
     metrics = compute_metrics(records, variants, ks, config)
     (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2))

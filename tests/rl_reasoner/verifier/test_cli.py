@@ -87,12 +87,12 @@ def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(twelve_run, dat
     assert before == {folder: listing(folder) for folder in before}
 
 
-def test_a_smoke_sft_model_that_answers_nothing_right_gives_no_pairs_and_no_folder(smoke_run, capsys):
+def test_a_smoke_sft_model_that_answers_nothing_right_gives_no_pairs_and_no_folder(sft_smoke_run, capsys):
     """The smoke recipe's 4-step SFT model writes noise: after sampling, the command stops, saying why."""
     capsys.readouterr()
     args = ["--kind", "orm", "--samples-per-prompt", "2", "--prompts", "4", "--steps", "1"]
-    assert main(["verifier", str(smoke_run), *args]) == 2
+    assert main(["verifier", str(sft_smoke_run), *args]) == 2
     last = capsys.readouterr().err.splitlines()[-1]  # after the loading and sampling progress bars
     assert last.startswith("rl-reasoner: error: none of the 3 training prompts has both a correct and")
     assert "there is no pair to train a verifier on" in last
-    assert not (smoke_run / "verifier-orm").exists()
+    assert not (sft_smoke_run / "verifier-orm").exists()

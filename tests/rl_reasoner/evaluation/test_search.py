@@ -1,0 +1,86 @@
+"""``rl-reasoner eval --search bon`` end to end: the chain model (it answers \\boxed{12} or wanders off) and
+an ORM trained on its samples; the search ranks exactly the candidates an ``--n`` eval draws, records what
+they cost, never reads the gold, and bad settings stop before anything is generated."""
+
+import json
+
+import pytest
+
+from rl_reasoner.evaluation.runner import load_metrics, read_samples
+from rl_reasoner.verifier import load_verifier
+
+FLAGS = ["--max-new-tokens", "40", "--batch-size", "16", "--seed", "3", "--temperature", "1.0"]
+
+
+def write_rows(path, answer: str):
+    rows = [{"id": f"q{a}", "level": 1, "prompt": f"{a}+{12 - a}=?\n", "answer": answer} for a in range(13)]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def evals(twelve_run, orm, run_cli, tmp_path_factory):
+    """(plain --n 4 eval, bon over 4 candidates, the same bon with every gold answer scrambled)."""
+    tmp = tmp_path_factory.mktemp("search")
+    data, scrambled = write_rows(tmp / "twelve.jsonl", "12"), write_rows(tmp / "scrambled.jsonl", "13")
+    model = str(twelve_run / "sft")
+    outs = {}
+    for name, rows, extra in (
+        ("plain", data, ["--n", "4", "--k", "1,4"]),
+        ("bon", data, ["--search", "bon", "--verifier", str(orm[0]), "--candidates", "4"]),
+        ("scrambled", scrambled, ["--search", "bon", "--verifier", str(orm[0]), "--candidates", "4"]),
+    ):
+        done = run_cli("eval", model, "--data", rows, "--out", str(tmp / name), *FLAGS, *extra)
+        assert done.returncode == 0, done.stderr[-3000:]
+        outs[name] = tmp / name
+    return outs
+
+
+def test_best_of_n_picks_the_verifiers_best_of_the_candidates_an_n_eval_draws(evals, orm):
+    plain = {r["id"]: r for r in read_samples(evals["plain"] / "samples.jsonl")}
+    picks = {r["id"]: r["samples"] for r in read_samples(evals["bon"] / "samples.jsonl")}
+    verifier = load_verifier(str(orm[0]), kind="orm")
+    assert set(plain) == set(picks) and all(len(p) == 1 for p in picks.values())
+    for qid, record in plain.items():
+        candidates, (pick,) = record["samples"], picks[qid]
+        scores = verifier.score([record["prompt"]] * len(candidates), [c["text"] for c in candidates])
+        finished = [s for s, c in zip(scores, candidates, strict=True) if not c["truncated"]] or scores
+        assert pick["text"] in [c["text"] for c in candidates]
+        assert pick["verifier_score"] == pytest.approx(max(finished), abs=1e-4)
+        assert pick["spent_tokens"] == sum(c["tokens"] for c in candidates)
+
+
+def test_search_accuracy_is_bounded_by_its_candidates_and_costs_are_reported(evals):
+    plain, bon = load_metrics(evals["plain"]), load_metrics(evals["bon"])
+    assert bon["overall"]["pass@1"] <= plain["overall"]["pass@4"] + 1e-9
+    assert bon["overall"]["mean_spent_tokens"] == pytest.approx(4 * plain["overall"]["mean_tokens"])
+    assert bon["config"]["search"]["name"] == "bon" and bon["config"]["search"]["candidates"] == 4
+    assert "spent tokens" in (evals["bon"] / "metrics.md").read_text()
+
+
+def test_scrambled_gold_answers_change_no_chosen_answer(evals):
+    texts = [
+        {r["id"]: r["samples"][0]["text"] for r in read_samples(evals[name] / "samples.jsonl")}
+        for name in ("bon", "scrambled")
+    ]
+    assert texts[0] == texts[1]
+    assert load_metrics(evals["scrambled"])["overall"]["pass@1"] == 0.0  # no candidate says 13
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--search", "bon"], "pass --verifier DIR"),
+        (["--search", "bon", "--verifier", "{orm}", "--candidates", "0"], "--candidates must be >= 1"),
+        (["--search", "bon", "--verifier", "{orm}", "--n", "2"], "takes --n 1"),
+        (["--search", "bon", "--verifier", "{run}"], "is not a verifier folder"),
+        (["--search", "beam", "--verifier", "{orm}"], "valid searches"),
+    ],
+)
+def test_bad_search_settings_stop_before_anything_is_generated(twelve_run, orm, run_cli, tmp_path, extra,
+                                                               message):
+    extra = [x.format(orm=orm[0], run=twelve_run) for x in extra]
+    data = write_rows(tmp_path / "rows.jsonl", "12")
+    done = run_cli("eval", str(twelve_run / "sft"), "--data", data, "--out", str(tmp_path / "out"), *extra)
+    assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and not (tmp_path / "out").exists()
