@@ -60,6 +60,26 @@ def run_seed(recipe: str, seed: int, eval_per_level: int, runs: Path, overrides:
     return collect_seed(runs / name, seed, time.time() - start)
 
 
+def busy_seconds(stages: dict) -> float:
+    """The run's stage time with units that ran at once (GRPO units side by side on CPU) counted once: the
+    union of each unit's [finished - seconds, finished]; the plain sum for units without a finish time."""
+    from datetime import datetime
+
+    spans, loose = [], 0.0
+    for entry in stages.values():
+        seconds = entry.get("seconds") or 0.0
+        if "finished" not in entry:
+            loose += seconds
+            continue
+        end = datetime.fromisoformat(entry["finished"]).timestamp()
+        spans.append((end - seconds, end))
+    total, reach = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        total += max(0.0, end - max(start, reach))
+        reach = max(reach, end)
+    return total + loose
+
+
 def collect_seed(run_dir: Path, seed: int, wall_s: float) -> dict:
     """A finished run's eval results, its models' trace-style mixes and its stage timings."""
     manifest = json.loads((run_dir / "manifest.json").read_text())
@@ -70,7 +90,7 @@ def collect_seed(run_dir: Path, seed: int, wall_s: float) -> dict:
         "run_dir": str(run_dir),
         "git_commit": manifest.get("git_commit"),
         "wall_seconds": round(wall_s, 1),
-        "pipeline_seconds": round(sum(s or 0 for s in seconds.values()), 1),
+        "pipeline_seconds": round(busy_seconds(manifest["stages"]), 1),
         "stage_seconds": seconds,
         "models": {label: _summary(m) for label, m in results["models"].items()},
         "oracle": results["oracle"],

@@ -81,3 +81,15 @@ def test_the_page_has_a_row_per_seed_then_mean_and_worst(seeds):
     assert [row.split("|")[1].strip() for row in rows] == ["0", "1", "mean", "worst"]
     assert "| -10.0 | +0.0 | -20.0 |" in rows[1] and "direct / verbose" in rows[1]
     assert all(len(row.split("|")) == len(rows[0].split("|")) for row in rows)
+
+
+def test_units_that_ran_side_by_side_count_once_in_the_pipeline_time(load_bench):
+    bench = load_bench("seeds_bench")
+    stages = {
+        "sft": {"seconds": 100.0, "finished": "2026-01-01T00:01:40+00:00"},
+        "grpo": {"seconds": 50.0, "finished": "2026-01-01T00:02:30+00:00"},
+        "grpo-accuracy-only": {"seconds": 60.0, "finished": "2026-01-01T00:02:40+00:00"},  # began beside grpo
+        "eval": {"seconds": 10.0, "finished": "2026-01-01T00:02:55+00:00"},  # 5 s of nothing before it
+    }
+    assert bench.busy_seconds(stages) == 100.0 + 60.0 + 10.0
+    assert bench.busy_seconds({"data": {"seconds": 2.0}, **stages}) == 172.0
