@@ -1,0 +1,354 @@
+"""Inference-time search on a weak model (issue 15): greedy, majority vote and verifier best-of-N.
+
+    python benchmarks/search.py [--seeds 0,1] [--n 16] [--runs-dir DIR] [--quick] [key=value ...]
+
+Per seed, through the real CLI: the weak recipe (``recipes/tiny-arith/weak.yaml``: short SFT, no GRPO) on its
+own data; an outcome verifier (``rl-reasoner verifier RUN --kind orm``) trained on samples of the *training*
+prompts, and the same training on shuffled labels (the control); then on the held-out level-3 problems
+(``data.eval_per_level``, 300): a greedy eval, a sampled eval of ``--n`` answers per problem (pass@k, maj@k)
+and ``--search bon`` over ``--n`` candidates. The search draws its candidates as the sampled eval draws its
+answers (same chunks and seeds), so best-of-N and majority vote rank the very same candidates; the
+benchmark checks that, scores every candidate with the verifier (AUROC on problems no verifier saw, and
+best-of-k for k < n by reranking the first k), and plots accuracy against spent tokens per problem.
+
+Writes ``benchmarks/results/search.json`` (``targets``: ``{name: {value, bound, met}}``; ``findings``) and
+``docs/search.md`` + ``docs/search.png``; ``--quick`` (smoke-sized, 1 seed) writes them into the runs folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import fmean
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS, DOC, PLOT = "benchmarks/results/search.json", "docs/search.md", "docs/search.png"
+WEAK = "recipes/tiny-arith/weak.yaml"
+HARDEST = 3
+VERIFIER = ["--samples-per-prompt", "8", "--prompts", "500", "--steps", "200"]  # 4000 labelled samples
+QUICK = [  # smoke-sized: every step runs in seconds
+    "model.tiny={layers: 1, hidden: 32, heads: 2, intermediate: 64, max_positions: 256}",
+    "data.train_size=32",
+    "data.grpo_size=16",
+    "sft.max_steps=2",
+    "sft.per_device_train_batch_size=8",
+    "sft.gradient_accumulation_steps=1",
+    "grpo.max_completion_length=24",
+]
+
+
+def cli(*args: str) -> None:
+    """``rl-reasoner ARGS`` as a user runs it; its console output is dropped, a failure stops the bench."""
+    cmd = [sys.executable, "-m", "rl_reasoner", *args]
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+
+
+def hardest_rows(run: Path) -> Path:
+    """The run's held-out rows of the hardest level, as a jsonl the eval reads with ``--data``."""
+    rows = [json.loads(line) for line in (run / "data" / "eval.jsonl").read_text().splitlines()]
+    out = run / "search" / f"level{HARDEST}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(r) + "\n" for r in rows if r.get("level") == HARDEST))
+    return out
+
+
+def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str], quick: bool) -> Path:
+    name, run = f"weak-seed{seed}", runs / f"weak-seed{seed}"
+    cli(
+        "run",
+        WEAK,
+        "--stages",
+        "data,sft",
+        "--runs-dir",
+        str(runs),
+        f"name={name}",
+        f"seed={seed}",
+        "report_to=none",
+        f"data.eval_per_level={per_level}",
+        *extra,
+    )
+    small = ["--samples-per-prompt", "4", "--prompts", "8", "--steps", "2"] if quick else VERIFIER
+    for out, flags in (("verifier-orm", []), ("verifier-orm-shuffled", ["--shuffle-labels"])):
+        if not (run / out / "verifier.json").exists():
+            cli(
+                "verifier",
+                str(run),
+                "--kind",
+                "orm",
+                "--seed",
+                str(seed),
+                "--out",
+                str(run / out),
+                *flags,
+                *small,
+            )
+    data, common = str(hardest_rows(run)), ["--stage", "sft", "--seed", str(seed)]
+    ks = ",".join(str(k) for k in ks_up_to(n))
+    cli("eval", str(run), *common, "--data", data, "--out", str(run / "search" / "greedy"))
+    cli(
+        "eval",
+        str(run),
+        *common,
+        "--data",
+        data,
+        "--out",
+        str(run / "search" / "sampled"),
+        "--n",
+        str(n),
+        "--k",
+        ks,
+    )
+    cli(
+        "eval",
+        str(run),
+        *common,
+        "--data",
+        data,
+        "--out",
+        str(run / "search" / "bon"),
+        "--search",
+        "bon",
+        "--verifier",
+        str(run / "verifier-orm"),
+        "--candidates",
+        str(n),
+    )
+    return run
+
+
+def ks_up_to(n: int) -> list[int]:
+    ks, k = [], 1
+    while k < n:
+        ks.append(k)
+        k *= 2
+    return [*ks, n]
+
+
+def seed_numbers(run: Path, n: int) -> dict:
+    """Accuracy and spent tokens per method, the verifier's AUROCs and the pairing checks of one seed."""
+    from rl_reasoner.evaluation.runner import load_metrics, read_samples
+    from rl_reasoner.verifier import auroc, load_verifier
+
+    greedy, sampled, bon = (load_metrics(run / "search" / m) for m in ("greedy", "sampled", "bon"))
+    records = read_samples(run / "search" / "sampled" / "samples.jsonl")
+    verifier = load_verifier(str(run / "verifier-orm"), kind="orm")
+    flat = [(r, s) for r in records for s in r["samples"]]
+    scores = verifier.score([r["prompt"] for r, _ in flat], [s["text"] for _, s in flat])
+    labels = [s["correct"] for _, s in flat]
+    picks = {r["id"]: r["samples"][0] for r in read_samples(run / "search" / "bon" / "samples.jsonl")}
+    by_id, pos, same = {}, 0, 0
+    for r in records:
+        ranked = scores[pos : pos + len(r["samples"])]
+        pos += len(r["samples"])
+        by_id[r["id"]] = (r["samples"], ranked)
+        best = max(range(len(ranked)), key=lambda i: (not r["samples"][i]["truncated"], ranked[i], -i))
+        same += r["samples"][best]["text"] == picks[r["id"]]["text"]
+    curve = {}
+    for k in ks_up_to(n):
+        chosen = [_best(samples[:k], ranked[:k]) for samples, ranked in by_id.values()]
+        spent = fmean(sum(s["tokens"] for s in samples[:k]) for samples, _ in by_id.values())
+        curve[k] = {
+            "bon": fmean(c["correct"] for c in chosen),
+            "maj": sampled["overall"][f"maj@{k}"],
+            "pass": sampled["overall"][f"pass@{k}"],
+            "spent_tokens": spent,
+        }
+    shuffled = json.loads((run / "verifier-orm-shuffled" / "verifier.json").read_text())
+    return {
+        "greedy": {"accuracy": greedy["overall"]["pass@1"], "spent_tokens": greedy["overall"]["mean_tokens"]},
+        "sampled_accuracy": sampled["overall"]["pass@1"],
+        "bon_search": {
+            "accuracy": bon["overall"]["pass@1"],
+            "spent_tokens": bon["overall"]["mean_spent_tokens"],
+        },
+        "curve": curve,
+        "auroc_eval_candidates": auroc(scores, labels),
+        "auroc_held_out": json.loads((run / "verifier-orm" / "verifier.json").read_text()).get("auroc"),
+        "auroc_shuffled_labels": shuffled.get("auroc"),
+        "search_matches_rerank": same / len(records),
+        "problems": len(records),
+    }
+
+
+def _best(samples: list[dict], ranked: list[float]) -> dict:
+    return samples[max(range(len(ranked)), key=lambda i: (not samples[i]["truncated"], ranked[i], -i))]
+
+
+def target(value: float, bound: float, met: bool) -> dict:
+    return {"value": round(value, 4), "bound": bound, "met": bool(met)}
+
+
+def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, dict]:
+    """``targets`` of issue 15 this benchmark measures (means over seeds) and the ``findings``."""
+    mean = lambda f: fmean(f(s) for s in seeds.values())  # noqa: E731
+    at_n = lambda key: mean(lambda s: s["curve"][n][key])  # noqa: E731
+    targets = {
+        "weak: sampled accuracy at level 3 in [0.40, 0.70]": target(
+            mean(lambda s: s["sampled_accuracy"]), 0.4, 0.4 <= mean(lambda s: s["sampled_accuracy"]) <= 0.7
+        ),
+        f"weak: pass@{n} >= 0.90": target(at_n("pass"), 0.9, at_n("pass") >= 0.9),
+        "ORM AUROC on held-out problems' candidates >= 0.85": target(
+            mean(lambda s: s["auroc_eval_candidates"]),
+            0.85,
+            mean(lambda s: s["auroc_eval_candidates"]) >= 0.85,
+        ),
+        "ORM on shuffled labels: AUROC <= 0.6": target(
+            mean(lambda s: s["auroc_shuffled_labels"]), 0.6, mean(lambda s: s["auroc_shuffled_labels"]) <= 0.6
+        ),
+        f"best-of-{n} >= maj@{n} + 3 pt": target(
+            at_n("bon") - at_n("maj"), 0.03, at_n("bon") - at_n("maj") >= 0.03
+        ),
+        f"best-of-{n} never above pass@{n} (every seed)": target(
+            max(s["curve"][n]["bon"] - s["curve"][n]["pass"] for s in seeds.values()),
+            0.0,
+            all(s["curve"][n]["bon"] <= s["curve"][n]["pass"] + 1e-9 for s in seeds.values()),
+        ),
+        "benchmark <= 45 min": target(wall_min, 45.0, wall_min <= 45.0),
+    }
+    findings = {
+        "search backend picks = rerank of the sampled eval's candidates": mean(
+            lambda s: s["search_matches_rerank"]
+        ),
+        "greedy accuracy": mean(lambda s: s["greedy"]["accuracy"]),
+        "ORM AUROC held-out training prompts": mean(lambda s: s["auroc_held_out"] or 0.0),
+        "curve (mean over seeds)": {
+            k: {
+                key: mean(lambda s, k=k, key=key: s["curve"][k][key])
+                for key in ("bon", "maj", "pass", "spent_tokens")
+            }
+            for k in ks_up_to(n)
+        },
+    }
+    return targets, findings
+
+
+def render(report: dict) -> str:
+    """docs/search.md: the command, the machine, the targets, the per-seed table and the curve."""
+    n, lines = report["n"], []
+    lines += [
+        "# Inference-time search on a weak model (generated by benchmarks/search.py)",
+        "",
+        f"Command: `{report['command']}` at commit `{report['git_commit']}`, {report['machine']}, "
+        f"{report['wall_minutes']:.1f} min. Held-out level-{HARDEST} problems of each seed's weak run "
+        f"(`{WEAK}`); {n} candidates per problem; spent tokens: every token generated per problem.",
+        "",
+        "## Targets (issue 15)",
+        "",
+        "| target | value | met |",
+        "|---|---|---|",
+        *(
+            f"| {name} | {t['value']} | {'yes' if t['met'] else '**no**'} |"
+            for name, t in report["targets"].items()
+        ),
+        "",
+        "## Per seed",
+        "",
+        f"| seed | problems | greedy | sampled | maj@{n} | best-of-{n} | pass@{n} | AUROC (eval) | "
+        "AUROC (shuffled) | search = rerank |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for seed, s in report["seeds"].items():
+        c = s["curve"][str(n)] if str(n) in s["curve"] else s["curve"][n]
+        lines.append(
+            f"| {seed} | {s['problems']} | {s['greedy']['accuracy']:.1%} | {s['sampled_accuracy']:.1%} | "
+            f"{c['maj']:.1%} | {c['bon']:.1%} | {c['pass']:.1%} | {s['auroc_eval_candidates']:.3f} | "
+            f"{s['auroc_shuffled_labels']:.3f} | {s['search_matches_rerank']:.1%} |"
+        )
+    lines += [
+        "",
+        "## Accuracy against spent tokens (mean over seeds)",
+        "",
+        "| k | spent tokens | maj@k | best-of-k | pass@k |",
+        "|---|---|---|---|---|",
+    ]
+    for k, c in report["findings"]["curve (mean over seeds)"].items():
+        lines.append(f"| {k} | {c['spent_tokens']:.0f} | {c['maj']:.1%} | {c['bon']:.1%} | {c['pass']:.1%} |")
+    lines += [
+        "",
+        f"![accuracy vs spent tokens]({Path(PLOT).name})",
+        "",
+        "Not built yet (issue 15): the process verifier and its beam search, and rStar (MCTS with a "
+        "discriminator); their rows join this table when they are.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = report["findings"]["curve (mean over seeds)"]
+    spent = [c["spent_tokens"] for c in curve.values()]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(spent, [c["maj"] for c in curve.values()], "o-", label="majority vote")
+    ax.plot(spent, [c["bon"] for c in curve.values()], "s-", label="best-of-N (ORM)")
+    ax.plot(spent, [c["pass"] for c in curve.values()], ":", color="grey", label="pass@k (any right)")
+    greedy = report["findings"]["greedy accuracy"]
+    ax.scatter(
+        [fmean(s["greedy"]["spent_tokens"] for s in report["seeds"].values())],
+        [greedy],
+        color="k",
+        label="greedy",
+        zorder=3,
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("spent tokens per problem")
+    ax.set_ylabel(f"accuracy, level {HARDEST}")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _git_commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--n", type=int, default=16)
+    parser.add_argument("--eval-per-level", type=int, default=300)
+    parser.add_argument("--runs-dir", type=Path)
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke-sized, one seed, results in the runs folder"
+    )
+    args, extra = parser.parse_known_args(argv)
+    seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
+    runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="rl-reasoner-search-"))
+    n, per_level = (4, 8) if args.quick else (args.n, args.eval_per_level)
+    extra = [*QUICK, *extra] if args.quick else extra
+    start = time.time()
+    numbers = {seed: seed_numbers(run_seed(seed, runs, n, per_level, extra, args.quick), n) for seed in seeds}
+    wall = (time.time() - start) / 60
+    targets, findings = summarize(numbers, n, wall)
+    report = {
+        "command": "python benchmarks/search.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "git_commit": _git_commit(),
+        "machine": f"{platform.processor() or platform.machine()}, {platform.platform()}",
+        "wall_minutes": wall,
+        "n": n,
+        "seeds": numbers,
+        "targets": targets,
+        "findings": findings,
+    }
+    base = runs if args.quick else ROOT
+    for rel, text in ((RESULTS, json.dumps(report, indent=2)), (DOC, render(report))):
+        (base / rel).parent.mkdir(parents=True, exist_ok=True)
+        (base / rel).write_text(text)
+    plot(report, base / PLOT)
+    print(render(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
