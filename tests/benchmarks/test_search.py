@@ -1,0 +1,52 @@
+"""benchmarks/search.py without models: the targets and the page from hand-made per-seed numbers."""
+
+import pytest
+
+
+def seed(sampled: float, maj: float, bon: float, pas: float, auroc: float, shuffled: float) -> dict:
+    curve = {k: {"bon": bon, "maj": maj, "pass": pas, "spent_tokens": 100.0 * k} for k in (1, 2, 4)}
+    return {
+        "greedy": {"accuracy": 0.5, "spent_tokens": 100.0},
+        "sampled_accuracy": sampled,
+        "bon_search": {"accuracy": bon, "spent_tokens": 400.0},
+        "curve": curve,
+        "auroc_eval_candidates": auroc,
+        "auroc_held_out": auroc,
+        "auroc_shuffled_labels": shuffled,
+        "search_matches_rerank": 1.0,
+        "problems": 300,
+    }
+
+
+@pytest.fixture
+def bench(load_bench):
+    return load_bench("search")
+
+
+def test_targets_are_means_over_seeds_and_fail_where_they_should(bench):
+    good = {0: seed(0.5, 0.6, 0.7, 0.95, 0.9, 0.5), 1: seed(0.6, 0.6, 0.66, 0.93, 0.88, 0.55)}
+    targets, findings = bench.summarize(good, 4, 30.0)
+    assert all(t["met"] for t in targets.values()), targets
+    assert targets["best-of-4 >= maj@4 + 3 pt"]["value"] == pytest.approx(0.08)
+    weak = {0: seed(0.9, 0.6, 0.61, 0.6, 0.6, 0.9)}  # too strong a model, a verifier no better than chance
+    targets, _ = bench.summarize(weak, 4, 50.0)
+    failed = {name for name, t in targets.items() if not t["met"]}
+    assert failed == {
+        "weak: sampled accuracy at level 3 in [0.40, 0.70]",
+        "weak: pass@4 >= 0.90",
+        "ORM AUROC on held-out problems' candidates >= 0.85",
+        "ORM on shuffled labels: AUROC <= 0.6",
+        "best-of-4 >= maj@4 + 3 pt",
+        "best-of-4 never above pass@4 (every seed)",
+        "benchmark <= 45 min",
+    }
+
+
+def test_the_page_has_a_row_per_seed_and_the_curve(bench):
+    numbers = {0: seed(0.5, 0.6, 0.7, 0.95, 0.9, 0.5), 1: seed(0.6, 0.6, 0.66, 0.93, 0.88, 0.55)}
+    targets, findings = bench.summarize(numbers, 4, 30.0)
+    report = {"command": "python benchmarks/search.py", "git_commit": "abc", "machine": "cpu", "n": 4,
+              "wall_minutes": 30.0, "seeds": numbers, "targets": targets, "findings": findings}
+    page = bench.render(report)
+    assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 95.0% |" in page
+    assert "| 4 | 400 | 60.0% | 68.0% | 94.0% |" in page
