@@ -169,8 +169,8 @@ def seed_numbers(run: Path, n: int) -> dict:
         },
         "curve": curve,
         "auroc_eval_candidates": auroc(scores, labels),
-        "auroc_held_out": json.loads((run / "verifier-orm" / "verifier.json").read_text()).get("auroc"),
-        "auroc_shuffled_labels": shuffled.get("auroc"),
+        "auroc_held_out": json.loads((run / "verifier-orm" / "verifier.json").read_text())["heldout_auroc"],
+        "auroc_shuffled_labels": shuffled["heldout_auroc"],
         "search_matches_rerank": same / len(records),
         "problems": len(records),
     }
