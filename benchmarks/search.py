@@ -1,6 +1,6 @@
 """Inference-time search on a weak model (issue 15): greedy, majority vote and verifier best-of-N.
 
-    python benchmarks/search.py [--seeds 0,1] [--n 16] [--runs-dir DIR] [--quick] [key=value ...]
+    python benchmarks/search.py [--seeds 0,1] [--n 16] [--runs-dir DIR] [key=value ...]
 
 Per seed, through the real CLI: the weak recipe (``recipes/tiny-arith/weak.yaml``: short SFT, no GRPO) on its
 own data; an outcome verifier (``rl-reasoner verifier RUN --kind orm``) trained on samples of the *training*
@@ -12,7 +12,8 @@ benchmark checks that, scores every candidate with the verifier (AUROC on proble
 best-of-k for k < n by reranking the first k), and plots accuracy against spent tokens per problem.
 
 Writes ``benchmarks/results/search.json`` (``targets``: ``{name: {value, bound, met}}``; ``findings``) and
-``docs/search.md`` + ``docs/search.png``; ``--quick`` (smoke-sized, 1 seed) writes them into the runs folder.
+``docs/search.md`` + ``docs/search.png``. No smoke-sized mode: a model trained in seconds answers nothing
+right, so no verifier can be trained on it (the search itself is tested in tests/rl_reasoner/evaluation).
 """
 
 from __future__ import annotations
@@ -32,15 +33,6 @@ RESULTS, DOC, PLOT = "benchmarks/results/search.json", "docs/search.md", "docs/s
 WEAK = "recipes/tiny-arith/weak.yaml"
 HARDEST = 3
 VERIFIER = ["--samples-per-prompt", "8", "--prompts", "500", "--steps", "200"]  # 4000 labelled samples
-QUICK = [  # smoke-sized: every step runs in seconds
-    "model.tiny={layers: 1, hidden: 32, heads: 2, intermediate: 64, max_positions: 256}",
-    "data.train_size=32",
-    "data.grpo_size=16",
-    "sft.max_steps=2",
-    "sft.per_device_train_batch_size=8",
-    "sft.gradient_accumulation_steps=1",
-    "grpo.max_completion_length=24",
-]
 
 
 def cli(*args: str) -> None:
@@ -58,7 +50,7 @@ def hardest_rows(run: Path) -> Path:
     return out
 
 
-def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str], quick: bool) -> Path:
+def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str]) -> Path:
     name, run = f"weak-seed{seed}", runs / f"weak-seed{seed}"
     cli(
         "run",
@@ -73,7 +65,6 @@ def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str], qu
         f"data.eval_per_level={per_level}",
         *extra,
     )
-    small = ["--samples-per-prompt", "4", "--prompts", "8", "--steps", "2"] if quick else VERIFIER
     for out, flags in (("verifier-orm", []), ("verifier-orm-shuffled", ["--shuffle-labels"])):
         if not (run / out / "verifier.json").exists():
             cli(
@@ -86,7 +77,7 @@ def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str], qu
                 "--out",
                 str(run / out),
                 *flags,
-                *small,
+                *VERIFIER,
             )
     data, common = str(hardest_rows(run)), ["--stage", "sft", "--seed", str(seed)]
     ks = ",".join(str(k) for k in ks_up_to(n))
@@ -319,16 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=16)
     parser.add_argument("--eval-per-level", type=int, default=300)
     parser.add_argument("--runs-dir", type=Path)
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke-sized, one seed, results in the runs folder"
-    )
     args, extra = parser.parse_known_args(argv)
-    seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
     runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="rl-reasoner-search-"))
-    n, per_level = (4, 8) if args.quick else (args.n, args.eval_per_level)
-    extra = [*QUICK, *extra] if args.quick else extra
+    n, per_level = args.n, args.eval_per_level
     start = time.time()
-    numbers = {seed: seed_numbers(run_seed(seed, runs, n, per_level, extra, args.quick), n) for seed in seeds}
+    numbers = {seed: seed_numbers(run_seed(seed, runs, n, per_level, extra), n) for seed in seeds}
     wall = (time.time() - start) / 60
     targets, findings = summarize(numbers, n, wall)
     report = {
@@ -341,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         "targets": targets,
         "findings": findings,
     }
-    base = runs if args.quick else ROOT
+    base = ROOT
     for rel, text in ((RESULTS, json.dumps(report, indent=2)), (DOC, render(report))):
         (base / rel).parent.mkdir(parents=True, exist_ok=True)
         (base / rel).write_text(text)
