@@ -51,65 +51,23 @@ def hardest_rows(run: Path) -> Path:
 
 
 def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str]) -> Path:
+    """The weak run, its two verifiers and the three evals of one seed (each skipped or resumed when done)."""
     name, run = f"weak-seed{seed}", runs / f"weak-seed{seed}"
-    cli(
-        "run",
-        WEAK,
-        "--stages",
-        "data,sft",
-        "--runs-dir",
-        str(runs),
-        f"name={name}",
-        f"seed={seed}",
-        "report_to=none",
-        f"data.eval_per_level={per_level}",
-        *extra,
-    )
+    cli("run", WEAK, "--stages", "data,sft", "--runs-dir", str(runs), f"name={name}", f"seed={seed}",
+        "report_to=none", f"data.eval_per_level={per_level}", *extra)  # fmt: skip
     for out, flags in (("verifier-orm", []), ("verifier-orm-shuffled", ["--shuffle-labels"])):
         if not (run / out / "verifier.json").exists():
-            cli(
-                "verifier",
-                str(run),
-                "--kind",
-                "orm",
-                "--seed",
-                str(seed),
-                "--out",
-                str(run / out),
-                *flags,
-                *VERIFIER,
-            )
-    data, common = str(hardest_rows(run)), ["--stage", "sft", "--seed", str(seed)]
-    ks = ",".join(str(k) for k in ks_up_to(n))
-    cli("eval", str(run), *common, "--data", data, "--out", str(run / "search" / "greedy"))
-    cli(
-        "eval",
-        str(run),
-        *common,
-        "--data",
-        data,
-        "--out",
-        str(run / "search" / "sampled"),
-        "--n",
-        str(n),
-        "--k",
-        ks,
-    )
-    cli(
-        "eval",
-        str(run),
-        *common,
-        "--data",
-        data,
-        "--out",
-        str(run / "search" / "bon"),
-        "--search",
-        "bon",
-        "--verifier",
-        str(run / "verifier-orm"),
-        "--candidates",
-        str(n),
-    )
+            cli("verifier", str(run), "--kind", "orm", "--seed", str(seed), "--out", str(run / out), *flags,
+                *VERIFIER)  # fmt: skip
+    evals = {
+        "greedy": [],
+        "sampled": ["--n", str(n), "--k", ",".join(str(k) for k in ks_up_to(n))],
+        "bon": ["--search", "bon", "--verifier", str(run / "verifier-orm"), "--candidates", str(n)],
+    }
+    data = str(hardest_rows(run))
+    for out, flags in evals.items():
+        cli("eval", str(run), "--stage", "sft", "--seed", str(seed), "--data", data, "--out",
+            str(run / "search" / out), *flags)  # fmt: skip
     return run
 
 

@@ -54,7 +54,7 @@ def start_unit(recipe_file: Path, run_dir: Path, unit: str, threads: int) -> tup
     """Start one unit in a child process; returns it and the path of its console log."""
     log_path = run_dir / "logs" / f"{unit}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "rl_reasoner.side_by_side", str(recipe_file), str(run_dir), unit]
+    cmd = [sys.executable, "-m", "rl_reasoner.grpo_unit", str(recipe_file), str(run_dir), unit]
     cmd.append(str(threads))
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     with open(log_path, "ab") as log:
@@ -66,20 +66,3 @@ def start_unit(recipe_file: Path, run_dir: Path, unit: str, threads: int) -> tup
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
     return proc, log_path
-
-
-def main(argv: list[str]) -> int:
-    """Child: train ``unit`` of ``run_dir`` with ``threads`` torch threads; the parent keeps the manifest."""
-    from rl_reasoner.pipeline import Pipeline
-    from rl_reasoner.recipe import load_recipe
-    from rl_reasoner.stages import STAGES
-
-    recipe_file, run_dir, unit, threads = argv
-    pipeline = Pipeline(load_recipe(recipe_file), run_dir=Path(run_dir), launched=True)
-    with torch_threads(int(threads)):
-        STAGES["grpo"](pipeline, unit, Path(run_dir) / unit)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -158,10 +158,10 @@ def test_structures_with_roots() -> None:
     ],
 )
 def test_bounds_refuse_quickly(span: str) -> None:
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the bound is about work done, not about a busy machine's clock
     assert read_side(span) is None
     assert fast_equal(span, "1") is None
-    assert time.perf_counter() - start < 0.05
+    assert time.process_time() - start < 0.05
 
 
 def test_exact_forms() -> None:

@@ -96,7 +96,7 @@ def test_through_verify() -> None:
     ],
 )
 def test_bounds_refuse_or_decide_quickly(span: str) -> None:
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the bound is about work done, not about a busy machine's clock
     matrices_equal(span, P)
     matrices_equal(span, span)
-    assert time.perf_counter() - start < 0.2
+    assert time.process_time() - start < 0.2
