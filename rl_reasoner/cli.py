@@ -89,6 +89,7 @@ def _add_run_parsers(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     from rl_reasoner.evaluation.cli import add_eval_parser
     from rl_reasoner.export import add_export_parser
+    from rl_reasoner.influence.cli import add_influence_parser
     from rl_reasoner.verifier.cli import add_verifier_parser
 
     parser = argparse.ArgumentParser(prog="rl-reasoner", description=__doc__)
@@ -97,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(sub)
     add_export_parser(sub)
     add_verifier_parser(sub)
+    add_influence_parser(sub)
     tiny = sub.add_parser("tiny-model", help="build the offline tiny tokenizer + model as a HF folder")
     tiny.add_argument("out", help="output folder (must not exist or be empty)")
     tiny.add_argument("--layers", type=int, default=4)

@@ -1,0 +1,92 @@
+"""EK-FAC influence scores with kronfluence: fit the factors once on the documents, then score queries.
+
+kronfluence (Grosse et al., 2023, "Studying large language model generalization with influence functions")
+computes ``score(q, d) = grad f(q)^T (G + lambda I)^-1 grad L(d)`` with G the EK-FAC approximation of the
+Gauss-Newton Hessian over the tracked linear layers. With ``f`` the query completion's loss (minus its
+log-probability), a positive score means training on ``d`` made the model's own answer more likely.
+Only imported once :func:`rl_reasoner.influence.inputs.require_kronfluence` has passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from kronfluence.analyzer import Analyzer, prepare_model
+from kronfluence.arguments import FactorArguments, ScoreArguments
+from kronfluence.task import Task
+from kronfluence.utils.dataset import DataLoaderKwargs
+
+from rl_reasoner.influence.examples import collate, completion_loss
+
+STRATEGIES = ("ekfac", "identity")  # identity: no preconditioning, the plain gradient dot product
+
+
+class CompletionTask(Task):
+    """kronfluence's view of a causal LM trained on completions (:func:`completion_loss` for both)."""
+
+    def __init__(self, modules: Sequence[str]) -> None:
+        self.modules = list(modules)
+
+    def compute_train_loss(self, batch, model, sample: bool = False) -> torch.Tensor:
+        return completion_loss(model, batch, sample=sample)
+
+    def compute_measurement(self, batch, model) -> torch.Tensor:
+        return completion_loss(model, batch)
+
+    def get_influence_tracked_modules(self) -> list[str]:
+        return self.modules
+
+    def get_attention_mask(self, batch) -> torch.Tensor:
+        return batch["attention_mask"]
+
+
+def pairwise_scores(
+    model,
+    modules: Sequence[str],
+    documents: Sequence[dict],
+    queries: Sequence[dict],
+    workdir: Path,
+    *,
+    pad_id: int,
+    strategy: str = "ekfac",
+    batch_size: int = 8,
+) -> torch.Tensor:
+    """(queries, documents) influence scores of :func:`rl_reasoner.influence.examples.encode` dicts.
+
+    The factors are fitted once on ``documents`` (kronfluence writes them under ``workdir``) and every query
+    is scored against every document. ``model`` is wrapped in place by kronfluence (its parameters frozen).
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
+    task = CompletionTask(modules)
+    model = prepare_model(model, task)
+    analyzer = Analyzer(
+        analysis_name="influence",
+        model=model,
+        task=task,
+        cpu=not torch.cuda.is_available(),
+        disable_tqdm=True,
+        output_dir=str(workdir),
+    )
+    analyzer.set_dataloader_kwargs(DataLoaderKwargs(collate_fn=lambda rows: collate(rows, pad_id)))
+    analyzer.fit_all_factors(
+        factors_name=strategy,
+        dataset=list(documents),
+        per_device_batch_size=batch_size,
+        factor_args=FactorArguments(strategy=strategy),
+        overwrite_output_dir=True,
+    )
+    analyzer.compute_pairwise_scores(
+        scores_name=strategy,
+        factors_name=strategy,
+        query_dataset=list(queries),
+        train_dataset=list(documents),
+        per_device_query_batch_size=min(batch_size, len(queries)),
+        per_device_train_batch_size=batch_size,
+        score_args=ScoreArguments(),
+        overwrite_output_dir=True,
+    )
+    scores = analyzer.load_pairwise_scores(strategy)  # the call above returns nothing when it computes them
+    return scores["all_modules"].float().cpu()
