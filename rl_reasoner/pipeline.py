@@ -47,10 +47,11 @@ LATER_INPUTS = ("replay",)
 CONNECTION_KEYS = ("vllm_server_host", "vllm_server_port", "vllm_server_base_url", "vllm_server_timeout")
 # Keys added after runs were made -> whether a value is what every older run had: left out where it is, so a
 # finished stage of an older run stays fresh (a default-ops run's data is byte-identical to before, and so is
-# one without a teacher model or RevThink objectives, whatever their other settings).
+# one without a teacher model, RevThink objectives or fact keys, whatever their other settings).
 LATER_DEFAULTS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "data": {"ops": lambda ops: ops == ["add"], "teacher": lambda teacher: teacher.get("model") is None,
-             "revthink": lambda revthink: revthink.get("objectives") is None},
+             "revthink": lambda revthink: revthink.get("objectives") is None,
+             "facts": lambda facts: not facts.get("keys")},
 }
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from rl_reasoner.data.arith import DEFAULT_OPS, OPS, STYLES
+from rl_reasoner.data.facts import PHRASINGS
 from rl_reasoner.data.revthink import OBJECTIVES
 from rl_reasoner.data.tasks import TASKS
 from rl_reasoner.data.teacher import SELECTIONS
@@ -148,6 +149,21 @@ class RevThinkSection:
 
 
 @dataclass
+class FactsSection:
+    keys: int = 0
+    """Keys of a fixed random table f(key) -> value stated in the SFT rows, with one query per key in an
+    ``eval_facts`` split (``arith`` only; see rl_reasoner/data/facts.py); 0: off."""
+    documents_per_key: int = 3
+    """Paraphrased SFT documents per key, each in another phrasing (1 to the number of ``PHRASINGS``)."""
+
+    def __post_init__(self) -> None:
+        _check(self.keys >= 0, f"'facts.keys' must be >= 0 (0: off), got {self.keys}")
+        _check(1 <= self.documents_per_key <= len(PHRASINGS),
+               f"'facts.documents_per_key' must be in 1..{len(PHRASINGS)} (one phrasing each), "
+               f"got {self.documents_per_key}")
+
+
+@dataclass
 class DataSection:
     task: str = "arith"
     """A name in ``rl_reasoner.data.tasks.TASKS``: the synthetic ``arith`` task, or ``hub`` (question/answer
@@ -174,6 +190,8 @@ class DataSection:
     revthink: RevThinkSection = field(default_factory=RevThinkSection)
     """Reverse-thinking SFT rows and a backward eval split (``arith`` only; off while ``objectives`` is
     null)."""
+    facts: FactsSection = field(default_factory=FactsSection)
+    """A factual lookup task mixed into the SFT rows (``arith`` only; off while ``keys`` is 0)."""
 
     def __post_init__(self) -> None:
         _check(self.task in TASKS, f"unknown task {self.task!r}; valid tasks: {list(TASKS)}")
@@ -194,6 +212,8 @@ class DataSection:
                    f"backward questions; task {self.task!r} cannot): remove data.revthink.objectives")
             _check(self.teacher.model is None, "'revthink' builds its traces from the task's, so it cannot "
                    "use data.teacher.model's: remove one of data.revthink.objectives and data.teacher.model")
+        _check(self.task == "arith" or not self.facts.keys,
+               f"'facts' only applies to 'task: arith' (task {self.task!r}): set data.facts.keys to 0")
         for where, mix in [("style_mix", self.style_mix), *self.style_by_level.items()]:
             where = where if where == "style_mix" else f"style_by_level.{where}"
             for style, weight in mix.items():

@@ -3,8 +3,9 @@ SFT rows (the training documents, all or a stratified subset) and the query prom
 the asked kinds), and whether the ``influence`` extra (kronfluence) is importable.
 
 A query kind is what a row asks: its operation (``add``, ``sub``) or ``fact`` (a lookup in the factual
-table, issue 16; no task writes it yet). A spec ``KIND`` or ``KIND:N`` takes N eval prompts of that kind
-(default :data:`DEFAULT_PER_KIND`), drawn by the seed evenly over the levels.
+table: ``data.facts.keys`` writes one query per key to ``data/eval_facts.jsonl``). A spec ``KIND`` or
+``KIND:N`` takes N eval prompts of that kind (default :data:`DEFAULT_PER_KIND`), drawn by the seed evenly
+over the levels.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ QUERY_KINDS = ("add", "sub", "fact")
 DEFAULT_PER_KIND = 2
 DOCUMENTS = "data/sft.jsonl"  # inside a run directory
 QUERY_ROWS = "data/eval.jsonl"
+FACT_QUERY_ROWS = "data/eval_facts.jsonl"  # written when the recipe sets data.facts.keys
 INSTALL = 'pip install -e ".[influence]" torch==2.13.0 && pip uninstall -y torchvision'
 
 
@@ -68,6 +70,12 @@ def parse_queries(specs: Sequence[str]) -> list[QuerySpec]:
 
 def read_rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def query_rows(run: Path) -> list[dict]:
+    """The run's held-out eval rows, then its fact queries where it has them."""
+    rows = read_rows(run / QUERY_ROWS)
+    return rows + (read_rows(run / FACT_QUERY_ROWS) if (run / FACT_QUERY_ROWS).is_file() else [])
 
 
 def check_run(run: Path) -> Path:
@@ -123,7 +131,7 @@ def choose_documents(run: Path, n: int | None, seed: int) -> list[dict]:
 
 def choose_queries(run: Path, specs: Sequence[QuerySpec], seed: int) -> list[dict]:
     """For each spec, ``count`` held-out eval rows of its kind, spread over the levels."""
-    rows = read_rows(run / QUERY_ROWS)
+    rows = query_rows(run)
     by_kind: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_kind[row_kind(row)].append(row)
@@ -133,8 +141,8 @@ def choose_queries(run: Path, specs: Sequence[QuerySpec], seed: int) -> list[dic
         if spec.count > len(pool):
             raise InfluenceError(
                 f"--queries {spec.kind}:{spec.count} but run {run} has {len(pool)} eval prompts of kind "
-                f"{spec.kind!r} ({run / QUERY_ROWS}; kinds there: {sorted(by_kind)}): ask for at most "
-                f"{len(pool)}"
+                f"{spec.kind!r} ({QUERY_ROWS}, {FACT_QUERY_ROWS}; kinds there: {sorted(by_kind)}): ask for "
+                f"at most {len(pool)}"
             )
         chosen += stratified(pool, spec.count, lambda r: r.get("level"), seed)
     return chosen
@@ -142,7 +150,7 @@ def choose_queries(run: Path, specs: Sequence[QuerySpec], seed: int) -> list[dic
 
 def default_specs(run: Path) -> list[QuerySpec]:
     """Without --queries: :data:`DEFAULT_PER_KIND` prompts of every kind the run's eval split holds."""
-    kinds = {row_kind(row) for row in read_rows(run / QUERY_ROWS)}
+    kinds = {row_kind(row) for row in query_rows(run)}
     return [QuerySpec(k, DEFAULT_PER_KIND) for k in QUERY_KINDS if k in kinds]
 
 

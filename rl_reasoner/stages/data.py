@@ -1,5 +1,6 @@
 """Data stage: the task's splits (jsonl), their SFT traces written by ``data.teacher.model`` when it is set
-or made RevThink rows (plus an ``eval_backward`` split) by ``data.revthink.objectives``, and, for
+or made RevThink rows (plus an ``eval_backward`` split) by ``data.revthink.objectives``, fact rows (plus an
+``eval_facts`` split) by ``data.facts.keys``, and, for
 ``model.base: tiny``, the tiny base model."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rl_reasoner.data.arith import write_splits
+from rl_reasoner.data.facts import facts_splits
 from rl_reasoner.data.revthink import revthink_splits
 from rl_reasoner.data.tasks import task_of
 from rl_reasoner.data.teacher import distil_sft_rows
@@ -31,6 +33,10 @@ def run_data(pipeline, unit: str, out: Path) -> dict:
     if teacher.model is not None:  # SFT traces sampled from a trained model instead of the task's own
         splits["sft"], distilled = distil_sft_rows(splits["sft"], teacher, recipe.seed, task.style_of)
         print(f"[rl-reasoner] data: teacher {teacher.model}: {distilled}")
+    facts = {}
+    if recipe.data.facts.keys:  # a factual table stated in paraphrased SFT rows, queried in eval_facts
+        splits, facts = facts_splits(splits, recipe.data.facts, recipe.seed)
+        print(f"[rl-reasoner] data: facts: {facts}")
     write_splits(splits, out)
     if recipe.model.base == "tiny":
         save_tiny_model(out / "tiny-base", recipe.model.tiny, seed=recipe.seed)
@@ -43,6 +49,7 @@ def run_data(pipeline, unit: str, out: Path) -> dict:
         | ({"designed_styles": designed} if designed else {})
         | ({"teacher": distilled} if distilled else {})
         | ({"revthink": reversed_} if reversed_ else {})
+        | ({"facts": facts} if facts else {})
     )
 
 

@@ -109,3 +109,42 @@ def test_influence_command_writes_scores_and_reports(sft_smoke_run, run_cli, tmp
     assert set(report["agreement_with_ekfac"]) == {"grad_dot", "grad_cosine"}
     again = run_cli(*args)
     assert again.returncode == 2 and "not empty" in again.stderr
+
+
+def test_fact_queries_come_from_the_factual_split_and_fact_documents_are_scored(
+    run_cli, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    smoke = "recipes/tiny-arith/smoke.yaml"
+    done = run_cli(
+        "run",
+        smoke,
+        "--runs-dir",
+        str(tmp_path),
+        "--stages",
+        "data,sft",
+        "report_to=none",
+        "data.facts.keys=4",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    run, out = tmp_path / "tiny-arith-smoke", tmp_path / "influence"
+    done = run_cli(
+        "influence",
+        str(run),
+        "--queries",
+        "fact:2",
+        "add:1",
+        "--docs",
+        "19",
+        "--out",
+        str(out),
+        "--max-new-tokens",
+        "16",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((out / "influence.json").read_text())
+    assert [q["kind"] for q in report["queries"]] == ["fact", "fact", "add"]
+    assert report["queries"][0]["prompt"].startswith("f(")
+    kinds = [d["kind"] for d in report["documents"]]
+    assert len(kinds) == 19 and kinds.count("fact") == 3  # 12 of 76 rows are facts: 3 of 19, stratified
+    assert np.load(out / "scores.npz")["ekfac"].shape == (3, 19)
