@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 METHODS = ("ekfac", "grad_dot", "grad_cosine")  # keys of the score matrices, (queries, documents) each
+QUERY_FIELDS = ("id", "kind", "level", "prompt", "answer", "completion", "truncated", "correct")
 
 
 def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
@@ -74,7 +75,7 @@ def query_entries(
         ek_top = top_indices(scores["ekfac"][i], top_k)
         entries.append(
             {
-                **{k: q[k] for k in ("id", "kind", "level", "prompt", "answer", "completion", "correct")},
+                **{k: q.get(k) for k in QUERY_FIELDS},
                 "top": top,
                 "answer_in_top_ekfac": any(_answer_shown(q["answer"], documents[j]) for j in ek_top),
             }

@@ -1,0 +1,107 @@
+"""benchmarks/influence.py without models: the measures, targets and page from hand-made scores."""
+
+import pytest
+
+
+def doc(i: int, key: str | None, completion: str) -> dict:
+    return {"id": f"d{i}", "key": key, "prompt": "q\n", "completion": completion}
+
+
+DOCS = [
+    doc(0, "ka", "<think>\nka is 111.\n</think>\n\\boxed{111}"),
+    doc(1, "ka", "<think>\nka maps to 111.\n</think>\n\\boxed{111}"),
+    doc(2, "kb", "<think>\nkb is 222.\n</think>\n\\boxed{222}"),
+    doc(3, "kb", "<think>\nkb maps to 222.\n</think>\n\\boxed{222}"),
+    doc(4, None, "<think>\n8+2+0=10\n1+4+1=6\n</think>\n\\boxed{60}"),
+    doc(5, None, "<think>\n3+1+0=4\n</think>\n\\boxed{4}"),
+]
+SUM_TRACE = "<think>\nLet me add 18 and 42.\n8+2+0=10\n1+4+1=6\n</think>\n\\boxed{60}"
+QUERIES = [
+    {"id": "f0", "kind": "fact", "key": "ka", "answer": "111", "correct": True, "completion": "\\boxed{111}"},
+    {"id": "f1", "kind": "fact", "key": "kb", "answer": "222", "correct": True, "completion": "\\boxed{222}"},
+    {"id": "f2", "kind": "fact", "key": "kb", "answer": "222", "correct": False, "completion": "\\boxed{9}"},
+    {"id": "s0", "kind": "add", "key": None, "answer": "60", "correct": True, "completion": SUM_TRACE},
+    {"id": "s1", "kind": "add", "key": None, "answer": "60", "correct": True, "completion": SUM_TRACE},
+]
+EKFAC = [  # (queries, documents): f0 ranks its own row first, f1 an arithmetic row, the sums alike
+    [9.0, 1.0, 0.0, 0.0, 0.5, 0.2],
+    [0.0, 0.1, 0.2, 0.3, 5.0, 0.4],
+    [0.0, 0.0, 9.0, 0.0, 0.0, 0.0],
+    [0.1, 0.0, 0.2, 0.0, 9.0, 3.0],
+    [0.0, 0.1, 0.1, 0.0, 8.0, 3.5],
+]
+AGREEMENT = {
+    "grad_dot": {"spearman_mean": 0.4, "top10_overlap_mean": 0.3},
+    "grad_cosine": {"spearman_mean": 0.2, "top10_overlap_mean": 0.1},
+}
+
+
+@pytest.fixture
+def bench(load_bench):
+    return load_bench("influence")
+
+
+@pytest.fixture
+def numbers(bench):
+    scores = {"ekfac": EKFAC, "grad_dot": EKFAC, "grad_cosine": [list(reversed(r)) for r in EKFAC]}
+    return bench.measure(QUERIES, DOCS, scores, AGREEMENT, seed=0)
+
+
+def test_own_documents_are_counted_for_right_factual_queries_only(numbers):
+    assert numbers["top_1pct_documents"] == 1 and numbers["own_documents_per_key"] == 2
+    assert numbers["right"] == {"fact": 2, "add": 2}
+    assert numbers["own_in_top_1pct"]["ekfac"] == 0.5  # f0 yes, f1 no, f2 (wrong) left out
+    assert numbers["own_in_top_1pct"]["grad_cosine"] == 0.0
+    assert numbers["own_in_top_1pct_chance"] == pytest.approx(2 / 6)
+    assert numbers["top_1pct_of"] == {"f0": [0], "f1": [4]}
+
+
+def test_answers_steps_and_correlation_findings(numbers):
+    answer = numbers["answer_in_top"]
+    assert answer["fact"] == {"shown": 3, "queries": 3} and answer["add"] == {"shown": 2, "queries": 2}
+    steps = numbers["steps"]
+    assert steps["queries"] == 2 and steps["top_mean"] == 1.0
+    assert steps["random_mean"] == 1.0  # the top 10 of 6 rows are all of them, and so are 10 random ones
+    corr = numbers["correlation"]
+    assert corr["add"] > 0.9 and corr["add"] > corr["fact"]
+
+
+def test_step_retrieval_against_random_rows(bench):
+    texts = [d["completion"] for d in DOCS]
+    top, chance = bench.im.step_retrieval(["8+2+0=10", "1+4+1=6"], [4], texts, seed=0)
+    assert top == 1.0 and chance == pytest.approx(1 / 6, abs=0.08)  # only row 4 writes them
+
+
+def test_targets_pass_and_fail_where_they_should(bench, numbers):
+    good = {"mean_rise": {"without-top": 5.0, "without-random": 0.5}, "queries": ["f0"], "removed": 1,
+            "removed_own_documents": 1, "protocol": "p", "losses": {}}  # fmt: skip
+    numbers["own_in_top_1pct"]["ekfac"] = 0.95
+    targets, findings = bench.summarize(numbers, good, 30.0)
+    assert all(t["met"] for t in targets.values()), targets
+    assert targets["loss rise without top documents >= 5x rise without random ones"]["value"] == 10.0
+    numbers["own_in_top_1pct"]["ekfac"] = 0.5
+    weak = {**good, "mean_rise": {"without-top": 1.0, "without-random": 0.5}}
+    targets, _ = bench.summarize(numbers, weak, 50.0)
+    assert {n for n, t in targets.items() if not t["met"]} == {
+        "right factual queries with an own document in the top 1 % (EK-FAC) >= 0.9",
+        "loss rise without top documents >= 5x rise without random ones",
+        "benchmark <= 45 min",
+    }
+    targets, findings = bench.summarize(numbers, None, 10.0)  # no factual query answered right: no retrain
+    assert not targets["loss rise without top documents >= 5x rise without random ones"]["met"]
+    assert findings["retrain"] is None
+
+
+def test_the_page_shows_targets_validity_and_findings(bench, numbers):
+    retrain = {"mean_rise": {"without-top": 5.0, "without-random": 0.5}, "queries": ["f0"], "removed": 1,
+               "removed_own_documents": 1, "protocol": "SFT rerun", "losses": {
+                   "original": [0.1], "without-top": [5.1], "without-random": [0.6]}}  # fmt: skip
+    targets, findings = bench.summarize(numbers, retrain, 30.0)
+    report = {"command": "python benchmarks/influence.py", "git_commit": "abc", "machine": "cpu",
+              "recipe": "r.yaml", "seed": 0, "wall_minutes": 30.0, "numbers": numbers, "retrain": retrain,
+              "targets": targets, "findings": findings}  # fmt: skip
+    page = bench.render(report)
+    assert "| EK-FAC | 0.500 |" in page
+    assert "| f0 | 0.100 | 5.100 | 0.600 |" in page
+    assert "| grad_dot | 0.400 | 0.300 |" in page
+    assert "facts 3 of 3, sums 2 of 2" in page
