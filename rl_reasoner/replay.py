@@ -29,6 +29,15 @@ zero-middle sums wrong on seed 2) and token mean + row mean (0 / 0 / 0, but 81 o
 up lets the long traces' facts go, so the token mean stays; TRL's ``top_entropy_quantile=0.2`` (seed 0 still
 lost 9+3 and 3+9); the token mean plus a per-row mean over each row's boxed answer tokens (5 / 0 / 0 wrong
 facts, seed 0 stayed verbose at level 1, 75 of 300 zero-middle sums wrong on seed 2).
+
+Seed 1 of the 86ee7b7 seeds bench has the same trouble (SFT 15 of 300 zero-middle sums wrong, GRPO 24,
+accuracy-only 26): its SFT model is within 1 nat of ``0+0+0=1`` on 41 of the 300 sums (14 already wrong), and
+GRPO moved all 27 of the weakest further (after ``1+0+0=1`` it copies the line above). Tried from that SFT
+checkpoint, both units side by side as in the bench (GRPO / accuracy-only errors; random 3-digit sums in
+brackets): no replay 37 / 17 (14 / 10); every in-line token, known or not, 25 / 26 (5 / 5); half of each
+batch drawn from the *fragile* rows (a known in-line token within 1 nat of its runner-up, 227 of a scored pool
+of 2048) 48 / 62 (7 / 4), its margins on ``0+0+0=`` fell by ~1 nat on 278 of the 300 sums. None adopted:
+the rule above keeps the random sums (2 / 1) and no variant held the facts the SFT model barely knows.
 """
 
 from __future__ import annotations
