@@ -15,6 +15,7 @@ import random
 import re
 
 from rewards.verify.structure import match_unordered
+from rewards.verify.sums import limit_symbols, written_out
 
 FLOAT_REL_TOL = 1e-9  # either side holds a float
 EXACT_REL_TOL = 1e-30  # both exact, compared at 50 digits
@@ -350,29 +351,17 @@ def _at_points(a, b) -> list:
     import sympy
 
     symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
-    counts = _limit_symbols(a) | _limit_symbols(b)  # n in \sum_{k=0}^{n-1}: a count, so an integer
+    counts = limit_symbols(a) | limit_symbols(b)  # n in \sum_{k=0}^{n-1}: a count, so an integer
     rng, pairs = random.Random(0), []
     for _ in range(3 * _POINTS):
         draws = {s: (sympy.Integer(rng.randint(1, 97)), sympy.Integer(rng.randint(2, 13))) for s in symbols}
         point = {s: num if s in counts else num / den for s, (num, den) in draws.items()}
-        x, y = a.subs(point), b.subs(point)
+        x, y = written_out(a.subs(point)), written_out(b.subs(point))
         if _finite(x) and _finite(y):  # else a pole of one side: try another point
             pairs.append((x, y))
             if len(pairs) == _POINTS:
                 break
     return pairs
-
-
-def _limit_symbols(expr) -> set:
-    """The free symbols in the limits of a sum or product (at a fractional limit sympy's numeric
-    evaluation of the sum runs Euler-Maclaurin for seconds)."""
-    import sympy
-
-    found = set()
-    for node in expr.atoms(sympy.Sum, sympy.Product) if isinstance(expr, sympy.Basic) else ():
-        for _, *bounds in node.limits:
-            found.update(*(bound.free_symbols for bound in bounds))
-    return found
 
 
 def _finite(value) -> bool:

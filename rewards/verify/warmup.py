@@ -21,6 +21,9 @@ _SAMPLES = (
     ("(s-3)(s+4)", "s^2+s-12"),
     ("u^2+v^2=9", "3u^2+3v^2-27=0"),
     ("(-5,5)", "|u|<5"),
+    (r"\cot^2(t)+1", r"\csc^2(t)"),  # trigonometric identities at points
+    (r"s_m=\sum_{j=0}^{m-1}u_ju_{m-j-1}", r"s_m=\sum_{j=0}^{m-1}u_{m-j-1}u_j"),  # sums written out
+    (r"\begin{pmatrix}\sqrt[3]{t}^2\\1\end{pmatrix}", r"\begin{pmatrix}t^{2/3}\\1\end{pmatrix}"),
 )
 
 # Only for ANTLR's prediction (DFA) cache, which lives in the parser class and is inherited by every
@@ -78,6 +81,37 @@ _SHAPES = (
     r"s_m=\sum_{j=1}^{m-1}u_jv_{m-j}",
     r"u_{m+1}=2u_m-3",
     r"\frac{t_1}{s_2}+t_{3}^{2}",
+    # functions, trigonometry, relations and number spellings (each new shape costs its first worker
+    # 20-70 ms of full-LL prediction, the same again on every worker of the pool)
+    r"\cot^2(t)+1",
+    r"\csc^2(t)",
+    r"3\cos u\sin v",
+    r"g(5)>g(3)>g(7)",
+    r"1<g(t)<2",
+    r"g(s)=2s",
+    r"g(t)",
+    r"s\in[-\frac{5}{3},-2]\cup[2,\frac{5}{3}]",
+    r"2\leq|w|\leq\frac{5}{2}",
+    r"\{-3\}\cup[2,5)",
+    r"-[2,5)",
+    r"\{2\pm\sqrt{7},-3\}",
+    r"\frac{\sqrt{\sqrt{5}+\sqrt{71}}}{13+3\sqrt{21}}",
+    r"10^{\frac{-3+\sqrt{7}}{5}},10^{-\frac{3+\sqrt{7}}{5}}",
+    r"\begin{pmatrix}\frac{1}{2\sqrt[3]{t}^2}&1\\-\cos(t)&0\end{pmatrix}",
+    r"\begin{pmatrix}\frac{1}{2t^{3/5}}&1\\-\cos(t)&0\end{pmatrix}",
+    r"QWRTP5Q",
+    r"t\approx 5",
+    r"t\neq 7",
+    r"t!=7",
+    r"\frac{3\Delta t}{\Delta t'}\geq\frac{5}{2}",
+    r"\cfrac{2}{5}",
+    r"27{,}351",
+    r"5:30",
+    r"(5,3)or(3,5)",
+    r"s=5,t=3;s=7,t=3",
+    r"m=3,4,5",
+    r"B=(1,2)",
+    r"\frac{\theta s}{s+t}",
 )
 
 for _latex in _SHAPES:
