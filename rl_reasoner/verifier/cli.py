@@ -1,4 +1,4 @@
-"""``rl-reasoner verifier RUN --kind orm``: argument parsing and the checks that run before any model loads.
+"""``rl-reasoner verifier RUN --kind orm|prm``: argument parsing and the checks run before any model loads.
 
 RUN must be a run directory whose SFT stage finished (``manifest.json``: ``stages.sft.status == "done"``)
 and that holds its training prompts (``data/grpo.jsonl``); the output folder must be new or empty.
@@ -10,29 +10,34 @@ import argparse
 import json
 from pathlib import Path
 
-from rl_reasoner.verifier.info import KINDS, PLANNED_KINDS, VerifierError, check_kind
+from rl_reasoner.verifier.info import KINDS, VerifierError, check_kind
 from rl_reasoner.verifier.orm import OrmSettings
+from rl_reasoner.verifier.prm import PrmSettings
 from rl_reasoner.verifier.samples import TRAIN_PROMPTS, Sampling
 
 DEFAULT_MAX_NEW_TOKENS = 1024  # when the run's recipe cannot be read back
-DEFAULTS = OrmSettings()
+ORM, PRM = OrmSettings(), PrmSettings()  # each kind's defaults
 
 
 def add_verifier_parser(sub) -> None:
     """Registers ``verifier`` on the ``rl-reasoner`` subcommand parser."""
-    p = sub.add_parser("verifier", help="train a verifier on a run's SFT samples (ORM: outcome reward model)")
+    p = sub.add_parser("verifier", help="train an outcome or process verifier on a run's SFT samples")
     p.add_argument("run", type=Path, help="run directory with a finished SFT stage, e.g. runs/<name>")
-    p.add_argument("--kind", required=True, help=f"one of {list(KINDS + PLANNED_KINDS)} (prm: not built yet)")
-    p.add_argument("--samples-per-prompt", type=int, default=DEFAULTS.samples_per_prompt,
-                   help=f"completions sampled per training prompt at temperature 1.0 (>= 2; default "
-                   f"{DEFAULTS.samples_per_prompt})")
+    p.add_argument("--kind", required=True, help=f"one of {list(KINDS)}: orm scores a whole completion "
+                   "(trained on verified samples), prm each step (trained on Monte-Carlo step labels)")
+    p.add_argument("--samples-per-prompt", type=int,
+                   help="completions sampled per training prompt at temperature 1.0 (orm: >= 2, default "
+                   f"{ORM.samples_per_prompt}; prm: >= 1, default {PRM.samples_per_prompt})")
     p.add_argument("--prompts", type=int, help="training prompts to sample, drawn by the seed (default: all)")
-    p.add_argument("--steps", type=int, default=DEFAULTS.steps,
-                   help=f"reward-model optimizer steps (default {DEFAULTS.steps})")
-    p.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    p.add_argument("--continuations", type=int,
+                   help=f"prm: continuations M sampled from each step prefix to label it (>= 1, default "
+                   f"{PRM.continuations}); a step is right when any of them reaches the gold answer")
+    p.add_argument("--steps", type=int, help=f"optimizer steps (default {ORM.steps})")
+    p.add_argument("--seed", type=int, default=ORM.seed)
     p.add_argument("--out", type=Path, help="output folder (default: RUN/verifier-<kind>; new or empty)")
     p.add_argument("--shuffle-labels", action="store_true",
-                   help="control: permute the train samples' correct/incorrect labels (held-out AUROC ~0.5)")
+                   help="orm only, control: permute the train samples' correct/incorrect labels (held-out "
+                   "AUROC ~0.5)")
     p.set_defaults(func=cmd_verifier)
 
 
@@ -69,20 +74,64 @@ def _sampling_budget(manifest: dict, run: Path, k: int) -> Sampling:
 
 def _check_flags(args: argparse.Namespace) -> None:
     check_kind(args.kind)
-    if args.samples_per_prompt < 2:
-        raise VerifierError(
-            f"--samples-per-prompt must be >= 2 (a pair needs two samples), got {args.samples_per_prompt}"
-        )
-    if args.steps < 1:
+    least = 2 if args.kind == "orm" else 1
+    if args.samples_per_prompt is not None and args.samples_per_prompt < least:
+        why = "a pair needs two samples" if args.kind == "orm" else "each prompt needs a sample to label"
+        raise VerifierError(f"--samples-per-prompt must be >= {least} ({why}), got {args.samples_per_prompt}")
+    if args.steps is not None and args.steps < 1:
         raise VerifierError(f"--steps must be >= 1, got {args.steps}")
     if args.prompts is not None and args.prompts < 2:
         raise VerifierError(f"--prompts must be >= 2 (some to train on, some held out), got {args.prompts}")
+    if args.kind == "orm" and args.continuations is not None:
+        raise VerifierError("--continuations labels the steps of a process verifier: use it with --kind prm")
+    if args.kind == "prm" and args.continuations is not None and args.continuations < 1:
+        raise VerifierError(
+            f"--continuations must be >= 1 (each step prefix is continued M times to label it), got "
+            f"{args.continuations}"
+        )
+    if args.kind == "prm" and args.shuffle_labels:
+        raise VerifierError("--shuffle-labels is the outcome verifier's control: use it with --kind orm")
+
+
+def _settings(args: argparse.Namespace) -> OrmSettings | PrmSettings:
+    """The kind's settings: its defaults, with the flags that were given."""
+    optional = {"samples_per_prompt": args.samples_per_prompt, "steps": args.steps}
+    if args.kind == "prm":
+        optional["continuations"] = args.continuations
+    given = {name: value for name, value in optional.items() if value is not None}
+    if args.kind == "prm":
+        return PrmSettings(prompts=args.prompts, seed=args.seed, **given)
+    return OrmSettings(prompts=args.prompts, seed=args.seed, shuffle_labels=args.shuffle_labels, **given)
+
+
+def _report(kind: str, out: Path, info: dict, settings: OrmSettings | PrmSettings) -> None:
+    counts = info["counts"]
+    if kind == "prm":
+        exact = info["mc_vs_exact"]["heldout"]
+        auroc = info["heldout_step_auroc_exact"]
+        print(f"[rl-reasoner] verifier (prm) written to {out}: {counts['prompts']} prompts, "
+              f"{counts['samples']} samples ({counts['correct_rate']:.1%} correct), {counts['steps']} steps "
+              f"({counts['mc_right_rate']:.1%} labelled right by {settings.continuations} continuations)")
+        agreed = "no checkable step" if exact["rate"] is None else f"{exact['rate']:.1%} of {exact['steps']}"
+        print(f"held-out MC labels agree with the exact checker: {agreed}")
+        print("held-out step AUROC vs exact labels: "
+              + ("undefined (one label only)" if auroc is None else f"{auroc:.3f}"))
+        return
+    score = info["heldout_auroc"]
+    print(
+        f"[rl-reasoner] verifier ({kind}) written to {out}: {counts['prompts']} prompts, "
+        f"{counts['samples']} samples ({counts['correct_rate']:.1%} correct), {counts['pairs']} pairs"
+        + (", labels shuffled" if settings.shuffle_labels else "")
+    )
+    shown = "undefined (held-out samples all share one label)" if score is None else f"{score:.3f}"
+    print(f"held-out AUROC: {shown}")
 
 
 def cmd_verifier(args: argparse.Namespace) -> int:
     """Checks flags, run and output folder before any model loads, then builds the verifier."""
     from rl_reasoner.model_ref import resolve_model
     from rl_reasoner.verifier.orm import build_orm
+    from rl_reasoner.verifier.prm import build_prm
 
     _check_flags(args)
     manifest = check_run(args.run)
@@ -90,21 +139,9 @@ def cmd_verifier(args: argparse.Namespace) -> int:
     out = args.out or args.run / f"verifier-{args.kind}"
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise VerifierError(f"{out} exists and is not empty; refusing to overwrite it (pass another --out)")
-    settings = OrmSettings(
-        samples_per_prompt=args.samples_per_prompt,
-        prompts=args.prompts,
-        steps=args.steps,
-        seed=args.seed,
-        shuffle_labels=args.shuffle_labels,
-    )
-    sampling = _sampling_budget(manifest, args.run, args.samples_per_prompt)
-    info = build_orm(args.run, policy.path, out, settings, sampling)
-    counts, score = info["counts"], info["heldout_auroc"]
-    print(
-        f"[rl-reasoner] verifier ({args.kind}) written to {out}: {counts['prompts']} prompts, "
-        f"{counts['samples']} samples ({counts['correct_rate']:.1%} correct), {counts['pairs']} pairs"
-        + (", labels shuffled" if settings.shuffle_labels else "")
-    )
-    shown = "undefined (held-out samples all share one label)" if score is None else f"{score:.3f}"
-    print(f"held-out AUROC: {shown}")
+    settings = _settings(args)
+    sampling = _sampling_budget(manifest, args.run, settings.samples_per_prompt)
+    build = build_prm if args.kind == "prm" else build_orm
+    info = build(args.run, policy.path, out, settings, sampling)
+    _report(args.kind, out, info, settings)
     return 0

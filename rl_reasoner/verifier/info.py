@@ -10,8 +10,7 @@ from pathlib import Path
 from rl_reasoner.errors import UsageError
 
 INFO_FILE = "verifier.json"
-KINDS = ("orm",)  # built so far; "prm" (process verifier, per step) is planned
-PLANNED_KINDS = ("prm",)
+KINDS = ("orm", "prm")  # outcome verifier (one score per completion), process verifier (one per step)
 
 
 class VerifierError(UsageError):
@@ -19,14 +18,12 @@ class VerifierError(UsageError):
 
 
 def check_kind(kind: str) -> None:
-    """Refuses a kind that is not built yet (``prm``) or unknown, in one paragraph."""
-    if kind in PLANNED_KINDS:
-        raise VerifierError(
-            f"verifier kind {kind!r} is not built yet: only {list(KINDS)} (an outcome verifier that scores a "
-            "whole completion) exists for now; use --kind orm"
-        )
+    """Refuses an unknown kind, in one paragraph."""
     if kind not in KINDS:
-        raise VerifierError(f"unknown verifier kind {kind!r}; expected one of {list(KINDS)}")
+        raise VerifierError(
+            f"unknown verifier kind {kind!r}; expected one of {list(KINDS)} (orm: an outcome verifier, one "
+            "score per completion; prm: a process verifier, one score per step)"
+        )
 
 
 def tokenizer_fingerprint(tokenizer) -> str:
@@ -43,11 +40,11 @@ def write_info(folder: Path, info: dict) -> Path:
 
 
 def read_info(folder: str | Path, kind: str | None = None) -> dict:
-    """The folder's ``verifier.json``, checked: it exists, its kind is built (and is ``kind`` if asked)."""
+    """The folder's ``verifier.json``, checked: it exists, its kind is known (and is ``kind`` if asked)."""
     path = Path(folder) / INFO_FILE
     if not path.is_file():
         raise VerifierError(
-            f"{folder} is not a verifier folder: make one with rl-reasoner verifier RUN --kind orm (a "
+            f"{folder} is not a verifier folder: make one with rl-reasoner verifier RUN --kind orm|prm (a "
             f"verifier folder holds {INFO_FILE} next to the model)"
         )
     try:
@@ -67,10 +64,11 @@ def read_info(folder: str | Path, kind: str | None = None) -> dict:
 def check_tokenizer(info: dict, folder: str | Path, policy_tokenizer) -> None:
     """Refuses a verifier trained on another tokenizer than the policy's (its scores would read other ids)."""
     theirs, ours = info.get("tokenizer_sha256"), tokenizer_fingerprint(policy_tokenizer)
+    kind = info.get("kind", "orm")
     if theirs != ours:
         policy = info.get("policy", {}).get("model", "an unknown model")
         raise VerifierError(
             f"the verifier in {folder} was trained on the tokenizer of {policy} (vocabulary sha256 "
             f"{str(theirs)[:12]}), but the policy's tokenizer differs (sha256 {ours[:12]}): train a verifier "
-            "on samples of this policy's family (rl-reasoner verifier RUN --kind orm)"
+            f"on samples of this policy's family (rl-reasoner verifier RUN --kind {kind})"
         )

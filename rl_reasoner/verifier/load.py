@@ -2,10 +2,17 @@
 
     verifier = load_verifier("runs/<name>/verifier-orm", kind="orm", policy_tokenizer=tokenizer)
     scores = verifier.score(prompts, completions)
+    steps = load_verifier("runs/<name>/verifier-prm", kind="prm").score_steps(prompts, completions)
 
 Every check on the folder (``verifier.json`` present, the kind asked for, the policy's tokenizer) runs
-before the model is loaded. A completion is scored as the reward trainer saw its training pairs: the
-prompt, then the completion, then EOS, and the head reads the last non-padding token.
+before the model is loaded. An outcome verifier (``orm``) scores a completion as the reward trainer saw its
+training pairs: the prompt, then the completion, then EOS, and the head reads the last non-padding token.
+A process verifier (``prm``, a two-class token-classification head) reads prompt + completion (no EOS) and
+gives each step (``verifier.steps``: a line; the last step is the whole completion) the probability of its
+"correct" class at the step's last token; causal attention means that score saw the prefix up to there
+only. Its whole-completion score is the *minimum* over the steps: a completion is as good as its weakest
+step (Math-Shepherd's choice), whereas the last step alone would only repeat an outcome verdict and ignore
+a wrong line that happened to reach a plausible answer.
 """
 
 from __future__ import annotations
@@ -30,17 +37,53 @@ class Verifier:
 
     @property
     def kind(self) -> str:
-        """``orm`` (outcome verifier: one score per whole completion)."""
+        """``orm`` (outcome verifier: one score per completion) or ``prm`` (process verifier: per step)."""
         return self.info["kind"]
 
     def score(self, prompts: Sequence[str], completions: Sequence[str], batch_size: int = 64) -> list[float]:
-        """One score per (prompt, completion) pair, higher = more likely correct; batched, no gradients."""
+        """One score per (prompt, completion) pair, higher = more likely correct; batched, no gradients.
+        A process verifier gives the minimum of the completion's step scores (see the module docstring)."""
+        _check_batch("score", prompts, completions, batch_size)
+        if self.kind == "prm":
+            return [min(steps) for steps in self.score_steps(prompts, completions, batch_size)]
+        return self._score_outcomes(prompts, completions, batch_size)
+
+    def score_steps(
+        self, prompts: Sequence[str], completions: Sequence[str], batch_size: int = 64
+    ) -> list[list[float]]:
+        """Per pair, one score per step of the completion (``verifier.steps``): the process verifier's
+        probability that the prefix ending at that step is correct; batched, no gradients."""
         import torch
 
-        if len(prompts) != len(completions):
-            raise VerifierError(f"score() got {len(prompts)} prompts but {len(completions)} completions")
-        if batch_size < 1:
-            raise VerifierError(f"score() needs batch_size >= 1, got {batch_size}")
+        from rl_reasoner.verifier.steps import end_token_indices, step_ends
+
+        _check_batch("score_steps", prompts, completions, batch_size)
+        if self.kind != "prm":
+            raise VerifierError(
+                f"score_steps() needs a process verifier (kind 'prm'); this one is {self.kind!r}, which "
+                "scores whole completions only: use score(), or train a process verifier with rl-reasoner "
+                "verifier RUN --kind prm"
+            )
+        out: list[list[float]] = []
+        for start in range(0, len(prompts), batch_size):
+            batch = slice(start, start + batch_size)
+            pairs = list(zip(prompts[batch], completions[batch], strict=True))
+            enc = self.tokenizer([p + c for p, c in pairs], padding=True, return_offsets_mapping=True,
+                                 return_tensors="pt")
+            offsets = enc.pop("offset_mapping").tolist()
+            with torch.inference_mode():
+                logits = self.model(**enc.to(self.model.device)).logits  # (batch, tokens, 2)
+            correct = torch.softmax(logits.float(), dim=-1)[..., 1].tolist()
+            for row, (prompt, completion) in enumerate(pairs):
+                ends = [len(prompt) + end for end in step_ends(completion)]
+                out.append([correct[row][t] for t in end_token_indices(offsets[row], ends)])
+        return out
+
+    def _score_outcomes(
+        self, prompts: Sequence[str], completions: Sequence[str], batch_size: int
+    ) -> list[float]:
+        import torch
+
         eos = self.tokenizer.eos_token or ""
         texts = [p + c for p, c in zip(prompts, completions, strict=True)]
         texts = [t if t.endswith(eos) else t + eos for t in texts]  # as RewardTrainer adds EOS to each pair
@@ -53,6 +96,13 @@ class Verifier:
         return scores
 
 
+def _check_batch(method: str, prompts: Sequence[str], completions: Sequence[str], batch_size: int) -> None:
+    if len(prompts) != len(completions):
+        raise VerifierError(f"{method}() got {len(prompts)} prompts but {len(completions)} completions")
+    if batch_size < 1:
+        raise VerifierError(f"{method}() needs batch_size >= 1, got {batch_size}")
+
+
 def load_verifier(path: str, *, kind: str | None = None, policy_tokenizer=None) -> Verifier:
     """The verifier in folder ``path``, checked first: a verifier folder, of ``kind`` if given, trained on
     ``policy_tokenizer``'s vocabulary if given (a tokenizer, or a folder to load one from)."""
@@ -63,8 +113,13 @@ def load_verifier(path: str, *, kind: str | None = None, policy_tokenizer=None) 
 
             policy_tokenizer = AutoTokenizer.from_pretrained(str(policy_tokenizer))
         check_tokenizer(info, path, policy_tokenizer)
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+    )
 
+    heads = {"orm": AutoModelForSequenceClassification, "prm": AutoModelForTokenClassification}
     tokenizer = AutoTokenizer.from_pretrained(str(path), padding_side="right")
-    model = AutoModelForSequenceClassification.from_pretrained(str(path))
+    model = heads[info["kind"]].from_pretrained(str(path))
     return Verifier(model, tokenizer, info)

@@ -1,6 +1,9 @@
 """Shared fixtures: an offline Hub, a tiny model whose answers are known in advance, a smoke run after its
-SFT stage, that run with the chain model as its SFT model (``twelve_run``) and an outcome verifier on it."""
+SFT stage, that run with the chain model as its SFT model (``twelve_run``), and an outcome and a process
+verifier on it."""
 
+import contextlib
+import io
 import json
 import os
 import shutil
@@ -69,6 +72,8 @@ def answer_model(tmp_path_factory):
 
 SMOKE = os.path.abspath("recipes/tiny-arith/smoke.yaml")
 ORM_ARGS = ["--kind", "orm", "--samples-per-prompt", "8", "--steps", "20"]
+PRM_ARGS = ["--kind", "prm", "--prompts", "5", "--samples-per-prompt", "4", "--continuations", "2",
+            "--steps", "3"]
 
 
 def cli(*args, timeout=300):
@@ -116,3 +121,16 @@ def orm(twelve_run) -> tuple[Path, str]:
     done = cli("verifier", str(twelve_run), *ORM_ARGS)
     assert done.returncode == 0, done.stderr[-3000:]
     return twelve_run / "verifier-orm", done.stdout
+
+
+@pytest.fixture(scope="session")
+def prm(twelve_run) -> tuple[Path, str]:
+    """(folder, stdout) of ``rl-reasoner verifier --kind prm`` on 5 of the twelve run's prompts, run in this
+    process (seconds: a subprocess would spend most of its time importing)."""
+    from rl_reasoner.cli import main
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        code = main(["verifier", str(twelve_run), *PRM_ARGS])
+    assert code == 0, printed.getvalue()[-3000:]
+    return twelve_run / "verifier-prm", printed.getvalue()

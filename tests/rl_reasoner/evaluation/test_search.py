@@ -74,12 +74,13 @@ def test_scrambled_gold_answers_change_no_chosen_answer(evals):
         (["--search", "bon", "--verifier", "{orm}", "--candidates", "0"], "--candidates must be >= 1"),
         (["--search", "bon", "--verifier", "{orm}", "--n", "2"], "takes --n 1"),
         (["--search", "bon", "--verifier", "{run}"], "is not a verifier folder"),
+        (["--search", "bon", "--verifier", "{prm}"], "kind 'prm', not the 'orm' asked for"),
         (["--search", "beam", "--verifier", "{orm}"], "valid searches"),
     ],
 )
-def test_bad_search_settings_stop_before_anything_is_generated(twelve_run, orm, run_cli, tmp_path, extra,
+def test_bad_search_settings_stop_before_anything_is_generated(twelve_run, orm, prm, run_cli, tmp_path, extra,
                                                                message):
-    extra = [x.format(orm=orm[0], run=twelve_run) for x in extra]
+    extra = [x.format(orm=orm[0], prm=prm[0], run=twelve_run) for x in extra]
     data = write_rows(tmp_path / "rows.jsonl", "12")
     done = run_cli("eval", str(twelve_run / "sft"), "--data", data, "--out", str(tmp_path / "out"), *extra)
     assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]

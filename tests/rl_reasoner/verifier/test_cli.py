@@ -1,5 +1,5 @@
-"""``rl-reasoner verifier RUN --kind orm`` end to end, its control, and bad input refused before any model
-loads, with exit code 2 and nothing written."""
+"""``rl-reasoner verifier RUN --kind orm`` end to end, its control, and bad input (either kind) refused before
+any model loads, with exit code 2 and nothing written. The process verifier end to end: ``test_prm.py``."""
 
 import json
 import re
@@ -71,13 +71,19 @@ def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(twelve_run, dat
     run = str(twelve_run)
     cases = [
         ([str(data_only_run), "--kind", "orm"], "has no finished SFT stage (stages.sft.status: not started)"),
-        ([run, "--kind", "prm"], "verifier kind 'prm' is not built yet"),
-        ([run, "--kind", "bert"], "unknown verifier kind 'bert'"),
+        ([run, "--kind", "bert"], "unknown verifier kind 'bert'; expected one of ['orm', 'prm']"),
         ([run, "--kind", "orm", "--samples-per-prompt", "1"], "--samples-per-prompt must be >= 2"),
         ([run, "--kind", "orm", "--steps", "0"], "--steps must be >= 1"),
         ([run, "--kind", "orm", "--prompts", "1"], "--prompts must be >= 2"),
+        ([run, "--kind", "prm", "--continuations", "0"], "--continuations must be >= 1"),
+        ([run, "--kind", "prm", "--samples-per-prompt", "0"], "--samples-per-prompt must be >= 1"),
+        ([run, "--kind", "prm", "--steps", "0"], "--steps must be >= 1"),
+        ([run, "--kind", "prm", "--shuffle-labels"], "--shuffle-labels is the outcome verifier's control"),
+        ([run, "--kind", "orm", "--continuations", "4"], "use it with --kind prm"),
+        ([str(data_only_run), "--kind", "prm"], "has no finished SFT stage"),
         ([str(tmp_path), "--kind", "orm"], "is not a run directory (no manifest.json)"),
         ([run, "--kind", "orm", "--out", str(taken)], "exists and is not empty"),
+        ([run, "--kind", "prm", "--out", str(taken)], "exists and is not empty"),
     ]
     before = {folder: listing(folder) for folder in (twelve_run, data_only_run, tmp_path)}
     for args, message in cases:

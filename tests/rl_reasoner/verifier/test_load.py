@@ -57,8 +57,8 @@ def test_a_verifier_of_another_kind_is_refused_before_loading(info_only):
     with pytest.raises(VerifierError, match="holds a verifier of kind 'orm', not the 'prm' asked for"):
         load_verifier(str(info_only), kind="prm")
     info = json.loads((info_only / "verifier.json").read_text())
-    (info_only / "verifier.json").write_text(json.dumps(info | {"kind": "prm"}))
-    with pytest.raises(VerifierError, match="'prm' is not built yet"):
+    (info_only / "verifier.json").write_text(json.dumps(info | {"kind": "rlhf"}))
+    with pytest.raises(VerifierError, match="unknown verifier kind 'rlhf'"):
         load_verifier(str(info_only))
     assert [name for name, _ in snapshot(info_only)] == [name for name, _ in before]
 
