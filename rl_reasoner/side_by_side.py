@@ -5,11 +5,12 @@ read each other, so on CPU they train at the same time, each on its share of the
 trains the first unit still to do, one child process (``python -m rl_reasoner.grpo_unit``) each of the
 others, its console output in ``<run>/logs/<unit>.log``. Small models on few cores spend much of a step
 in Python, so two one-thread processes can do more work than one two-thread process: the demo's two GRPO
-units took about a quarter less time on one 2-core machine, and 8 % more on another whose two vCPUs behaved
-like one core (README, Benchmarks). The share depends only on the machine and the recipe (cores // units),
-never on which units are left, so a unit resumed or redone alone trains with the threads it started with
-and ends with the same weights. With an accelerator, under a launcher, with one unit or one core, units
-run one after another in this process as before. Only the parent writes the manifest.
+units took about a quarter less time on one 2-core machine and 18 % less on another, but 8 % more on a third
+whose two vCPUs behaved like one core (README, Benchmarks). The share depends only on the machine and the
+recipe (cores // units), never on which units are left, so a unit resumed or redone alone trains with the
+threads it started with and ends with the same weights. With an accelerator, under a launcher, with one
+unit or one core, units run one after another in this process as before. Only the parent writes the
+manifest.
 """
 
 from __future__ import annotations
