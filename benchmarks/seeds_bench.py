@@ -1,7 +1,8 @@
 """The demo recipe over several full-pipeline seeds: each seed its own data, SFT, GRPO, baselines and eval.
 
     python benchmarks/seeds_bench.py [--recipe recipes/tiny-arith/demo.yaml] [--seeds 0,1,2]
-                                     [--eval-per-level 300] [--runs-dir DIR] [key=value ...]
+                                     [--eval-per-level 300] [--runs-dir DIR] [--from-runs DIR0]
+                                     [key=value ...]
 
 A result that holds on one seed is an anecdote (and another CPU type is in effect another seed), so the
 length control is judged here by the mean and the worst seed. Every seed's GRPO model is compared with
@@ -9,7 +10,10 @@ length control is judged here by the mean and the worst seed. Every seed's GRPO 
 gets right >= ``eval.oracle_threshold`` of the time when forced into it), on a held-out split of
 ``--eval-per-level`` problems per level (tiny-arith's level 1 has only 100 distinct problems: they
 repeat there). Runs go to ``--runs-dir`` (kept; a rerun resumes finished seeds); writes
-``benchmarks/results/seeds.json`` and ``docs/demo-seeds.md``.
+``benchmarks/results/seeds.json`` and ``docs/demo-seeds.md``. ``--from-runs DIR0``: each seed starts from
+the finished data and SFT stages of ``DIR0/<stem>-seed<N>`` (an earlier run of this benchmark, whose recipe
+differs only by keys added since), plus its ``val`` split drawn now (drawn last, it leaves the others as
+they were: checked); its GRPO units and eval run here, so its pipeline time excludes data and SFT.
 
 Targets (issue 12), for the main GRPO model (``grpo``) over the seeds: mean accuracy >= SFT's mean - 0.5
 pt; every level's mean >= SFT's - 1 pt; no seed below its own SFT - 2 pt; every seed's mean tokens <=
@@ -31,6 +35,7 @@ from pathlib import Path
 
 from rl_reasoner.data.arith import STYLE_PREFIX
 from rl_reasoner.evaluation.runner import ORIGINAL, read_samples
+from rl_reasoner.recipe import load_recipe, recipe_to_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,9 +43,14 @@ MAIN, SFT, ACC_ONLY = "grpo", "sft", "grpo-accuracy-only"
 LONG_STYLE = "verbose"
 
 
-def run_seed(recipe: str, seed: int, eval_per_level: int, runs: Path, overrides: list[str]) -> dict:
+def run_seed(
+    recipe: str, seed: int, eval_per_level: int, runs: Path, overrides: list[str], from_runs: Path | None
+) -> dict:
     """One full pipeline run (the real CLI) for ``seed``; what :func:`collect_seed` reads from it."""
     name = f"{Path(recipe).stem}-seed{seed}"
+    if from_runs is not None:
+        sets = [f"seed={seed}", f"name={name}", f"data.eval_per_level={eval_per_level}", "report_to=none"]
+        seed_data_and_sft(from_runs / name, runs / name, load_recipe(recipe, [*sets, *overrides]))
     cmd = [
         sys.executable,
         "-m",
@@ -58,6 +68,27 @@ def run_seed(recipe: str, seed: int, eval_per_level: int, runs: Path, overrides:
     start = time.time()
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return collect_seed(runs / name, seed, time.time() - start)
+
+
+def seed_data_and_sft(src: Path, run_dir: Path, recipe) -> None:
+    """``src``'s data and SFT stages copied into ``run_dir`` (length_methods.seed_from_run) plus the recipe's
+    ``val`` split, after checking that the recipe draws the copied splits exactly as they are."""
+    sys.path.insert(0, str(Path(__file__).parent))  # run as a script it is there already
+    from length_methods import seed_from_run
+
+    from rl_reasoner.data.arith import write_splits
+    from rl_reasoner.data.tasks import task_of
+
+    if (run_dir / "manifest.json").exists():
+        return  # resuming this benchmark's own run
+    run_dir.mkdir(parents=True)
+    seed_from_run(src, run_dir, recipe_to_dict(recipe))
+    splits = task_of(recipe).splits(recipe)
+    for split in ("eval", "grpo", "sft"):
+        rows = [json.loads(line) for line in (run_dir / "data" / f"{split}.jsonl").read_text().splitlines()]
+        if rows != splits[split]:
+            raise SystemExit(f"--from-runs {src}: its {split} split is not what this recipe draws")
+    write_splits({"val": splits["val"]} if "val" in splits else {}, run_dir / "data")
 
 
 def busy_seconds(stages: dict) -> float:
@@ -292,11 +323,12 @@ def main() -> int:
     parser.add_argument("--runs-dir", default=str(ROOT / "runs" / "seeds-bench"))
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/seeds.json"))
     parser.add_argument("--doc", default=str(ROOT / "docs/demo-seeds.md"))
+    parser.add_argument("--from-runs", type=Path, help="reuse data and SFT of <stem>-seed<N> runs there")
     parser.add_argument("overrides", nargs="*", help="key=value recipe overrides for every seed")
     args = parser.parse_args()
-    start = time.time()
+    start, runs_dir = time.time(), Path(args.runs_dir)
     runs = [
-        run_seed(args.recipe, int(s), args.eval_per_level, Path(args.runs_dir), args.overrides)
+        run_seed(args.recipe, int(s), args.eval_per_level, runs_dir, args.overrides, args.from_runs)
         for s in args.seeds.split(",")
     ]
     total = time.time() - start
@@ -306,6 +338,7 @@ def main() -> int:
         "git_commit": runs[0]["git_commit"],
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "eval_per_level": args.eval_per_level,
+        "from_runs": str(args.from_runs) if args.from_runs else None,
         "total_seconds": round(total, 1),
         "summary": summary,
         "targets": targets(summary, total),

@@ -37,8 +37,8 @@ from rl_reasoner.stages import STAGES
 STAGE_INPUTS = {
     "data": ("seed", "model", "data"),
     "sft": ("seed", "model", "data", "sft"),
-    "grpo": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "replay"),
-    "eval": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "replay", "eval"),
+    "grpo": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "replay", "gate"),
+    "eval": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "replay", "gate", "eval"),
 }
 # Sections added to STAGE_INPUTS after runs were made: a stage finished before then is fresh when its
 # fingerprint without them matches (it cannot say what it was made with); one finished since is checked fully.
@@ -51,7 +51,8 @@ CONNECTION_KEYS = ("vllm_server_host", "vllm_server_port", "vllm_server_base_url
 LATER_DEFAULTS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "data": {"ops": lambda ops: ops == ["add"], "teacher": lambda teacher: teacher.get("model") is None,
              "revthink": lambda revthink: revthink.get("objectives") is None,
-             "facts": lambda facts: not facts.get("keys")},
+             "facts": lambda facts: not facts.get("keys"), "val_per_level": lambda n: n == 0},
+    "": {"gate": lambda gate: gate.get("max_drop") is None},  # whole sections: left out while off
 }
 
 
@@ -74,7 +75,7 @@ def fingerprint(recipe_dict: dict, stage: str, legacy: bool = False) -> str:
     ``legacy``: without ``LATER_INPUTS``, as stages finished before they were added were fingerprinted."""
     recipe_dict = _without_later_defaults(recipe_dict)
     keys = [k for k in STAGE_INPUTS[stage] if not (legacy and k in LATER_INPUTS)]
-    relevant = {key: recipe_dict[key] for key in keys}
+    relevant = {key: recipe_dict[key] for key in keys if key in recipe_dict}
     if "grpo" in relevant:
         relevant["grpo"] = {k: v for k, v in relevant["grpo"].items() if k not in CONNECTION_KEYS}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
@@ -84,7 +85,9 @@ def _without_later_defaults(recipe_dict: dict) -> dict:
     """``recipe_dict`` as a run made before the ``LATER_DEFAULTS`` keys has it, where they hold that value."""
     out = dict(recipe_dict)
     for section, defaults in LATER_DEFAULTS.items():
-        if isinstance(out.get(section), dict):
+        if section == "":
+            out = {k: v for k, v in out.items() if k not in defaults or not defaults[k](v)}
+        elif isinstance(out.get(section), dict):
             out[section] = {k: v for k, v in out[section].items() if k not in defaults or not defaults[k](v)}
     return out
 

@@ -43,6 +43,7 @@ def preflight(recipe: Recipe) -> list[str]:
         except (ValueError, TypeError) as exc:
             raise PreflightError(f"recipe {recipe.name!r} cannot run: {exc}") from None
     _check_replay(recipe, config.beta)
+    _check_gate(recipe, config.save_strategy)
     return notes + _resume_notes(config)
 
 
@@ -86,4 +87,21 @@ def _check_replay(recipe: Recipe, beta: float) -> None:
         raise PreflightError(
             "replay.weight > 0 replays the SFT rows, but this hub dataset has none: set "
             "data.hub.completion_column (the column with the worked solutions) or replay.weight: 0"
+        )
+
+
+def _check_gate(recipe: Recipe, save_strategy: str) -> None:
+    """The gate measures on the val split at every checkpoint: it needs both."""
+    if recipe.gate.max_drop is None:
+        return
+    if recipe.data.val_per_level == 0:
+        raise PreflightError(
+            f"gate.max_drop={recipe.gate.max_drop} measures each checkpoint on the val split, but "
+            "data.val_per_level is 0 (no split): set data.val_per_level (e.g. 100) or gate.max_drop: null"
+        )
+    save_strategy = getattr(save_strategy, "value", save_strategy)  # transformers' enum or its string
+    if save_strategy != "steps":
+        raise PreflightError(
+            f"gate.max_drop={recipe.gate.max_drop} checks each GRPO checkpoint, but grpo.save_strategy is "
+            f"{save_strategy!r}: set grpo.save_strategy: steps and grpo.save_steps, or gate.max_drop: null"
         )

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from rl_reasoner.data.arith import DEFAULT_OPS, OPS, STYLES
 from rl_reasoner.data.facts import PHRASINGS
+from rl_reasoner.data.hub import R1_ZERO_TEMPLATE
 from rl_reasoner.data.revthink import OBJECTIVES
 from rl_reasoner.data.tasks import TASKS
 from rl_reasoner.data.teacher import SELECTIONS
@@ -63,14 +64,6 @@ class ModelSection:
     """Shape of the tiny model; only used when ``base`` is "tiny"."""
     grpo_from: Literal["sft", "base"] = "sft"
     """GRPO starts from the SFT stage's model, or from ``base`` itself (no SFT stage: R1-Zero, distilled)."""
-
-
-# The R1-Zero prompt (DeepSeek-R1 paper, table 1); ``{question}`` is replaced by the dataset's question.
-R1_ZERO_TEMPLATE = (
-    "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. "
-    "The assistant first thinks about the reasoning process in the mind and then provides the user with "
-    "the answer. The final answer is in \\boxed{}.\nUser: {question}\nAssistant: <think>"
-)
 
 
 @dataclass
@@ -179,6 +172,9 @@ class DataSection:
     """Number of GRPO prompts."""
     eval_per_level: int = 100
     """Number of evaluation problems per level."""
+    val_per_level: int = 0
+    """Validation problems per level (``data/val.jsonl``, avoiding the eval problems; ``arith`` only): the
+    ``gate``'s measure. 0: no split."""
     style_mix: dict[str, float] = field(default_factory=lambda: dict(direct=0.15, concise=0.25, verbose=0.6))
     """Relative weight of each SFT answer style (keys among ``STYLES``; values >= 0 with a positive sum)."""
     style_by_level: dict[int, dict[str, float]] = field(default_factory=dict)
@@ -207,6 +203,8 @@ class DataSection:
         _check(self.task == "arith" or self.ops == list(DEFAULT_OPS),
                f"'ops' only applies to 'task: arith' (task {self.task!r} has its own questions): remove it")
         _check_positive(self, "train_size", "grpo_size", "eval_per_level")
+        _check(self.val_per_level >= 0 and (self.task == "arith" or not self.val_per_level),
+               f"'val_per_level' must be >= 0, and 0 unless 'task: arith', got {self.val_per_level}")
         if self.revthink.objectives is not None:
             _check(self.task == "arith", f"'revthink' only applies to 'task: arith' (only it can build "
                    f"backward questions; task {self.task!r} cannot): remove data.revthink.objectives")
@@ -302,6 +300,17 @@ class ReplaySection:
 
 
 @dataclass
+class GateSection:
+    max_drop: float | None = None
+    """Every GRPO run hands on its last checkpoint whose greedy accuracy on the val split is at most this
+    below the start model's at every level (rl_reasoner/gate.py); null: off, the last step is handed on."""
+
+    def __post_init__(self) -> None:
+        _check(self.max_drop is None or 0 <= self.max_drop < 1,
+               f"'gate.max_drop' must be in [0, 1) (an accuracy drop) or null, got {self.max_drop}")
+
+
+@dataclass
 class Recipe:
     name: str
     """Run name, [A-Za-z0-9._-]+; outputs go to runs/<name>/."""
@@ -321,6 +330,8 @@ class Recipe:
     """Extra GRPO runs from the same SFT checkpoint, by name ([A-Za-z0-9._-]+)."""
     replay: ReplaySection = field(default_factory=ReplaySection)
     """SFT rows replayed during every GRPO run (off by default)."""
+    gate: GateSection = field(default_factory=GateSection)
+    """Which checkpoint every GRPO run hands on (off by default: its last)."""
     eval: EvalSection = field(default_factory=EvalSection)
     """Evaluation settings."""
     report_to: Literal["wandb", "none"] = "wandb"

@@ -219,8 +219,10 @@ def build_splits(
     seed: int,
     style_by_level: Mapping[int, Mapping[str, float]] | None = None,
     ops: Sequence[str] = DEFAULT_OPS,
+    val_per_level: int = 0,
 ) -> dict[str, list[dict]]:
-    """Held-out eval split first, then SFT and GRPO splits that avoid the eval problems.
+    """Held-out eval split first, then SFT and GRPO splits that avoid the eval problems, then (when
+    ``val_per_level`` > 0) a ``val`` split that avoids them too: drawn last, it leaves the others unchanged.
 
     SFT styles are drawn from ``style_by_level[level]`` where given, else from ``style_mix``; each level's
     problems take the ``ops`` in turn. Rows: ``id, level, prompt, answer`` plus ``completion, style`` for
@@ -243,6 +245,9 @@ def build_splits(
         splits["sft"].append(row)
     for level, op, a, b in _rows(levels, ops, grpo_size, rng, held_out):
         splits["grpo"].append(_row(f"grpo-{len(splits['grpo'])}", level, op, a, b, with_op))
+    if val_per_level:
+        drawn = enumerate(_rows(levels, ops, val_per_level * len(levels), rng, held_out))
+        splits["val"] = [_row(f"val-{i}", level, op, a, b, with_op) for i, (level, op, a, b) in drawn]
     return splits
 
 

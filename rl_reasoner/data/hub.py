@@ -17,6 +17,13 @@ from typing import Any
 
 from rl_reasoner.data.tables import is_table_file, load_table
 
+# The R1-Zero prompt (DeepSeek-R1 paper, table 1); ``{question}`` is replaced by the dataset's question.
+R1_ZERO_TEMPLATE = (
+    "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. "
+    "The assistant first thinks about the reasoning process in the mind and then provides the user with "
+    "the answer. The final answer is in \\boxed{}.\nUser: {question}\nAssistant: <think>"
+)
+
 
 def check_hub_source(hub) -> None:
     """What can be checked without downloading: the local files named exist."""

@@ -10,12 +10,13 @@ from pathlib import Path
 from rl_reasoner.console import quiet_trl_deprecations, use_short_console
 from rl_reasoner.data.tables import load_split
 from rl_reasoner.errors import UsageError
+from rl_reasoner.gate import ValidationGate, hand_on
 from rl_reasoner.recipe import ReplaySection
 from rl_reasoner.replay import ReplayRows, replay_loss
 from rl_reasoner.reward_funcs import build_reward_funcs
 from rl_reasoner.stages.common import finish_reporting, resume_checkpoint
 from rl_reasoner.stages.data import base_model_path
-from rl_reasoner.trainer_config import grpo_config
+from rl_reasoner.trainer_config import eval_budget, grpo_config
 
 
 def run_grpo(pipeline, unit: str, out: Path) -> None:
@@ -49,11 +50,24 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
             callbacks=reward_state_callbacks(funcs, checkpoint),
         )
         use_short_console(trainer)
+        gate = _gate(pipeline, trainer, checkpoint)
         trainer.train(resume_from_checkpoint=checkpoint)
+        if gate is not None:
+            hand_on(trainer, gate, start, out)
         finish_reporting(pipeline.report_to)
         trainer.save_model(str(out))  # every process: ZeRO-3/FSDP gather the sharded weights here
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(out))
+
+
+def _gate(pipeline, trainer, checkpoint: str | None) -> ValidationGate | None:
+    """The recipe's validation gate on ``trainer`` (rl_reasoner/gate.py); None when it is off."""
+    recipe = pipeline.recipe
+    if recipe.gate.max_drop is None:
+        return None
+    rows = load_split(pipeline.run_dir / "data" / "val.jsonl", columns=("id", "level", "prompt", "answer"))
+    gate = ValidationGate(list(rows), recipe.gate.max_drop, eval_budget(recipe), recipe.eval.batch_size)
+    return gate.attach(trainer, checkpoint)
 
 
 class ResumeError(UsageError):

@@ -146,7 +146,9 @@ def test_two_real_processes_keep_the_same_state_as_one(tmp_path):
 CONSTRAINED = (
     "rewards.1={name: constrained_bonus, weight: 0.5, params: {reference_steps: 1, step_size: 50.0}}"
 )
-GRPO = ["grpo.max_steps=3", "grpo.save_steps=1", "report_to=none", CONSTRAINED, "--stages", "data,sft,grpo"]
+GATE = ["data.val_per_level=2", "gate.max_drop=0.5"]  # its record must survive the kill too
+GRPO = ["grpo.max_steps=3", "grpo.save_steps=1", "report_to=none", CONSTRAINED, *GATE]
+GRPO += ["--stages", "data,sft,grpo"]
 
 
 def test_killed_mid_grpo_resumes_with_its_saved_multipliers_and_ends_as_an_uninterrupted_run(tmp_path):
@@ -169,6 +171,8 @@ def test_killed_mid_grpo_resumes_with_its_saved_multipliers_and_ends_as_an_unint
     # count only the last two steps
     assert saved[0] == saved[1] and sum(level["steps"] for level in saved[0].values()) >= 3
     assert (a / "model.safetensors").read_bytes() == (b / "model.safetensors").read_bytes()
+    gates = [json.loads((d / "gate.json").read_text()) for d in (a, b)]
+    assert gates[0] == gates[1] and [h["step"] for h in gates[0]["history"]] == [1, 2, 3]
 
 
 def test_a_checkpoint_without_the_saved_state_is_refused_with_what_to_do(tmp_path):

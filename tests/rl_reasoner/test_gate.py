@@ -1,0 +1,79 @@
+"""The validation gate through the real pipeline: a GRPO run whose checkpoints lose greedy accuracy on the val
+split hands on the start model, one that keeps it hands on its last step, and bad settings stop at check."""
+
+import json
+import os
+import shutil
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM
+
+from rl_reasoner.gate import failing_levels, level_accuracy
+
+SMOKE = os.path.abspath("recipes/tiny-arith/smoke.yaml")
+GRPO = ["data.val_per_level=2", "report_to=none", "baselines={}", "grpo.max_steps=2", "grpo.save_steps=1"]
+
+
+@pytest.fixture
+def chain_run(sft_smoke_run, answer_model, tmp_path):
+    """The smoke run with the chain model as its SFT model and the 13 sums a+b=12 as its GRPO prompts and
+    val rows: every greedy answer is right, about 45 % of sampled ones."""
+    run = tmp_path / "runs" / "tiny-arith-smoke"
+    shutil.copytree(sft_smoke_run, run)
+    shutil.rmtree(run / "sft")
+    shutil.copytree(answer_model, run / "sft")
+    rows = [{"id": f"twelve-{a}", "level": 1 + a % 2, "prompt": f"{a}+{12 - a}=?\n", "answer": "12"}
+            for a in range(13)]
+    for split in ("grpo", "val"):
+        (run / "data" / f"{split}.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return run
+
+
+def same_weights(a, b) -> bool:
+    sa, sb = (AutoModelForCausalLM.from_pretrained(folder).state_dict() for folder in (a, b))
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_level_accuracy_and_failing_levels_agree_with_the_floor():
+    accuracy = level_accuracy([{"level": 1}] * 4 + [{"level": 2}] * 2, [True, True, True, False, True, True])
+    assert accuracy == {"1": 0.75, "2": 1.0}
+    assert failing_levels(accuracy, {"1": 1.0, "2": 1.0}, 0.25) == []
+    assert failing_levels(accuracy, {"1": 1.0, "2": 1.0}, 0.2) == ["1"]
+    assert failing_levels({"1": 1.0}, {"1": 1.0, "2": 0.5}, 0.0) == ["2"]  # a level not measured fails
+
+
+def test_a_run_that_breaks_its_answers_hands_on_the_start_model(chain_run, run_cli):
+    args = ["--runs-dir", str(chain_run.parent), "--stages", "grpo", *GRPO, "gate.max_drop=0.0"]
+    done = run_cli("run", SMOKE, *args, "grpo.learning_rate=1.0")  # lr 1: the chain is gone after one step
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((chain_run / "grpo" / "gate.json").read_text())
+    assert record["reference"] == {"1": 1.0, "2": 1.0} and record["kept_step"] == 0
+    assert [h["step"] for h in record["history"]] == [1, 2] and all(h["failing"] for h in record["history"])
+    assert "gate: step 2 failed" in done.stdout and "handing on the start model" in done.stdout
+    assert same_weights(chain_run / "grpo", chain_run / "sft")
+
+
+def test_a_run_that_keeps_its_answers_hands_on_its_last_step(chain_run, run_cli):
+    args = ["--runs-dir", str(chain_run.parent), "--stages", "grpo", *GRPO, "gate.max_drop=0.0"]
+    done = run_cli("run", SMOKE, *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((chain_run / "grpo" / "gate.json").read_text())
+    assert record["kept_step"] == 2 and record["history"][-1] == {
+        "step": 2, "accuracy": {"1": 1.0, "2": 1.0}, "failing": []
+    }
+    assert not same_weights(chain_run / "grpo", chain_run / "sft")  # trained, and handed on as trained
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["gate.max_drop=0.01"], "data.val_per_level is 0 (no split)"),
+        (["gate.max_drop=0.01", "data.val_per_level=2", "grpo.save_strategy=epoch"], "is 'epoch'"),
+        (["gate.max_drop=1.5"], "'gate.max_drop' must be in [0, 1)"),
+        (["data.val_per_level=-1"], "'val_per_level' must be >= 0"),
+    ],
+)
+def test_bad_gate_settings_stop_at_check(overrides, message, run_cli):
+    done = run_cli("check", SMOKE, *overrides)
+    assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
