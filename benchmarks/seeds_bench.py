@@ -127,6 +127,11 @@ def collect_seed(run_dir: Path, seed: int, wall_s: float) -> dict:
         "oracle": results["oracle"],
         "design": results.get("design"),
         "styles": {label: style_mix(run_dir / "eval" / label) for label in results["models"]},
+        "gate": {
+            unit: json.loads((run_dir / unit / "gate.json").read_text())
+            for unit in (MAIN, ACC_ONLY)
+            if (run_dir / unit / "gate.json").exists()
+        },
     }
 
 
@@ -227,6 +232,15 @@ def _mix(mix: dict[str, float]) -> str:
     return f"{style} {share:.0%}"
 
 
+def _kept(gates: dict) -> str:
+    """Each unit's kept checkpoint step of its last, e.g. ``30 of 40 / 40 of 40``; "off" without a gate."""
+
+    def one(record: dict) -> str:
+        return f"{record['kept_step']} of {max((h['step'] for h in record['history']), default=0)}"
+
+    return " / ".join(one(gates[u]) for u in (MAIN, ACC_ONLY) if u in gates) or "off"
+
+
 def seed_table(runs: list[dict], summary: dict) -> list[str]:
     """One row per seed, then the mean and the worst seed."""
     levels = list(runs[0]["models"][MAIN]["levels"])
@@ -241,6 +255,7 @@ def seed_table(runs: list[dict], summary: dict) -> list[str]:
         "× acc-only",
         "oracle styles",
         "GRPO styles (most common)",
+        "gate kept step (GRPO / acc-only)",
         "pipeline min",
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -257,6 +272,7 @@ def seed_table(runs: list[dict], summary: dict) -> list[str]:
             f"{row.get('x_accuracy_only', float('nan')):.2f}",
             " / ".join(row["oracle_styles"][lv] for lv in levels),
             " / ".join(_mix(mixes[lv]) for lv in levels),
+            _kept(run.get("gate", {})),
             f"{run['pipeline_seconds'] / 60:.1f}",
         ]
         lines.append("| " + " | ".join(cells) + " |")
@@ -294,7 +310,13 @@ def render(report: dict) -> str:
         f"cores ({report['machine']['platform']}), {report['total_seconds'] / 60:.1f} min in all. Held-out "
         f"split: {report['eval_per_level']} problems per level, greedy decoding. Each seed is a full "
         "pipeline (its own data, SFT, GRPO, baselines); Δ is the GRPO model's accuracy minus its own SFT "
-        "checkpoint's, in points; × own oracle: its mean tokens over its own oracle's.",
+        "checkpoint's, in points; × own oracle: its mean tokens over its own oracle's."
+        + (
+            f" Data and SFT of each seed reused from `{report['from_runs']}` (its runs' pipeline minutes are "
+            "GRPO and eval only)."
+            if report.get("from_runs")
+            else ""
+        ),
         "",
         *seed_table(report["runs"], s),
         "",
@@ -324,17 +346,28 @@ def main() -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/seeds.json"))
     parser.add_argument("--doc", default=str(ROOT / "docs/demo-seeds.md"))
     parser.add_argument("--from-runs", type=Path, help="reuse data and SFT of <stem>-seed<N> runs there")
+    parser.add_argument(
+        "--collect-only", action="store_true", help="re-read the finished runs; times and command from --out"
+    )
     parser.add_argument("overrides", nargs="*", help="key=value recipe overrides for every seed")
     args = parser.parse_args()
-    start, runs_dir = time.time(), Path(args.runs_dir)
-    runs = [
-        run_seed(args.recipe, int(s), args.eval_per_level, runs_dir, args.overrides, args.from_runs)
-        for s in args.seeds.split(",")
-    ]
-    total = time.time() - start
+    start, runs_dir, seeds = time.time(), Path(args.runs_dir), [int(s) for s in args.seeds.split(",")]
+    command = " ".join(["python", "benchmarks/seeds_bench.py", *sys.argv[1:]])
+    if args.collect_only:  # e.g. after a change to what is collected: the runs and their times are kept
+        before = json.loads(Path(args.out).read_text())
+        walls = {run["seed"]: run["wall_seconds"] for run in before["runs"]}
+        name = Path(args.recipe).stem
+        runs = [collect_seed(runs_dir / f"{name}-seed{s}", s, walls[s]) for s in seeds]
+        total, command = before["total_seconds"], before["command"]
+    else:
+        runs = [
+            run_seed(args.recipe, s, args.eval_per_level, runs_dir, args.overrides, args.from_runs)
+            for s in seeds
+        ]
+        total = time.time() - start
     summary = summarize(runs)
     report = {
-        "command": " ".join(["python", "benchmarks/seeds_bench.py", *sys.argv[1:]]),
+        "command": command,
         "git_commit": runs[0]["git_commit"],
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "eval_per_level": args.eval_per_level,

@@ -139,7 +139,7 @@ def hand_on(trainer, gate: ValidationGate, start: str, out: Path) -> None:
     """Loads the last passing weights into ``trainer.model`` when the final step failed (every process)."""
     kept, last = gate.kept_step(), max((h["step"] for h in gate.history), default=0)
     if kept != last:
-        source = start if kept == 0 else str(Path(trainer.args.output_dir) / f"checkpoint-{kept}")
+        source = str(Path(trainer.args.output_dir) / f"checkpoint-{kept}") if kept else _local(start)
         print(
             f"[rl-reasoner] gate: step {last} failed at level(s) {gate.history[-1]['failing']}; "
             f"handing on {'the start model' if kept == 0 else f'checkpoint-{kept}'}"
@@ -148,6 +148,15 @@ def hand_on(trainer, gate: ValidationGate, start: str, out: Path) -> None:
     if trainer.is_world_process_zero():
         out.mkdir(parents=True, exist_ok=True)
         (out / "gate.json").write_text(json.dumps(gate.record(), indent=1) + "\n")
+
+
+def _local(model: str) -> str:
+    """A model folder, or the local snapshot of a hub id (the run loaded it already: it is in the cache)."""
+    if Path(model).is_dir():
+        return model
+    from huggingface_hub import snapshot_download
+
+    return snapshot_download(model)
 
 
 def _shared(value):

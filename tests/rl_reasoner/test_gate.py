@@ -77,3 +77,14 @@ def test_a_run_that_keeps_its_answers_hands_on_its_last_step(chain_run, run_cli)
 def test_bad_gate_settings_stop_at_check(overrides, message, run_cli):
     done = run_cli("check", SMOKE, *overrides)
     assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
+
+
+def test_two_launched_processes_share_the_verdict_and_hand_on_the_start_model(chain_run, run_cli):
+    """The main process measures, the other waits for its verdict; both load the start weights back."""
+    launch = f"launch.config_file={os.path.abspath('launch/accelerate/cpu-2proc.yaml')}"
+    args = ["--runs-dir", str(chain_run.parent), "--stages", "grpo", *GRPO, "gate.max_drop=0.0", launch]
+    done = run_cli("run", SMOKE, *args, "grpo.learning_rate=1.0")
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    assert "grpo: launching 2 processes" in done.stdout
+    assert json.loads((chain_run / "grpo" / "gate.json").read_text())["kept_step"] == 0
+    assert same_weights(chain_run / "grpo", chain_run / "sft")
