@@ -2,6 +2,8 @@
 
 Both return, per prompt, ``n`` :class:`~rl_reasoner.generation.Generation` records (text, token ids
 without EOS, truncation flag), so scoring, metrics and ``samples.jsonl`` do not depend on the backend.
+The HF backend also writes one line at a time after token prefixes (``generate_lines``), the step of
+``--search prm-beam``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from rl_reasoner.errors import UsageError
-from rl_reasoner.generation import Generation
+from rl_reasoner.generation import Generation, Step
 
 VLLM_PROMPTS_PER_CHUNK = 256  # vLLM batches internally; chunks only bound what a crash can lose
 
@@ -71,6 +73,7 @@ class HFBackend:
 
         self.model, self.tokenizer = load_policy(model_path)
         self.batch_size = batch_size
+        self.newline_ids: list[int] | None = None  # tokens that end a step (None: those holding a "\n")
 
     def prompts_per_chunk(self, n: int) -> int:
         return max(1, self.batch_size // n)
@@ -98,6 +101,25 @@ class HFBackend:
             top_p=top_p,
             seed=seed,
             progress=False,
+        )
+
+    def generate_lines(
+        self, prefixes: Sequence[Sequence[int]], budgets: Sequence[int], *, temperature: float, top_p: float
+    ) -> list[Step]:
+        """One more line after each token-id prefix, at most ``budgets[i]`` tokens (``--search prm-beam``)."""
+        from rl_reasoner.generation import generate_lines, newline_token_ids
+
+        if self.newline_ids is None:
+            self.newline_ids = newline_token_ids(self.tokenizer)  # read off the vocabulary once
+        return generate_lines(
+            self.model,
+            self.tokenizer,
+            prefixes,
+            budgets,
+            newline_ids=self.newline_ids,
+            batch_size=self.batch_size,
+            temperature=temperature,
+            top_p=top_p,
         )
 
 

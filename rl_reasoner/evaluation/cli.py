@@ -13,7 +13,7 @@ from pathlib import Path
 from rl_reasoner.evaluation.backends import BACKENDS, check_backend
 from rl_reasoner.evaluation.report import markdown
 from rl_reasoner.evaluation.runner import ORIGINAL, EvalError, Sampling, Variant, evaluate_model
-from rl_reasoner.evaluation.search import SEARCHES, SearchSpec
+from rl_reasoner.evaluation.search import SEARCHES, SearchSpec, search_spec
 from rl_reasoner.evaluation.sources import RECIPE_PREFIX, DataSpec, load_rows, perturb_rows
 from rl_reasoner.model_ref import ModelRef, resolve_model
 from rl_reasoner.recipe import EvalSection
@@ -67,10 +67,32 @@ def add_eval_parser(sub) -> None:
         action="store_true",
         help="arith only: also evaluate every problem with re-sampled numbers (robustness drop)",
     )
-    p.add_argument("--search", help=f"answer each prompt by a search: one of {list(SEARCHES)} (takes --n 1)")
-    p.add_argument("--verifier", help="--search bon: the outcome verifier folder (rl-reasoner verifier)")
-    p.add_argument("--candidates", type=int, default=16, help="--search bon: samples ranked per prompt")
+    _add_search_flags(p)
     p.set_defaults(func=cmd_eval)
+
+
+def _add_search_flags(p) -> None:
+    """``--search NAME --verifier DIR`` and each search's budget flags (``search.BUDGETS``)."""
+    p.add_argument("--search", help=f"answer each prompt by a search: one of {list(SEARCHES)} (takes --n 1)")
+    p.add_argument(
+        "--verifier",
+        help="the search's verifier folder (rl-reasoner verifier): orm for bon, prm for prm-beam",
+    )
+    p.add_argument(
+        "--candidates",
+        type=int,
+        help=f"--search bon: samples ranked per prompt (default {SearchSpec.candidates})",
+    )
+    p.add_argument(
+        "--beam-width",
+        type=int,
+        help=f"--search prm-beam: partial completions kept per prompt (default {SearchSpec.beam_width})",
+    )
+    p.add_argument(
+        "--expansions",
+        type=int,
+        help=f"--search prm-beam: lines sampled per kept completion a step (default {SearchSpec.expansions})",
+    )
 
 
 def default_max_new_tokens(model: ModelRef, data_source: str) -> int:
@@ -96,9 +118,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     ks = args.k or sorted({1, args.n})
     budget = args.max_new_tokens if args.max_new_tokens is not None else 1
     Sampling(n=args.n, temperature=temperature, top_p=args.top_p, max_new_tokens=budget).check(ks)
-    search = SearchSpec(args.search, args.verifier, args.candidates) if args.search else None
+    search = search_spec(
+        args.search,
+        args.verifier,
+        candidates=args.candidates,
+        beam_width=args.beam_width,
+        expansions=args.expansions,
+    )
     if search is not None:
-        search.check(args.n)
+        search.check(args.n, args.backend)
     if (args.limit is not None and args.limit < 1) or args.batch_size < 1:
         raise EvalError("--limit and --batch-size must be >= 1")
     check_backend(args.backend)

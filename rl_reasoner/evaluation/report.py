@@ -77,7 +77,11 @@ def markdown(metrics: dict) -> str:
 
 
 def _search(spec: dict) -> str:
-    return f"{spec['name']} of {spec['candidates']} candidates, verifier `{spec['verifier']}`"
+    """``bon of 4 candidates, verifier `DIR```; ``prm-beam (beam width 4, expansions 3), verifier `DIR```."""
+    if "candidates" in spec:
+        return f"{spec['name']} of {spec['candidates']} candidates, verifier `{spec['verifier']}`"
+    budgets = [f"{k.replace('_', ' ')} {v}" for k, v in spec.items() if k not in ("name", "verifier")]
+    return f"{spec['name']} ({', '.join(budgets)}), verifier `{spec['verifier']}`"
 
 
 def plot_budget_curve(metrics: dict, path: Path) -> Path:

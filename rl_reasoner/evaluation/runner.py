@@ -286,7 +286,7 @@ def eval_config(
         "data": data,
         **asdict(sampling),
         "backend": backend,
-        **({"search": asdict(search)} if search is not None else {}),
+        **({"search": search.settings()} if search is not None else {}),
         "extraction": EXTRACTION,  # the samples' verdicts were scored so: a resume must score the same way
         "variants": list(variants),
         "prompts": prompts_digest(variants),
@@ -313,7 +313,7 @@ def evaluate_model(
 
     sampling.check(ks)
     if search is not None:
-        search.check(sampling.n)
+        search.check(sampling.n, backend)
     config = eval_config(model_name or model_path, dict(data or {}), sampling, backend, variants, search)
     done = prepare_output(out, config)
     total = sum(len(v.rows) for v in variants.values())

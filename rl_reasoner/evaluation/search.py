@@ -9,6 +9,12 @@ gold answers (the runner scores the chosen completion afterwards, like any other
   exactly as ``rl-reasoner eval --n <candidates>`` draws them (same chunks, same seeds), so a best-of-N eval
   and a majority-vote eval with the same settings rank the very same candidates; the outcome verifier's
   highest score wins, a completion cut off at the token budget only when every candidate is.
+* ``prm-beam``: process-verifier beam search over lines (lecture, 2.3; ``evaluation.beam``): ``beam_width``
+  partial completions kept per prompt, each continued ``expansions`` times by one line per round, ranked by
+  the process verifier's score of the newest step. HF backend only (it writes one line at a time).
+
+Each search takes its own budget flags (``BUDGETS``); a budget flag of another search is refused rather
+than ignored.
 """
 
 from __future__ import annotations
@@ -27,33 +33,75 @@ class SearchError(UsageError):
 
 @dataclass(frozen=True)
 class SearchSpec:
-    """What ``--search`` asks for; recorded in ``eval_config.json`` so a resume cannot mix two searches."""
+    """What ``--search`` asks for; its :meth:`settings` go to ``eval_config.json`` so a resume cannot mix two
+    searches."""
 
     name: str
-    verifier: str | None = None  # folder made by ``rl-reasoner verifier RUN --kind orm``
-    candidates: int = 16
+    verifier: str | None = None  # folder made by ``rl-reasoner verifier RUN --kind orm|prm``
+    candidates: int = 16  # bon: samples ranked per prompt
+    beam_width: int = 4  # prm-beam: partial completions kept per prompt after each step
+    expansions: int = 4  # prm-beam: one-line continuations sampled per kept completion and step
 
-    def check(self, n: int) -> None:
+    def settings(self) -> dict:
+        """The name, the verifier and this search's own budgets (what its picks depend on)."""
+        budgets = {field: getattr(self, field) for field in BUDGETS.get(self.name, ())}
+        return {"name": self.name, "verifier": self.verifier, **budgets}
+
+    def check(self, n: int, backend: str = "hf") -> None:
         """One paragraph naming the bad setting, before any model is loaded."""
         if self.name not in SEARCHES:
             raise SearchError(f"unknown --search {self.name!r}; valid searches: {list(SEARCHES)}")
-        if self.candidates < 1:
-            raise SearchError(f"--candidates must be >= 1, got {self.candidates}")
+        for field in BUDGETS[self.name]:
+            if (value := getattr(self, field)) < 1:
+                raise SearchError(f"{flag(field)} must be >= 1 (valid: 1, 2, 3, ...), got {value}")
         if n != 1:
             raise SearchError(
-                f"--search {self.name} answers each prompt once (its candidates are --candidates), so it "
-                f"takes --n 1, got --n {n}"
+                f"--search {self.name} answers each prompt once (its budget is "
+                f"{', '.join(map(flag, BUDGETS[self.name]))}), so it takes --n 1, got --n {n}"
+            )
+        if self.name in LINE_SEARCHES and backend != "hf":
+            raise SearchError(
+                f"--search {self.name} generates one line at a time, which only the hf backend does here; "
+                f"pass --backend hf (got --backend {backend})"
             )
         kind = NEEDS_VERIFIER.get(self.name)
         if kind and not self.verifier:
             raise SearchError(
-                f"--search {self.name} ranks candidates with an outcome verifier: pass --verifier DIR (make "
-                f"one with rl-reasoner verifier RUN --kind {kind})"
+                f"--search {self.name} ranks candidates with {VERIFIER_WORDS[kind]}: pass --verifier DIR "
+                f"(make one with rl-reasoner verifier RUN --kind {kind})"
             )
         if self.verifier:
-            from rl_reasoner.verifier.info import read_info
+            from rl_reasoner.verifier.info import VerifierError, read_info
 
-            read_info(self.verifier, kind)  # a verifier folder of the kind this search ranks with
+            try:
+                read_info(self.verifier, kind)  # a verifier folder of the kind this search ranks with
+            except VerifierError as exc:
+                raise VerifierError(f"--search {self.name} --verifier: {exc}") from None
+
+
+def flag(field: str) -> str:
+    """The command-line flag of a :class:`SearchSpec` budget field (``beam_width`` -> ``--beam-width``)."""
+    return "--" + field.replace("_", "-")
+
+
+def search_spec(name: str | None, verifier: str | None, **budgets: int | None) -> SearchSpec | None:
+    """The spec the ``eval`` flags ask for (None without ``--search``): budgets not given take the defaults,
+    and a flag that the named search does not take (or any search flag without ``--search``) is refused."""
+    given = {field: value for field, value in budgets.items() if value is not None}
+    if name is None:
+        if given or verifier:
+            extra = [flag(f) for f in given] + (["--verifier"] if verifier else [])
+            raise SearchError(f"{', '.join(extra)} only apply with --search NAME (one of {list(SEARCHES)})")
+        return None
+    if name not in BUDGETS:
+        raise SearchError(f"unknown --search {name!r}; valid searches: {list(SEARCHES)}")
+    foreign = [field for field in given if field not in BUDGETS[name]]
+    if foreign:
+        own = ", ".join(map(flag, BUDGETS[name]))
+        raise SearchError(
+            f"{', '.join(map(flag, foreign))} is not a setting of --search {name} (it takes {own})"
+        )
+    return SearchSpec(name, verifier, **given)
 
 
 class BestOfN:
@@ -96,9 +144,6 @@ class BestOfN:
         return chosen
 
 
-NEEDS_VERIFIER = {"bon": "orm"}  # search -> the verifier kind it ranks with
-
-
 def _best_of_n(spec: SearchSpec, inner: EvalBackend) -> EvalBackend:
     from rl_reasoner.verifier import load_verifier
 
@@ -106,8 +151,25 @@ def _best_of_n(spec: SearchSpec, inner: EvalBackend) -> EvalBackend:
     return BestOfN(inner, verifier, spec.candidates)
 
 
+def _prm_beam(spec: SearchSpec, inner: EvalBackend) -> EvalBackend:
+    from rl_reasoner.evaluation.beam import PrmBeamSearch
+    from rl_reasoner.verifier import load_verifier
+
+    if not hasattr(inner, "generate_lines"):
+        raise SearchError(f"--search prm-beam needs a backend that writes one line at a time (hf): {inner}")
+    verifier = load_verifier(spec.verifier, kind="prm", policy_tokenizer=inner.tokenizer)
+    return PrmBeamSearch(inner, verifier, spec.beam_width, spec.expansions)
+
+
 # ``--search`` name -> (spec, generation backend) -> the search backend.
-SEARCHES: dict[str, Callable[[SearchSpec, EvalBackend], EvalBackend]] = {"bon": _best_of_n}
+SEARCHES: dict[str, Callable[[SearchSpec, EvalBackend], EvalBackend]] = {
+    "bon": _best_of_n,
+    "prm-beam": _prm_beam,
+}
+BUDGETS = {"bon": ("candidates",), "prm-beam": ("beam_width", "expansions")}  # search -> its budget fields
+NEEDS_VERIFIER = {"bon": "orm", "prm-beam": "prm"}  # search -> the verifier kind it ranks with
+VERIFIER_WORDS = {"orm": "an outcome verifier", "prm": "a process verifier"}
+LINE_SEARCHES = {"prm-beam"}  # searches that generate one line at a time (the hf backend's generate_lines)
 
 
 def with_search(spec: SearchSpec | None, inner: EvalBackend) -> EvalBackend:
