@@ -4,12 +4,12 @@ Why: the length term's accuracy constraint watches *sampled* accuracy over the f
 drift confined to a few problems can pass it unseen. On tiny-arith seed 3 (seeds 3-5 bench, 9ee439b), level 1
 went direct in the last 10 GRPO steps and the model then wrote ``7+5=11``, ``9+2=10`` (6 of the 100 one-digit
 facts, 24 of 300 level-1 eval answers wrong) while the running level-1 accuracy stayed at 0.985-1.0 against
-its 0.98 floor. The gate measures what the eval measures (greedy answers, per level) on ``data/val.jsonl`` (a
-split drawn after the others and avoiding the eval problems; level 1's 100 sums are all there is, so they
-repeat), at every checkpoint: the start model's accuracy is the reference, a checkpoint passes when no level
-is more than ``max_drop`` below it, and the run's output is the last checkpoint that passed (the start model
-itself when none did). The record goes to the trainer's log (``gate/level_L/accuracy``, ``.../floor``) and
-to ``gate.json`` next to the saved model.
+its 0.98 floor. The gate measures what the eval measures (greedy answers, per level) on ``data/val.jsonl``
+(drawn after the other splits, each problem once, avoiding the eval problems where the level has enough:
+level 1's 100 sums are all there is) at every checkpoint: the start model's accuracy is the reference, a
+checkpoint passes when no level is more than ``max_drop`` below it, and the run's output is the last
+checkpoint that passed (the start model itself when none did). The record goes to the trainer's log
+(``gate/level_L/accuracy``, ``.../floor``) and to ``gate.json`` next to the saved model.
 """
 
 from __future__ import annotations

@@ -173,8 +173,8 @@ class DataSection:
     eval_per_level: int = 100
     """Number of evaluation problems per level."""
     val_per_level: int = 0
-    """Validation problems per level (``data/val.jsonl``, avoiding the eval problems; ``arith`` only): the
-    ``gate``'s measure. 0: no split."""
+    """Distinct validation problems per level (``data/val.jsonl``, avoiding the eval problems; all a level
+    has where it has fewer; ``arith`` only): the ``gate``'s measure. 0: no split."""
     style_mix: dict[str, float] = field(default_factory=lambda: dict(direct=0.15, concise=0.25, verbose=0.6))
     """Relative weight of each SFT answer style (keys among ``STYLES``; values >= 0 with a positive sum)."""
     style_by_level: dict[int, dict[str, float]] = field(default_factory=dict)

@@ -246,9 +246,32 @@ def build_splits(
     for level, op, a, b in _rows(levels, ops, grpo_size, rng, held_out):
         splits["grpo"].append(_row(f"grpo-{len(splits['grpo'])}", level, op, a, b, with_op))
     if val_per_level:
-        drawn = enumerate(_rows(levels, ops, val_per_level * len(levels), rng, held_out))
+        drawn = enumerate(_distinct_rows(levels, ops, val_per_level, rng, held_out))
         splits["val"] = [_row(f"val-{i}", level, op, a, b, with_op) for i, (level, op, a, b) in drawn]
     return splits
+
+
+def _distinct_rows(
+    levels: Sequence[int], ops: Sequence[str], per_level: int, rng: random.Random, exclude: set
+) -> Iterator[tuple[int, str, int, int]]:
+    """``per_level`` distinct problems per level (its ``ops`` in turn), none in ``exclude``; a level with
+    fewer than that (level 1: 100 sums, which the eval split holds too) gets every one it has: a problem
+    measured twice adds nothing to a validation accuracy.
+
+    >>> rows = list(_distinct_rows([1, 2], ["add"], 150, random.Random(0), set()))
+    >>> [sum(1 for r in rows if r[0] == level) for level in (1, 2)], len(set(rows)) == len(rows)
+    ([100, 150], True)
+    """
+    for level in levels:
+        seen: set[tuple[str, int, int]] = set()
+        for _ in range(20 * per_level):
+            if len(seen) == per_level:
+                break
+            op = ops[len(seen) % len(ops)]
+            a, b = make_problem(level, rng, op)
+            if (op, a, b) not in seen and ((op, a, b) not in exclude or level == 1):
+                seen.add((op, a, b))
+                yield level, op, a, b
 
 
 def _row(row_id: str, level: int, op: str, a: int, b: int, with_op: bool) -> dict:
