@@ -123,7 +123,10 @@ class ValidationGate(TrainerCallback, ExportableState):
         metrics |= {f"gate/level_{level}/floor": ref - self.max_drop for level, ref in self.reference.items()}
         metrics["gate/kept_step"] = float(self.kept_step())
         if step and self.trainer is not None:  # step 0: the trainer cannot log before its first step
+            control = self.trainer.control
+            should_log = control.should_log  # Trainer.log clears it: the step's own log would be lost
             Trainer.log(self.trainer, metrics)
+            control.should_log = should_log
 
     def record(self) -> dict:
         """What ``gate.json`` holds."""
