@@ -1,4 +1,4 @@
-"""Inference-time search on a weak model (issue 15): greedy, majority vote and verifier best-of-N.
+"""Inference-time search on a weak model (issue 15): greedy, majority vote, verifier best-of-N, PRM beam.
 
     python benchmarks/search.py [--seeds 0,1] [--n 16] [--runs-dir DIR] [key=value ...]
 
@@ -9,7 +9,10 @@ prompts, and the same training on shuffled labels (the control); then on the hel
 and ``--search bon`` over ``--n`` candidates. The search draws its candidates as the sampled eval draws its
 answers (same chunks and seeds), so best-of-N and majority vote rank the very same candidates; the
 benchmark checks that, scores every candidate with the verifier (AUROC on problems no verifier saw, and
-best-of-k for k < n by reranking the first k), and plots accuracy against spent tokens per problem.
+best-of-k for k < n by reranking the first k), and plots accuracy against spent tokens per problem. A
+process verifier (``--kind prm``: Monte-Carlo step labels) is trained on the same run and steers
+``--search prm-beam`` at the ``BEAMS`` widths; each beam is compared with majority vote at the tokens it
+spent, and the PRM's step labels and scores with the exact step checker (``verifier.json``).
 
 Writes ``benchmarks/results/search.json`` (``targets``: ``{name: {value, bound, met}}``; ``findings``) and
 ``docs/search.md`` + ``docs/search.png``. No smoke-sized mode: a model trained in seconds answers nothing
@@ -33,6 +36,9 @@ RESULTS, DOC, PLOT = "benchmarks/results/search.json", "docs/search.md", "docs/s
 WEAK = "recipes/tiny-arith/weak.yaml"
 HARDEST = 3
 VERIFIER = ["--samples-per-prompt", "8", "--prompts", "500", "--steps", "200"]  # 4000 labelled samples
+PRM = ["--samples-per-prompt", "4", "--prompts", "60", "--continuations", "4", "--steps", "100"]  # ~2400
+BEAMS = ((2, 2), (4, 4))  # prm-beam (width, expansions): about the spent tokens of maj@4 and maj@16
+WIDEST = f"{BEAMS[-1][0]}x{BEAMS[-1][1]}"
 
 
 def cli(*args: str) -> None:
@@ -59,11 +65,23 @@ def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str]) ->
         if not (run / out / "verifier.json").exists():
             cli("verifier", str(run), "--kind", "orm", "--seed", str(seed), "--out", str(run / out), *flags,
                 *VERIFIER)  # fmt: skip
+    if not (run / "verifier-prm" / "verifier.json").exists():
+        cli("verifier", str(run), "--kind", "prm", "--seed", str(seed), "--out", str(run / "verifier-prm"),
+            *PRM)  # fmt: skip
     evals = {
         "greedy": [],
         "sampled": ["--n", str(n), "--k", ",".join(str(k) for k in ks_up_to(n))],
         "bon": ["--search", "bon", "--verifier", str(run / "verifier-orm"), "--candidates", str(n)],
     }
+    for width, expansions in BEAMS:
+        beam = ["--beam-width", str(width), "--expansions", str(expansions)]
+        evals[f"prm-beam-{width}x{expansions}"] = [
+            "--search",
+            "prm-beam",
+            "--verifier",
+            str(run / "verifier-prm"),
+            *beam,
+        ]
     data = str(hardest_rows(run))
     for out, flags in evals.items():
         cli("eval", str(run), "--stage", "sft", "--seed", str(seed), "--data", data, "--out",
@@ -109,7 +127,24 @@ def seed_numbers(run: Path, n: int) -> dict:
             "spent_tokens": spent,
         }
     shuffled = json.loads((run / "verifier-orm-shuffled" / "verifier.json").read_text())
+    prm = json.loads((run / "verifier-prm" / "verifier.json").read_text())
+    beams = {}
+    for width, expansions in BEAMS:
+        overall = load_metrics(run / "search" / f"prm-beam-{width}x{expansions}")["overall"]
+        spent = overall["mean_spent_tokens"]
+        beams[f"{width}x{expansions}"] = {
+            "accuracy": overall["pass@1"],
+            "spent_tokens": spent,
+            "maj_at_equal_tokens": maj_at(curve, spent),
+            "beyond_curve": spent > max(c["spent_tokens"] for c in curve.values()),
+        }
     return {
+        "prm": {
+            "mc_agreement_heldout": prm["mc_vs_exact"]["heldout"]["rate"],
+            "mc_agreement_all": prm["mc_vs_exact"]["all"]["rate"],
+            "step_auroc_exact_heldout": prm["heldout_step_auroc_exact"],
+        },
+        "prm_beam": beams,
         "greedy": {"accuracy": greedy["overall"]["pass@1"], "spent_tokens": greedy["overall"]["mean_tokens"]},
         "sampled_accuracy": sampled["overall"]["pass@1"],
         "bon_search": {
@@ -125,6 +160,26 @@ def seed_numbers(run: Path, n: int) -> dict:
     }
 
 
+def maj_at(curve: dict, spent: float) -> float:
+    """Majority vote's accuracy at ``spent`` tokens per problem: linear in log(tokens) between the two
+    sampled k around it; the nearest end of the curve outside it (maj@n when a search spent more: the
+    comparison then favours the search).
+
+    >>> maj_at({1: {"spent_tokens": 100, "maj": 0.5}, 4: {"spent_tokens": 400, "maj": 0.7}}, 200)
+    0.6
+    """
+    import math
+
+    points = sorted((c["spent_tokens"], c["maj"]) for c in curve.values())
+    if spent <= points[0][0]:
+        return points[0][1]
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        if spent <= x1:
+            t = (math.log(spent) - math.log(x0)) / (math.log(x1) - math.log(x0))
+            return round(y0 + t * (y1 - y0), 10)
+    return points[-1][1]
+
+
 def _best(samples: list[dict], ranked: list[float]) -> dict:
     return samples[max(range(len(ranked)), key=lambda i: (not samples[i]["truncated"], ranked[i], -i))]
 
@@ -137,6 +192,10 @@ def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, di
     """``targets`` of issue 15 this benchmark measures (means over seeds) and the ``findings``."""
     mean = lambda f: fmean(f(s) for s in seeds.values())  # noqa: E731
     at_n = lambda key: mean(lambda s: s["curve"][n][key])  # noqa: E731
+
+    def beam_gain(b: str) -> float:
+        return mean(lambda s: s["prm_beam"][b]["accuracy"] - s["prm_beam"][b]["maj_at_equal_tokens"])
+
     targets = {
         "weak: sampled accuracy at level 3 in [0.40, 0.70]": target(
             mean(lambda s: s["sampled_accuracy"]), 0.4, 0.4 <= mean(lambda s: s["sampled_accuracy"]) <= 0.7
@@ -158,6 +217,19 @@ def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, di
             0.0,
             all(s["curve"][n]["bon"] <= s["curve"][n]["pass"] + 1e-9 for s in seeds.values()),
         ),
+        "MC step labels agree with exact step correctness >= 95 % (held-out steps)": target(
+            mean(lambda s: s["prm"]["mc_agreement_heldout"]),
+            0.95,
+            mean(lambda s: s["prm"]["mc_agreement_heldout"]) >= 0.95,
+        ),
+        "PRM step AUROC against exact step labels >= 0.9 (held-out)": target(
+            mean(lambda s: s["prm"]["step_auroc_exact_heldout"] or 0.0),
+            0.9,
+            mean(lambda s: s["prm"]["step_auroc_exact_heldout"] or 0.0) >= 0.9,
+        ),
+        f"PRM beam {WIDEST} >= maj vote at equal spent tokens + 3 pt": target(
+            beam_gain(WIDEST), 0.03, beam_gain(WIDEST) >= 0.03
+        ),
         "benchmark <= 45 min": target(wall_min, 45.0, wall_min <= 45.0),
     }
     findings = {
@@ -172,6 +244,13 @@ def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, di
                 for key in ("bon", "maj", "pass", "spent_tokens")
             }
             for k in ks_up_to(n)
+        },
+        "prm beam (mean over seeds)": {
+            b: {
+                key: mean(lambda s, b=b, key=key: s["prm_beam"][b][key])
+                for key in ("accuracy", "spent_tokens", "maj_at_equal_tokens")
+            }
+            for b in (f"{w}x{e}" for w, e in BEAMS)
         },
     }
     return targets, findings
@@ -220,10 +299,31 @@ def render(report: dict) -> str:
         lines.append(f"| {k} | {c['spent_tokens']:.0f} | {c['maj']:.1%} | {c['bon']:.1%} | {c['pass']:.1%} |")
     lines += [
         "",
+        "## Process verifier and its beam search",
+        "",
+        "The PRM (`rl-reasoner verifier RUN --kind prm " + " ".join(PRM) + "`) learns Monte-Carlo step "
+        "labels; the exact tiny-arith step checker only evaluates them. Beam search: `--search prm-beam "
+        "--beam-width W --expansions E`; majority vote at equal tokens is interpolated on the sampled curve "
+        "(log tokens; maj@n when the beam spent more, marked *).",
+        "",
+        "| seed | MC = exact (held-out steps) | step AUROC (held-out) | beam W x E | spent tokens | "
+        "accuracy | maj at equal tokens | gain pt |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for seed, s in report["seeds"].items():
+        for b, r in s["prm_beam"].items():
+            auroc, gain = s["prm"]["step_auroc_exact_heldout"], r["accuracy"] - r["maj_at_equal_tokens"]
+            lines.append(
+                f"| {seed} | {s['prm']['mc_agreement_heldout']:.1%} | "
+                f"{auroc if auroc is None else f'{auroc:.3f}'} | {b} | {r['spent_tokens']:.0f} | "
+                f"{r['accuracy']:.1%} | {r['maj_at_equal_tokens']:.1%}{'*' if r['beyond_curve'] else ''} | "
+                f"{100 * gain:+.1f} |"
+            )
+    lines += [
+        "",
         f"![accuracy vs spent tokens]({Path(PLOT).name})",
         "",
-        "Not built yet (issue 15): the process verifier and its beam search, and rStar (MCTS with a "
-        "discriminator); their rows join this table when they are.",
+        "Not built yet (issue 15): rStar (MCTS with a discriminator); its rows join these tables when it is.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -240,6 +340,9 @@ def plot(report: dict, path: Path) -> None:
     ax.plot(spent, [c["maj"] for c in curve.values()], "o-", label="majority vote")
     ax.plot(spent, [c["bon"] for c in curve.values()], "s-", label="best-of-N (ORM)")
     ax.plot(spent, [c["pass"] for c in curve.values()], ":", color="grey", label="pass@k (any right)")
+    beams = report["findings"]["prm beam (mean over seeds)"]
+    ax.plot([b["spent_tokens"] for b in beams.values()], [b["accuracy"] for b in beams.values()], "^-",
+            label="PRM beam (W x E: " + ", ".join(beams) + ")")  # fmt: skip
     greedy = report["findings"]["greedy accuracy"]
     ax.scatter(
         [fmean(s["greedy"]["spent_tokens"] for s in report["seeds"].values())],

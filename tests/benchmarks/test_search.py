@@ -3,9 +3,22 @@
 import pytest
 
 
-def seed(sampled: float, maj: float, bon: float, pas: float, auroc: float, shuffled: float) -> dict:
+def seed(
+    sampled: float,
+    maj: float,
+    bon: float,
+    pas: float,
+    auroc: float,
+    shuffled: float,
+    prm: float = 0.95,
+    beam=0.7,
+) -> dict:
     curve = {k: {"bon": bon, "maj": maj, "pass": pas, "spent_tokens": 100.0 * k} for k in (1, 2, 4)}
+    beams = {b: {"accuracy": beam, "spent_tokens": 300.0, "maj_at_equal_tokens": maj, "beyond_curve": False}
+             for b in ("2x2", "4x4")}  # fmt: skip
     return {
+        "prm": {"mc_agreement_heldout": prm, "mc_agreement_all": prm, "step_auroc_exact_heldout": prm},
+        "prm_beam": beams,
         "greedy": {"accuracy": 0.5, "spent_tokens": 100.0},
         "sampled_accuracy": sampled,
         "bon_search": {"accuracy": bon, "spent_tokens": 400.0},
@@ -28,7 +41,9 @@ def test_targets_are_means_over_seeds_and_fail_where_they_should(bench):
     targets, findings = bench.summarize(good, 4, 30.0)
     assert all(t["met"] for t in targets.values()), targets
     assert targets["best-of-4 >= maj@4 + 3 pt"]["value"] == pytest.approx(0.08)
-    weak = {0: seed(0.9, 0.6, 0.61, 0.6, 0.6, 0.9)}  # too strong a model, a verifier no better than chance
+    weak = {
+        0: seed(0.9, 0.6, 0.61, 0.6, 0.6, 0.9, prm=0.6, beam=0.62)
+    }  # too strong a model, chance verifiers
     targets, _ = bench.summarize(weak, 4, 50.0)
     failed = {name for name, t in targets.items() if not t["met"]}
     assert failed == {
@@ -38,6 +53,9 @@ def test_targets_are_means_over_seeds_and_fail_where_they_should(bench):
         "ORM on shuffled labels: AUROC <= 0.6",
         "best-of-4 >= maj@4 + 3 pt",
         "best-of-4 never above pass@4 (every seed)",
+        "MC step labels agree with exact step correctness >= 95 % (held-out steps)",
+        "PRM step AUROC against exact step labels >= 0.9 (held-out)",
+        "PRM beam 4x4 >= maj vote at equal spent tokens + 3 pt",
         "benchmark <= 45 min",
     }
 
@@ -45,8 +63,24 @@ def test_targets_are_means_over_seeds_and_fail_where_they_should(bench):
 def test_the_page_has_a_row_per_seed_and_the_curve(bench):
     numbers = {0: seed(0.5, 0.6, 0.7, 0.95, 0.9, 0.5), 1: seed(0.6, 0.6, 0.66, 0.93, 0.88, 0.55)}
     targets, findings = bench.summarize(numbers, 4, 30.0)
-    report = {"command": "python benchmarks/search.py", "git_commit": "abc", "machine": "cpu", "n": 4,
-              "wall_minutes": 30.0, "seeds": numbers, "targets": targets, "findings": findings}
+    report = {
+        "command": "python benchmarks/search.py",
+        "git_commit": "abc",
+        "machine": "cpu",
+        "n": 4,
+        "wall_minutes": 30.0,
+        "seeds": numbers,
+        "targets": targets,
+        "findings": findings,
+    }
     page = bench.render(report)
     assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 95.0% |" in page
     assert "| 4 | 400 | 60.0% | 68.0% | 94.0% |" in page
+    assert "| 0 | 95.0% | 0.950 | 4x4 | 300 | 70.0% | 60.0% | +10.0 |" in page
+
+
+def test_majority_at_equal_tokens_interpolates_in_log_tokens_and_clamps(bench):
+    curve = {1: {"spent_tokens": 100.0, "maj": 0.5}, 4: {"spent_tokens": 400.0, "maj": 0.7}}
+    assert bench.maj_at(curve, 200.0) == pytest.approx(0.6)
+    assert bench.maj_at(curve, 50.0) == 0.5
+    assert bench.maj_at(curve, 1600.0) == 0.7
