@@ -24,6 +24,9 @@ verdicts, agreement and times are measured: ``benchmarks/verify_measure.py``.
    from its repository's tests by ``benchmarks/math_verify_cases.py``, which records the commit and
    version): agreement per test file and overall, families of disagreements, time per case; see
    ``benchmarks/verify_mv_set.py``.
+5. Held-out set (``benchmarks/data/verify_heldout.jsonl``): answer pairs written after the verifier by a
+   helper that had not read it or the other sets, committed before their first measurement and never used
+   to change the verifier: agreement and time per case for both, as on the first set.
 
 Writes ``benchmarks/results/verify.json`` and ``docs/verify-results.md`` and prints the table.
 """
@@ -61,6 +64,7 @@ from verify_report import render
 ROOT = Path(__file__).resolve().parents[1]
 CASES_PATH = ROOT / "tests" / "rewards" / "verify" / "verify_cases.jsonl"
 ADVERSARIAL_PATH = ROOT / "tests" / "rewards" / "verify" / "verify_adversarial.py"
+HELDOUT_PATH = ROOT / "benchmarks" / "data" / "verify_heldout.jsonl"
 
 
 def load_cases(path: Path = CASES_PATH) -> list[dict]:
@@ -71,6 +75,33 @@ def load_cases(path: Path = CASES_PATH) -> list[dict]:
 def is_realistic(case: dict) -> bool:
     """Reasoning text followed by a boxed answer (the shape of a typical RL rollout)."""
     return case["label"] is not None and "\\boxed" in case["completion"] and len(case["completion"]) >= 80
+
+
+def run_heldout_set(math_verify: bool, path: Path = HELDOUT_PATH) -> dict:
+    """Third set: answer pairs written after the verifier by someone who had not read it, and never used to
+    change it; agreement with their labels and time per case (every case, one call each), both verifiers."""
+    from rewards.verify import verify_batch
+
+    cases = load_cases(path)
+    pairs = [(c["gold"], c["completion"]) for c in cases]
+    columns: dict[str, list[bool | None]] = {
+        "ours": verify_batch([g for g, _ in pairs], [c for _, c in pairs], timeout_s=TIMEOUT_S)
+    }
+    extracted: dict[str, list[str | None]] = {}
+    timing = {}
+    if math_verify:
+        mv = [math_verify_detail(gold, completion) for gold, completion in pairs]  # also warms Math-Verify
+        columns["math_verify"] = [verdict for verdict, _ in mv]
+        extracted["math_verify"] = [shown for _, shown in mv]
+        timing["math_verify"] = stats_ms(timed_each(math_verify_detail, pairs))
+    timing.update(ours_timing(pairs))
+    return {
+        "path": str(path.relative_to(ROOT)),
+        "n_cases": len(cases),
+        "agreement": agreement_table(cases, columns),
+        "wrong": {name: wrong_cases(cases, col, extracted.get(name)) for name, col in columns.items()},
+        "timing": timing,
+    }
 
 
 def max_rss_mb() -> float:
@@ -173,6 +204,7 @@ def run(args: argparse.Namespace) -> dict:
     cleared = clear_verifier_caches()
     timing.update(ours_timing(pairs))
     second = run_math_verify_set(args.math_verify, args.quick)
+    heldout = run_heldout_set(args.math_verify) if HELDOUT_PATH.exists() else None
     rss["end_mb"] = max_rss_mb()
     return {
         "command": " ".join(["python", "benchmarks/verify_bench.py", *sys.argv[1:]]),
@@ -192,6 +224,7 @@ def run(args: argparse.Namespace) -> dict:
         "caches_cleared": cleared,
         "adversarial": {"n_cases": len(adversarial), "side_effects": side_effects, **adv},
         "math_verify_set": second,
+        **({"heldout_set": heldout} if heldout else {}),
         "rss": rss,
     }
 

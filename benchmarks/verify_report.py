@@ -228,6 +228,43 @@ def _math_verify_set_md(res: dict) -> list[str]:
     return [line for section in sections for line in section(res)]
 
 
+def _heldout_md(res: dict) -> list[str]:
+    if "heldout_set" not in res:
+        return []
+    h = res["heldout_set"]
+    lines = [
+        f"## Held-out answer pairs ({h['n_cases']} cases, `{h['path']}`)",
+        "",
+        "Written after the verifier by a helper that had not read it or the other sets, committed before the",
+        "first measurement, never used to change the verifier.",
+        "",
+        "| category | n | ours | Math-Verify |",
+        "|---|---|---|---|",
+    ]
+    for group, row in h["agreement"].items():
+        name = f"**{group}**" if group == "overall" else group
+        lines.append(f"| {name} | {row['n']} | {_pct(row['ours'])} | {_pct(row.get('math_verify'))} |")
+    lines += ["", "### Time per case, held-out pairs", "", *_timing_rows(h["timing"]), ""]
+    for name, wrong in h["wrong"].items():
+        lines += [f"### Disagreements, held-out pairs: {'Math-Verify' if name == 'math_verify' else 'ours'} "
+                  f"({len(wrong)})", ""]  # fmt: skip
+        lines += [
+            f"- [{w['category']}] gold {_code(w['gold'])}, extracted {_code(w['extracted'])}: "
+            f"expected {w['expected']}, got {w['got']} ({w['note']})"
+            for w in wrong
+        ]
+        lines.append("")
+    return lines
+
+
 def render(res: dict) -> str:
-    sections = (_header_md, _agreement_md, _timing_md, _adversarial_md, _wrong_md, _math_verify_set_md)
+    sections = (
+        _header_md,
+        _agreement_md,
+        _timing_md,
+        _adversarial_md,
+        _wrong_md,
+        _math_verify_set_md,
+        _heldout_md,
+    )
     return "\n".join(line for section in sections for line in section(res)).rstrip() + "\n"
