@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -86,6 +87,30 @@ def table(rows: list[dict], sets: list[str]) -> str:
         cells = " | ".join(f"{row[name]['errors']} / {row[name]['n']}" for name in sets)
         lines.append(f"| {row['model']} | {cells} |")
     return "\n".join(lines)
+
+
+def probe_run(run_dir: Path) -> dict:
+    """``run_dir/probe.json``: this probe of the run's SFT, GRPO and accuracy-only models (made once, in a
+    subprocess, then read back), as ``{model: {set: errors}}`` plus ``n``."""
+    out = run_dir / "probe.json"
+    if not out.exists():
+        cmd = [sys.executable, str(Path(__file__).resolve()), str(run_dir), "--out", str(out)]
+        subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    probe = json.loads(out.read_text())
+    errors = {
+        row["model"]: {k: v["errors"] for k, v in row.items() if isinstance(v, dict)} for row in probe["rows"]
+    }
+    return {"n": probe["n"], "errors": errors}
+
+
+def excess(probe: dict, model: str, base: str = "sft") -> float:
+    """The largest share of a set's problems that ``model`` gets wrong beyond ``base``'s errors there.
+
+    >>> excess({"n": 300, "errors": {"sft": {"a": 15, "b": 4}, "grpo": {"a": 24, "b": 2}}}, "grpo")
+    0.03
+    """
+    errs = probe["errors"]
+    return max((errs[model][k] - errs[base][k]) / probe["n"] for k in errs[base])
 
 
 def main() -> int:

@@ -69,13 +69,19 @@ def test_targets_fail_on_the_seed_that_cut_hard_reasoning_and_pass_on_tokens(see
     assert met["slowest seed's pipeline <= 10 min"]  # 4 stages x 60 s
     assert not bench.targets(summary, total_s=46 * 60.0)["whole benchmark <= 45 min"]["met"]
 
+
 def test_the_page_has_a_row_per_seed_then_mean_and_worst(seeds):
     bench, runs = seeds
     summary = bench.summarize(runs)
     report = {
-        "command": "python benchmarks/seeds_bench.py", "git_commit": "abc", "eval_per_level": 10,
-        "machine": {"cpus": 2, "platform": "test"}, "total_seconds": 1200.0, "summary": summary,
-        "targets": bench.targets(summary, 1200.0), "runs": runs,
+        "command": "python benchmarks/seeds_bench.py",
+        "git_commit": "abc",
+        "eval_per_level": 10,
+        "machine": {"cpus": 2, "platform": "test"},
+        "total_seconds": 1200.0,
+        "summary": summary,
+        "targets": bench.targets(summary, 1200.0),
+        "runs": runs,
     }
     rows = [line for line in bench.render(report).splitlines() if line.startswith("| ")][1:]
     assert [row.split("|")[1].strip() for row in rows] == ["0", "1", "mean", "worst"]
@@ -93,3 +99,24 @@ def test_units_that_ran_side_by_side_count_once_in_the_pipeline_time(load_bench)
     }
     assert bench.busy_seconds(stages) == 100.0 + 60.0 + 10.0
     assert bench.busy_seconds({"data": {"seconds": 2.0}, **stages}) == 172.0
+
+
+def test_a_probe_beside_the_run_is_read_and_judged_against_its_own_sft(tmp_path, load_bench, model_metrics):
+    bench = load_bench("seeds_bench")
+    run_dir = fake_seed(model_metrics, tmp_path, "s0", {1: ("direct", 10, 8), 2: ("verbose", 10, 170)})
+    assert bench.collect_seed(run_dir, 0, 600.0)["probe"] is None  # no probe.json: nothing is run
+    rows = [
+        {"model": model, "zero-middle": {"n": 300, "errors": zm}, "random": {"n": 300, "errors": rnd}}
+        for model, zm, rnd in (("sft", 15, 4), ("grpo", 24, 3), ("grpo-accuracy-only", 16, 4))
+    ]
+    (run_dir / "probe.json").write_text(json.dumps({"run_dir": str(run_dir), "n": 300, "rows": rows}))
+    run = bench.collect_seed(run_dir, 0, 600.0)
+    assert bench.seed_numbers(run)["probe_excess"] == pytest.approx(9 / 300)
+    summary = bench.summarize([run])
+    met = bench.targets(summary, 600.0)["arith probe: no set's errors > SFT's + 1 % (every seed)"]
+    assert met == {"value": pytest.approx(0.03), "bound": 0.01, "met": False}
+    report = {
+        "command": "x", "git_commit": "abc", "eval_per_level": 10, "machine": {"cpus": 2, "platform": "t"},
+        "total_seconds": 600.0, "summary": summary, "targets": bench.targets(summary, 600.0), "runs": [run],
+    }  # fmt: skip
+    assert "| 15 / 24 / 16 |" in bench.render(report)
