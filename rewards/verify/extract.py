@@ -18,11 +18,15 @@ The rules of a mode are tried in order; the first that finds a non-blank span gi
      the sentence opens with a prose word, the last math-mode expression or number in it ("Final Answer:
      The largest $n$ is 34." → ``34``); a sentence of words only is itself the span ("yes"). The last
      ``PHRASES_TRIED`` phrases are tried, latest first, for one holding an expression;
-  5. the last math-mode expression: ``$…$``, ``$$…$$``, ``\[…\]`` or ``\(…\)`` (``$…$`` and ``\(…\)``
+  5. a concluding closing sentence in prose: when the completion's last sentence holds "so", "thus",
+     "therefore", "hence", "total", "altogether", "overall" or "finally" and a number after its last
+     math-mode expression, that last number ("So the probability is 5/12." → ``5/12``; "π/4" → ``\pi/4``;
+     "50 percent" → ``50\%``), so a prose answer after an earlier ``$n=11$`` is the one read;
+  6. the last math-mode expression: ``$…$``, ``$$…$$``, ``\[…\]`` or ``\(…\)`` (``$…$`` and ``\(…\)``
      stay on one line; a ``$`` after a digit or a backslash opens nothing; a tail cut from a longer
      completion is scanned from its first line break, so an inline ``$…$`` cut in half cannot shift the
      pairing of the dollars after it);
-  6. a bare answer: the whole completion, stripped, without a final full stop, when that is at most
+  7. a bare answer: the whole completion, stripped, without a final full stop, when that is at most
      ``BARE_CHARS`` characters on one line, holds no tag such as ``<answer>`` and is either one token
      or free of prose words (``-5``, ``\frac{1}{2}``, ``x=3``, ``(1, 2)``, ``5 and 7``; never "I think 5").
 
@@ -59,6 +63,12 @@ _PROSE_WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]*[A-Za-z][.,;:!?]*")
 _JOINERS = frozenset({"and", "or"})
 _PERCENT_WORDS = frozenset({"percent", "percentage", "pct"})  # "28 percent" is a number, not prose
 _TOKEN = re.compile(r"\S+")
+# a concluding closing sentence: "So the probability is 5/12.", "In total, the farmer has 250 apples left."
+_CONCLUSION = re.compile(r"\b(?:so|thus|therefore|hence|total|altogether|overall|finally)\b", re.IGNORECASE)
+_PROSE_NUMBER = re.compile(
+    r"(?<![\w.])(?:-?\d+(?:,\d{3})*(?:\.\d+)?(?: ?/ ?\d+)?|-?\d*π(?: ?/ ?\d+)?)(?![\w/])"
+)
+_PERCENT_AFTER = re.compile(r" ?(?:%|percent\b)")
 _TAG = re.compile(r"</?[A-Za-z]\w*>")  # <answer>, </think>: markup, never a bare answer
 _SENTENCE_END = re.compile(r"\n|\.(?=\s|$)")
 _MATH_OPEN = re.compile(r"(?<!\\)\$\$|(?<![\\\d])\$|(?<!\\)\\\[|(?<!\\)\\\(")
@@ -257,6 +267,22 @@ def _expression_in(tail: _Tail, start: int, end: int) -> str | None:
     return max(found)[1] if found else None
 
 
+def _closing_sentence(tail: _Tail) -> str | None:
+    """The last number of a concluding closing sentence written in prose, when no math follows it."""
+    text = tail.text.rstrip()
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, len(text) - 1) if not tail.in_math(m.start())]
+    start = max(ends, default=0)
+    if len(text) - start > PHRASE_CHARS or not _CONCLUSION.search(text, start):
+        return None
+    after = max((e for _, e, _ in tail.spans_within(start, len(text))), default=start)
+    numbers = [n for n in _PROSE_NUMBER.finditer(text, after) if not tail.in_math(n.start())]
+    if not numbers:
+        return None
+    last = numbers[-1]
+    span = last.group().replace("π", "\\pi").replace(" ", "")
+    return span + "\\%" if _PERCENT_AFTER.match(text, last.end()) else span
+
+
 def _last_math(tail: _Tail) -> str | None:
     return next((content for _, _, content in reversed(tail.spans) if content.strip()), None)
 
@@ -281,7 +307,15 @@ Rule = Callable[[_Tail], "str | None"]
 # Extraction mode -> its rules, tried in order (see the module docstring).
 MODES: dict[str, tuple[Rule, ...]] = {
     "strict": (_last_box, _answer_tag),
-    "lenient": (_last_box, _answer_tag, _gsm8k_line, _answer_phrase, _last_math, _bare_answer),
+    "lenient": (
+        _last_box,
+        _answer_tag,
+        _gsm8k_line,
+        _answer_phrase,
+        _closing_sentence,
+        _last_math,
+        _bare_answer,
+    ),
 }
 
 

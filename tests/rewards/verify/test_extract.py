@@ -83,9 +83,18 @@ FORMS = [
     ("bare-not-prose", "I think 5", None, None),
     ("bare-not-two-lines", "5\n6", None, None),
     ("bare-not-long", "1 + " * 20 + "1", None, None),
+    # a concluding closing sentence in prose: its last number, after any math in it
+    ("closing-so", "First 3 + 4 = 7. Then 7 * 2 = 14, so we have 14 apples in total", "14", None),
+    ("closing-therefore", "We test each prime. Therefore, the smallest such prime is 17.", "17", None),
+    ("closing-slash", "15 of the 36 outcomes work. So the probability is 5/12.", "5/12", None),
+    ("closing-pi", "Both angles are equal. Hence the angle is π/4 radians.", r"\pi/4", None),
+    ("closing-percent", "Half of them chose soccer, so the share is 50 percent.", r"50\%", None),
+    ("closing-after-math", "We check $n=11$ and it fails. So n equals 12 and that's it.", "12", None),
+    ("closing-math-last", "So the root is $x=3$.", "x=3", None),
+    ("closing-no-conclusion", "We get $x=5$. Check: 2 times 5 is 10.", "x=5", None),
+    ("closing-not-last", "So we have 14 apples. We are done now.", None, None),
     # no answer at all
     ("prose-with-numbers", "We add 3 and 4 to get 7 apples.", None, None),
-    ("prose-long", "First 3 + 4 = 7. Then 7 * 2 = 14, so we have 14 apples in total", None, None),
     ("empty", "", None, None),
     ("blank", " \n ", None, None),
 ]
@@ -118,7 +127,7 @@ def test_unknown_mode_names_the_valid_ones(call) -> None:
 
 
 def test_last_number_is_opt_in_and_lenient_only() -> None:
-    prose = "So 3 + 4 = 7 apples, I guess"
+    prose = "I got 3 + 4 = 7 apples, I guess"
     assert extract_answer(prose) is None
     assert extract_answer(prose, last_number=True) == "7"
     assert extract_answer("We have 1,000 and 12, then", last_number=True) == "12"
