@@ -32,13 +32,13 @@ from pathlib import Path
 from statistics import fmean
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, also when loaded by path
+from search_prm import BEAMS, PRM, _prm_lines, maj_at, prm_numbers, prm_targets, target  # noqa: E402, F401
+
 RESULTS, DOC, PLOT = "benchmarks/results/search.json", "docs/search.md", "docs/search.png"
 WEAK = "recipes/tiny-arith/weak.yaml"
 HARDEST = 3
 VERIFIER = ["--samples-per-prompt", "8", "--prompts", "500", "--steps", "200"]  # 4000 labelled samples
-PRM = ["--samples-per-prompt", "4", "--prompts", "60", "--continuations", "4", "--steps", "100"]  # ~2400
-BEAMS = ((2, 2), (4, 4))  # prm-beam (width, expansions): about the spent tokens of maj@4 and maj@16
-WIDEST = f"{BEAMS[-1][0]}x{BEAMS[-1][1]}"
 
 
 def cli(*args: str) -> None:
@@ -127,24 +127,8 @@ def seed_numbers(run: Path, n: int) -> dict:
             "spent_tokens": spent,
         }
     shuffled = json.loads((run / "verifier-orm-shuffled" / "verifier.json").read_text())
-    prm = json.loads((run / "verifier-prm" / "verifier.json").read_text())
-    beams = {}
-    for width, expansions in BEAMS:
-        overall = load_metrics(run / "search" / f"prm-beam-{width}x{expansions}")["overall"]
-        spent = overall["mean_spent_tokens"]
-        beams[f"{width}x{expansions}"] = {
-            "accuracy": overall["pass@1"],
-            "spent_tokens": spent,
-            "maj_at_equal_tokens": maj_at(curve, spent),
-            "beyond_curve": spent > max(c["spent_tokens"] for c in curve.values()),
-        }
     return {
-        "prm": {
-            "mc_agreement_heldout": prm["mc_vs_exact"]["heldout"]["rate"],
-            "mc_agreement_all": prm["mc_vs_exact"]["all"]["rate"],
-            "step_auroc_exact_heldout": prm["heldout_step_auroc_exact"],
-        },
-        "prm_beam": beams,
+        **prm_numbers(run, curve),
         "greedy": {"accuracy": greedy["overall"]["pass@1"], "spent_tokens": greedy["overall"]["mean_tokens"]},
         "sampled_accuracy": sampled["overall"]["pass@1"],
         "bon_search": {
@@ -160,41 +144,14 @@ def seed_numbers(run: Path, n: int) -> dict:
     }
 
 
-def maj_at(curve: dict, spent: float) -> float:
-    """Majority vote's accuracy at ``spent`` tokens per problem: linear in log(tokens) between the two
-    sampled k around it; the nearest end of the curve outside it (maj@n when a search spent more: the
-    comparison then favours the search).
-
-    >>> maj_at({1: {"spent_tokens": 100, "maj": 0.5}, 4: {"spent_tokens": 400, "maj": 0.7}}, 200)
-    0.6
-    """
-    import math
-
-    points = sorted((c["spent_tokens"], c["maj"]) for c in curve.values())
-    if spent <= points[0][0]:
-        return points[0][1]
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
-        if spent <= x1:
-            t = (math.log(spent) - math.log(x0)) / (math.log(x1) - math.log(x0))
-            return round(y0 + t * (y1 - y0), 10)
-    return points[-1][1]
-
-
 def _best(samples: list[dict], ranked: list[float]) -> dict:
     return samples[max(range(len(ranked)), key=lambda i: (not samples[i]["truncated"], ranked[i], -i))]
-
-
-def target(value: float, bound: float, met: bool) -> dict:
-    return {"value": round(value, 4), "bound": bound, "met": bool(met)}
 
 
 def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, dict]:
     """``targets`` of issue 15 this benchmark measures (means over seeds) and the ``findings``."""
     mean = lambda f: fmean(f(s) for s in seeds.values())  # noqa: E731
     at_n = lambda key: mean(lambda s: s["curve"][n][key])  # noqa: E731
-
-    def beam_gain(b: str) -> float:
-        return mean(lambda s: s["prm_beam"][b]["accuracy"] - s["prm_beam"][b]["maj_at_equal_tokens"])
 
     targets = {
         "weak: sampled accuracy at level 3 in [0.40, 0.70]": target(
@@ -217,19 +174,7 @@ def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, di
             0.0,
             all(s["curve"][n]["bon"] <= s["curve"][n]["pass"] + 1e-9 for s in seeds.values()),
         ),
-        "MC step labels agree with exact step correctness >= 95 % (held-out steps)": target(
-            mean(lambda s: s["prm"]["mc_agreement_heldout"]),
-            0.95,
-            mean(lambda s: s["prm"]["mc_agreement_heldout"]) >= 0.95,
-        ),
-        "PRM step AUROC against exact step labels >= 0.9 (held-out)": target(
-            mean(lambda s: s["prm"]["step_auroc_exact_heldout"] or 0.0),
-            0.9,
-            mean(lambda s: s["prm"]["step_auroc_exact_heldout"] or 0.0) >= 0.9,
-        ),
-        f"PRM beam {WIDEST} >= maj vote at equal spent tokens + 3 pt": target(
-            beam_gain(WIDEST), 0.03, beam_gain(WIDEST) >= 0.03
-        ),
+        **prm_targets(seeds),
         "benchmark <= 45 min": target(wall_min, 45.0, wall_min <= 45.0),
     }
     findings = {
@@ -297,28 +242,7 @@ def render(report: dict) -> str:
     ]
     for k, c in report["findings"]["curve (mean over seeds)"].items():
         lines.append(f"| {k} | {c['spent_tokens']:.0f} | {c['maj']:.1%} | {c['bon']:.1%} | {c['pass']:.1%} |")
-    lines += [
-        "",
-        "## Process verifier and its beam search",
-        "",
-        "The PRM (`rl-reasoner verifier RUN --kind prm " + " ".join(PRM) + "`) learns Monte-Carlo step "
-        "labels; the exact tiny-arith step checker only evaluates them. Beam search: `--search prm-beam "
-        "--beam-width W --expansions E`; majority vote at equal tokens is interpolated on the sampled curve "
-        "(log tokens; maj@n when the beam spent more, marked *).",
-        "",
-        "| seed | MC = exact (held-out steps) | step AUROC (held-out) | beam W x E | spent tokens | "
-        "accuracy | maj at equal tokens | gain pt |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for seed, s in report["seeds"].items():
-        for b, r in s["prm_beam"].items():
-            auroc, gain = s["prm"]["step_auroc_exact_heldout"], r["accuracy"] - r["maj_at_equal_tokens"]
-            lines.append(
-                f"| {seed} | {s['prm']['mc_agreement_heldout']:.1%} | "
-                f"{auroc if auroc is None else f'{auroc:.3f}'} | {b} | {r['spent_tokens']:.0f} | "
-                f"{r['accuracy']:.1%} | {r['maj_at_equal_tokens']:.1%}{'*' if r['beyond_curve'] else ''} | "
-                f"{100 * gain:+.1f} |"
-            )
+    lines += _prm_lines(report)
     lines += [
         "",
         f"![accuracy vs spent tokens]({Path(PLOT).name})",
