@@ -19,8 +19,8 @@ Targets (issue 12), for the main GRPO model (``grpo``) over the seeds: mean accu
 pt; every level's mean >= SFT's - 1 pt; no seed below its own SFT - 2 pt; every seed's mean tokens <=
 1.10x its own oracle's and <= 0.8x accuracy-only GRPO's; each seed's demo run <= 10 min and the whole
 benchmark <= 45 min; ``benchmarks/arith_probe.py`` on each seed's models (``probe.json`` in the run): no set's
-errors more than 1 % of its problems above SFT's. The adaptation check: a seed shows it when its oracle is ``direct`` at some level
-and only the long style is reliable at another.
+errors more than 1 % of its problems above SFT's. The adaptation check: a seed shows it when its oracle is
+``direct`` at some level and only the long style is reliable at another.
 """
 
 from __future__ import annotations
