@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 CACHE_SIZE = 65536
+DEFAULT_WORKERS = min(4, os.cpu_count() or 1)  # (os.cpu_count reads /sys: ~30 us, once)
 _NUMBER_LIST = re.compile(r"[+-]?[\d.]+(?:,[+-]?[\d.]+)+")  # normalised: thousands separators are gone
 
 
@@ -182,7 +183,7 @@ def verify_batch(
     check_mode(mode)
     if len(golds) != len(completions):
         raise ValueError(f"golds ({len(golds)}) and completions ({len(completions)}) differ in length")
-    workers = workers or min(4, os.cpu_count() or 1)
+    workers = workers or DEFAULT_WORKERS
     results: list[bool | None] = [None] * len(golds)
     pending: dict[tuple[str, str], tuple[tuple[str, str | None], list[int]]] = {}  # symbolic, deduplicated
     for i, (gold, completion) in enumerate(zip(golds, completions, strict=True)):

@@ -1,11 +1,11 @@
 r"""The in-process fast path of the symbolic comparison: a small recursive-descent reader of LaTeX
 arithmetic (integers, decimals, ``\frac``, ``a/b`` and ``a:b``, products, small integer powers, square
 roots of rationals, ``\pi``, ``e``, ``i``, single-letter variables, one ``=``; ``204_5`` is ``204`` to the
-parser) into exact normal forms (``exact``), compared the way ``symbolic`` compares the parsed expressions
-(same tolerances, same random points). It decides only what it reads completely and what it can decide
-for certain; for anything else it answers None and the pair goes to the worker pool as before. Nothing is
-evaluated: the reader only builds forms, under bounds on digits, nesting, terms, coefficient size and
-exponents (``exact``).
+parser, ``a(b+1)`` a product) into exact normal forms (``exact``), compared the way ``symbolic`` compares
+the parsed expressions (same tolerances, same random points). It decides only what it reads completely
+and what it can decide for certain; for anything else it answers None and the pair goes to the worker
+pool as before. Nothing is evaluated: the reader only builds forms, under bounds on digits, nesting,
+terms, coefficient size and exponents (``exact``).
 
 Every string it reads is a subset of what the worker's LaTeX parser reads (so a gold it reads parses),
 and is read with that parser's meaning: ``2/3x`` is ``2/(3x)`` there, ``2\frac{1}{2}`` a mixed number,
@@ -158,10 +158,16 @@ class _Reader:
         if token == "\\sqrt":
             return self.root()
         if len(token) == 1 and token.isalpha():
-            if self.peek() == "(" or self.peek()[:1].isdigit():
-                raise NotExact("function call or subscript")  # f(x), x2
+            if self.peek()[:1].isdigit() or self.call():
+                raise NotExact("subscript or function call")  # x2, f(x)
             return {(-1, ()): Fraction(1)} if token == "i" else atom(token)
         raise NotExact(f"token {token!r}")
+
+    def call(self) -> bool:
+        """Whether ``(`` follows with one token before its ``)``: the parser reads ``a(x)``, ``a(2)`` as a
+        function's value but ``a(x+1)``, ``a(-2)``, ``a(2x)`` as products (which ``term`` reads)."""
+        after = self.tokens[self.i + 1 : self.i + 3]
+        return self.peek() == "(" and (not after or after[0] == ")" or after[1:] == [")"])
 
     def group(self) -> Form:
         self.take("{")

@@ -13,13 +13,15 @@ from __future__ import annotations
 import functools
 import random
 import re
+from collections.abc import Iterator
 
 from rewards.verify.structure import match_unordered
 from rewards.verify.sums import limit_symbols, written_out
 
 FLOAT_REL_TOL = 1e-9  # either side holds a float
-EXACT_REL_TOL = 1e-30  # both exact, compared at 50 digits
+EXACT_REL_TOL = 1e-30  # both exact, compared at _DIGITS digits
 _POINTS = 4
+_DIGITS = 60  # of each side's value in _close
 
 
 def symbolic_equal(gold: str, pred: str | None) -> bool | None:
@@ -330,8 +332,17 @@ def _equations_equal(a, b) -> bool:
     da, db = a.lhs - a.rhs, b.lhs - b.rhs
     if da == 0 or db == 0:
         return da == db
-    ratios = [x / y for x, y in _at_points(da, db) if y != 0]
-    return bool(ratios) and ratios[0] != 0 and all(_close(r, ratios[0], EXACT_REL_TOL) for r in ratios)
+    first = None
+    for x, y in _at_points(da, db):  # lazily: a ratio that differs from the first ends the comparison
+        if y == 0:
+            continue
+        if first is None:
+            first = x / y
+            if first == 0:
+                return False
+        elif not _close(x / y, first, EXACT_REL_TOL):
+            return False
+    return first is not None
 
 
 def _expressions_equal(a, b) -> bool:
@@ -342,26 +353,30 @@ def _expressions_equal(a, b) -> bool:
     tol = FLOAT_REL_TOL if (a.has(sympy.Float) or b.has(sympy.Float)) else EXACT_REL_TOL
     if not (a.free_symbols or b.free_symbols):
         return _close(a, b, tol)
-    pairs = _at_points(a, b)
-    return len(pairs) == _POINTS and all(_close(x, y, tol) for x, y in pairs)
+    compared = 0
+    for x, y in _at_points(a, b):  # lazily: a pair that differs ends the comparison
+        if not _close(x, y, tol):
+            return False
+        compared += 1
+    return compared == _POINTS
 
 
-def _at_points(a, b) -> list:
-    """(a, b) evaluated exactly at ``_POINTS`` random rational points where both are finite."""
+def _at_points(a, b) -> Iterator[tuple]:
+    """(a, b) evaluated exactly at ``_POINTS`` random rational points where both are finite, one at a time."""
     import sympy
 
     symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
     counts = limit_symbols(a) | limit_symbols(b)  # n in \sum_{k=0}^{n-1}: a count, so an integer
-    rng, pairs = random.Random(0), []
+    rng, found = random.Random(0), 0
     for _ in range(3 * _POINTS):
         draws = {s: (sympy.Integer(rng.randint(1, 97)), sympy.Integer(rng.randint(2, 13))) for s in symbols}
         point = {s: num if s in counts else num / den for s, (num, den) in draws.items()}
         x, y = written_out(a.subs(point)), written_out(b.subs(point))
         if _finite(x) and _finite(y):  # else a pole of one side: try another point
-            pairs.append((x, y))
-            if len(pairs) == _POINTS:
-                break
-    return pairs
+            yield x, y
+            found += 1
+            if found == _POINTS:
+                return
 
 
 def _finite(value) -> bool:
@@ -375,8 +390,12 @@ def _close(x, y, tol: float) -> bool:
 
     if not (_finite(x) and _finite(y)):
         return False  # equal infinities were caught by ==; zoo, nan or oo against a number are not equal
-    diff = abs(sympy.N(x - y, 50))
-    scale = max(abs(sympy.N(x, 50)), abs(sympy.N(y, 50)))
+    if not (x.is_number and y.is_number):  # f(3) of an unknown f: no value, only a difference that cancels
+        return x - y == 0
+    # each side to 60 digits (evalf's relative accuracy): their difference is then exact to ~1e-59 of the
+    # scale, far inside both tolerances, without evaluating x - y (whose cancellation costs evalf most)
+    xv, yv = sympy.N(x, _DIGITS), sympy.N(y, _DIGITS)
+    diff, scale = abs(xv - yv), max(abs(xv), abs(yv))
     if not (diff.is_finite and scale.is_finite):
-        return False  # overflowed at 50 digits (e.g. (99!)!): no evidence of equality
+        return False  # overflowed (e.g. (99!)!): no evidence of equality
     return bool(diff == 0 or diff <= tol * scale)

@@ -48,6 +48,13 @@ PAIRS = [  # (gold, pred, fast verdict): None where the worker must decide
     (r"2\frac{1}{2}", "2.5", None),  # a mixed number to the parser
     ("dx", "d x", None),  # one symbol to the parser
     ("f(x)", "f(y)", None),  # a function call
+    ("a(2)", "2a", None),  # a(2) too: one token in the brackets
+    ("a(e)", "ea", None),  # (the parser multiplies here, but the rule stays simple)
+    ("p^2q-pq^2", "pq(p-q)", True),  # a(b+1), a(-2), a(2x): products to the parser
+    ("3a^2+2a", "a(3a+2)", True),
+    ("-2a", "a(-2)", True),
+    ("2a^2b", "a(2a)b", True),
+    ("x^2-1", "x(x+1)", False),
     ("2^3^2", "512", None),  # (2^3)^2 to the parser
     ("0.1x", "\\frac{x}{10}", True),
     ("y=0.1x", "10y=x", None),  # float ratios differ in the last digit in the worker
