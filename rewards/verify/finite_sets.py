@@ -28,8 +28,7 @@ from dataclasses import dataclass
 
 from rewards.verify.exact import NotExact, add, numeric, scale
 from rewards.verify.fastpath import Side, _as_value, constant, read_side, values_equal
-from rewards.verify.structure import match_unordered, split_top
-from rewards.verify.symbolic import _expand_pm
+from rewards.verify.structure import expand_pm, match_unordered, split_top
 
 MAX_ITEMS = 24
 MAX_CHARS = 300
@@ -39,7 +38,7 @@ _BRACKETS = {"(": ")", "[": "]", "\\(": "\\)"}
 
 
 def worker_text(text: str | None) -> str | None:
-    r"""The text the worker's parser reads: ``\pm`` items expanded (``symbolic._expand_pm``), then doubled
+    r"""The text the worker's parser reads: ``\pm`` items expanded (``structure.expand_pm``), then doubled
     command backslashes halved unless it holds a matrix (latex2sympy's ``normalize_latex``).
 
     >>> worker_text(r"\(\\frac{1}{5},2\)"), worker_text(r"1\pm\sqrt{2}")
@@ -47,7 +46,7 @@ def worker_text(text: str | None) -> str | None:
     """
     if text is None:
         return None
-    text = _expand_pm(text)
+    text = expand_pm(text)
     return text if "matrix" in text else _SLASH_FIX.sub(r"\\", text)
 
 

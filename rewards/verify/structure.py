@@ -2,6 +2,7 @@
 their brackets must match), sets and bare lists (unordered), matrices (same shape, cell by cell).
 Elements may also be constants that ``fastpath`` reads (``\\sqrt{2}``, ``\\pi``, ``1+i``), compared as the
 worker compares them. Anything with another element is left to the symbolic path (``None``: undecided).
+``expand_pm`` writes an item with ``\\pm`` as its two values, for these readers and the worker's parser.
 """
 
 from __future__ import annotations
@@ -135,3 +136,32 @@ def _structured_equal(gold: str, pred: str) -> bool | None:
         return match_unordered(g_cells[0], p_cells[0], _same)
     pairs = (pair for gr, pr in zip(g_cells, p_cells, strict=True) for pair in zip(gr, pr, strict=True))
     return all(_same(x, y) for x, y in pairs)
+
+
+_PM = re.compile(r"\\(?:pm|mp)(?![a-zA-Z])")
+
+
+def expand_pm(text: str) -> str:
+    r"""Each comma-separated item with one ``\pm`` becomes its two values (``\frac{-1 \pm \sqrt{13}}{4}``).
+
+    >>> expand_pm(r"x = 1, x = 2 \pm \sqrt{3}")
+    'x = 1, x = 2 + \\sqrt{3}, x = 2 - \\sqrt{3}'
+    """
+    if not _PM.search(text):
+        return text
+    items, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += (ch in "{([") - (ch in "})]")
+        if ch == "," and depth == 0:
+            items.append(text[start:i].strip())
+            start = i + 1
+    items.append(text[start:].strip())
+    out = []
+    for item in items:
+        signs = _PM.findall(item)
+        if len(signs) != 1:
+            out.append(item)
+            continue
+        first, second = ("+", "-") if signs[0] == "\\pm" else ("-", "+")
+        out += [_PM.sub(sign, item) for sign in (first, second)]
+    return ", ".join(out)

@@ -15,7 +15,7 @@ import random
 import re
 from collections.abc import Iterator
 
-from rewards.verify.structure import match_unordered
+from rewards.verify.structure import expand_pm, match_unordered
 from rewards.verify.sums import limit_symbols, written_out
 
 FLOAT_REL_TOL = 1e-9  # either side holds a float
@@ -130,7 +130,7 @@ def _latex_to_sympy(text: str):
     """Normalise like ``latex2sympy`` does, parse in SLL mode, and retry in full LL mode on a syntax error."""
     from latex2sympy2_extended.latex2sympy2 import NormalizationConfig, comma_number_regex, normalize_latex
 
-    text = _BARE_BASE.sub(r"{\1}^", normalize_latex(_expand_pm(text), NormalizationConfig()))
+    text = _BARE_BASE.sub(r"{\1}^", normalize_latex(expand_pm(text), NormalizationConfig()))
     converter = _converter_class()()
     if comma_number_regex.match(text):  # 1,000 as a number, like latex2sympy, but without sympify
         return converter.parse_number(text.replace(",", ".") if text.lstrip().startswith("0") else text)
@@ -145,35 +145,6 @@ def _latex_to_sympy(text: str):
     except Exception:
         converter.sll = False
         return converter.parse(text)
-
-
-_PM = re.compile(r"\\(?:pm|mp)(?![a-zA-Z])")
-
-
-def _expand_pm(text: str) -> str:
-    r"""Each comma-separated item with one ``\pm`` becomes its two values (``\frac{-1 \pm \sqrt{13}}{4}``).
-
-    >>> _expand_pm(r"x = 1, x = 2 \pm \sqrt{3}")
-    'x = 1, x = 2 + \\sqrt{3}, x = 2 - \\sqrt{3}'
-    """
-    if not _PM.search(text):
-        return text
-    items, depth, start = [], 0, 0
-    for i, ch in enumerate(text):
-        depth += (ch in "{([") - (ch in "})]")
-        if ch == "," and depth == 0:
-            items.append(text[start:i].strip())
-            start = i + 1
-    items.append(text[start:].strip())
-    out = []
-    for item in items:
-        signs = _PM.findall(item)
-        if len(signs) != 1:
-            out.append(item)
-            continue
-        first, second = ("+", "-") if signs[0] == "\\pm" else ("-", "+")
-        out += [_PM.sub(sign, item) for sign in (first, second)]
-    return ", ".join(out)
 
 
 _CALCULUS = ("Integral", "Derivative", "Limit", "Sum", "Product")
