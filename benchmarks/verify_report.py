@@ -1,6 +1,14 @@
-"""Markdown page for ``benchmarks/verify_bench.py``'s results (``docs/verify-results.md``)."""
+"""Markdown page for ``benchmarks/verify_bench.py``'s results (``docs/verify-results.md``).
+
+Its last section is ``docs/verify-differences.md`` (hand-written: each case where ours differs from
+Math-Verify on purpose, and why), copied in at each run so the page holds the list next to the numbers.
+"""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+DIFFERENCES = Path(__file__).resolve().parents[1] / "docs" / "verify-differences.md"
 
 
 def _pct(x: float | None) -> str:
@@ -257,6 +265,14 @@ def _heldout_md(res: dict) -> list[str]:
     return lines
 
 
+def _differences_md(res: dict) -> list[str]:
+    if not DIFFERENCES.exists():
+        return []
+    body = DIFFERENCES.read_text(encoding="utf-8").splitlines()
+    title = body[0].lstrip("# ") if body and body[0].startswith("# ") else "Deliberate differences"
+    return [f"## {title} (`docs/verify-differences.md`)", *body[1:], ""]
+
+
 def render(res: dict) -> str:
     sections = (
         _header_md,
@@ -266,5 +282,6 @@ def render(res: dict) -> str:
         _wrong_md,
         _math_verify_set_md,
         _heldout_md,
+        _differences_md,
     )
     return "\n".join(line for section in sections for line in section(res)).rstrip() + "\n"

@@ -141,3 +141,12 @@ def test_page_section_names_the_source_and_scores_per_file(load_bench):
     assert "| **overall** | 2 | 3 | 50.0% | 100.0% | - |" in page
     assert "Ours / Math-Verify mean time per case: ours_cold 0.20x, ours_cold_one_batch 0.10x." in page
     assert "prediction `Answer\\n$9$`" in page  # one line per example
+
+
+def test_page_ends_with_the_deliberate_differences_and_their_reasons(load_bench):
+    report = load_bench("verify_report")
+    section = "\n".join(report._differences_md({}))
+    assert section.startswith("## Where `rewards.verify` deliberately differs from Math-Verify")
+    rows = [line for line in section.splitlines() if line.startswith("| `test_")]
+    assert len(rows) >= 9 and all(line.count("|") >= 4 for line in rows)  # case(s) | expected | ours and why
+    assert "`test_strict_variable_comparison[1]`" in section
