@@ -37,8 +37,9 @@ from rl_reasoner.stages import STAGES
 STAGE_INPUTS = {
     "data": ("seed", "model", "data"),
     "sft": ("seed", "model", "data", "sft"),
-    "grpo": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "replay", "gate"),
-    "eval": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "replay", "gate", "eval"),
+    "grpo": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "replay", "gate", "frozen"),
+    "eval": ("seed", "model", "data", "sft", "grpo", "rewards", "baselines", "replay", "gate", "frozen",
+             "eval"),
 }
 # Sections added to STAGE_INPUTS after runs were made: a stage finished before then is fresh when its
 # fingerprint without them matches (it cannot say what it was made with); one finished since is checked fully.
@@ -52,7 +53,8 @@ LATER_DEFAULTS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "data": {"ops": lambda ops: ops == ["add"], "teacher": lambda teacher: teacher.get("model") is None,
              "revthink": lambda revthink: revthink.get("objectives") is None,
              "facts": lambda facts: not facts.get("keys"), "val_per_level": lambda n: n == 0},
-    "": {"gate": lambda gate: gate.get("max_drop") is None},  # whole sections: left out while off
+    "": {"gate": lambda gate: gate.get("max_drop") is None,  # whole sections: left out while off
+         "frozen": lambda names: not names},
 }
 
 

@@ -21,9 +21,13 @@ from rl_reasoner.data.tasks import TASKS
 from rl_reasoner.data.teacher import SELECTIONS
 from rl_reasoner.recipe_files import RecipeError, apply_override, parse_override, read_recipe_file
 from rl_reasoner.recipe_files import check as _check
+from rl_reasoner.recipe_grpo import GateSection, ReplaySection
 from rl_reasoner.recipe_types import build_section, checked, unknown_key
 
-__all__ = ["RecipeError", "load_recipe", "parse_override", "recipe_from_dict", "recipe_to_dict"]
+__all__ = [
+    "GateSection", "RecipeError", "ReplaySection", "load_recipe", "parse_override", "recipe_from_dict",
+    "recipe_to_dict",
+]
 
 WandbMode = Literal["offline", "online", "disabled"]
 WANDB_MODES: tuple[str, ...] = typing.get_args(WandbMode)
@@ -283,34 +287,6 @@ class LaunchSection:
 
 
 @dataclass
-class ReplaySection:
-    weight: float = 0.0
-    """Weight of the SFT replay loss added to every GRPO run's loss; 0: off (see rl_reasoner/replay.py)."""
-    rows: int = 32
-    """SFT rows replayed per loss computation, per process."""
-    max_entropy: float | None = 0.3
-    """Count a token where the reference model's entropy (nats) is below this, or, inside a line, where the
-    reference predicts it; null: every token."""
-
-    def __post_init__(self) -> None:
-        _check(self.weight >= 0, f"'replay.weight' must be >= 0, got {self.weight}")
-        _check(self.rows > 0, f"'replay.rows' must be > 0, got {self.rows}")
-        _check(self.max_entropy is None or self.max_entropy > 0,
-               f"'replay.max_entropy' must be > 0 or null, got {self.max_entropy}")
-
-
-@dataclass
-class GateSection:
-    max_drop: float | None = None
-    """Every GRPO run hands on its last checkpoint whose greedy accuracy on the val split is at most this
-    below the start model's at every level (rl_reasoner/gate.py); null: off, the last step is handed on."""
-
-    def __post_init__(self) -> None:
-        _check(self.max_drop is None or 0 <= self.max_drop < 1,
-               f"'gate.max_drop' must be in [0, 1) (an accuracy drop) or null, got {self.max_drop}")
-
-
-@dataclass
 class Recipe:
     name: str
     """Run name, [A-Za-z0-9._-]+; outputs go to runs/<name>/."""
@@ -332,6 +308,8 @@ class Recipe:
     """SFT rows replayed during every GRPO run (off by default)."""
     gate: GateSection = field(default_factory=GateSection)
     """Which checkpoint every GRPO run hands on (off by default: its last)."""
+    frozen: list[str] = field(default_factory=list)
+    """Parameter names (dotted prefixes) that every GRPO run leaves unchanged (rl_reasoner/freeze.py)."""
     eval: EvalSection = field(default_factory=EvalSection)
     """Evaluation settings."""
     report_to: Literal["wandb", "none"] = "wandb"

@@ -10,8 +10,9 @@ from pathlib import Path
 from rl_reasoner.console import quiet_trl_deprecations, use_short_console
 from rl_reasoner.data.tables import load_split
 from rl_reasoner.errors import UsageError
+from rl_reasoner.freeze import freeze
 from rl_reasoner.gate import ValidationGate, hand_on
-from rl_reasoner.recipe import ReplaySection
+from rl_reasoner.recipe_grpo import ReplaySection
 from rl_reasoner.replay import ReplayRows, replay_loss
 from rl_reasoner.reward_funcs import build_reward_funcs
 from rl_reasoner.stages.common import finish_reporting, resume_checkpoint
@@ -50,6 +51,10 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
             callbacks=reward_state_callbacks(funcs, checkpoint),
         )
         use_short_console(trainer)
+        if recipe.frozen:  # before train() builds the optimizer (rl_reasoner/freeze.py)
+            frozen, total = freeze(trainer.model, recipe.frozen)
+            names = ", ".join(recipe.frozen)
+            print(f"[rl-reasoner] {unit}: {frozen:,} of {total:,} parameters frozen ({names})")
         gate = _gate(pipeline, trainer, checkpoint)
         trainer.train(resume_from_checkpoint=checkpoint)
         if gate is not None:
