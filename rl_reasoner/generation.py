@@ -4,8 +4,7 @@ step of a process-verifier beam search)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tqdm.auto import tqdm
@@ -38,27 +37,6 @@ def load_policy(model_path: str, device: str | None = None):
     model.to(device or default_device())
     model.eval()
     return model, tokenizer
-
-
-@contextmanager
-def decoding_attention(model) -> Iterator[None]:
-    """Eager attention while a CPU model decodes, the model's own implementation again afterwards.
-
-    Why: on CPU, decoding with a padded batch, torch's SDPA took a quarter longer than the eager path and
-    gave the same tokens (the tiny-arith SFT model, 700 greedy answers in batches of 100, one thread: 28.5 s
-    and 22.7 s, identical ids); training forward passes stay on SDPA, which was the faster one there. On an
-    accelerator, or for a model that cannot switch, nothing changes.
-    """
-    current = getattr(model.config, "_attn_implementation", None)
-    switch = getattr(model, "_can_set_attn_implementation", lambda: False)
-    if model.device.type != "cpu" or current != "sdpa" or not switch():
-        yield
-        return
-    model.set_attn_implementation("eager")
-    try:
-        yield
-    finally:
-        model.set_attn_implementation(current)
 
 
 def generate_samples(
@@ -96,7 +74,7 @@ def generate_samples(
         enc = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True).to(model.device)
         if seed is not None:
             torch.manual_seed(seed + batch_index)
-        with torch.inference_mode(), decoding_attention(model):
+        with torch.inference_mode():
             out = model.generate(
                 **enc,
                 max_new_tokens=max_new_tokens,
@@ -174,7 +152,7 @@ def generate_lines(
         ids = torch.tensor([[fill] * (width - len(r)) + list(r) for r in rows], device=model.device)
         mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in rows], device=model.device)
         stop = _line_end(newlines, width, torch.tensor(limits, device=model.device))
-        with torch.inference_mode(), decoding_attention(model):
+        with torch.inference_mode():
             out = model.generate(
                 input_ids=ids,
                 attention_mask=mask,

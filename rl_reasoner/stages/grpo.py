@@ -12,7 +12,6 @@ from rl_reasoner.data.tables import load_split
 from rl_reasoner.errors import UsageError
 from rl_reasoner.freeze import freeze
 from rl_reasoner.gate import ValidationGate, hand_on
-from rl_reasoner.generation import decoding_attention
 from rl_reasoner.recipe_grpo import ReplaySection
 from rl_reasoner.replay import ReplayRows, replay_loss
 from rl_reasoner.reward_funcs import build_reward_funcs
@@ -117,9 +116,8 @@ def reward_state_callbacks(funcs: list, checkpoint: str | None) -> list:
 
 def _trainer_class(replay: ReplayRows | None = None, section: ReplaySection | None = None):
     """``GRPOTrainer`` whose console copy of the completions table is printed only when the recipe sets
-    ``num_completions_to_print`` (the table itself still goes to wandb and ``completions/*.parquet``), whose
-    sampling on CPU uses eager attention (``generation.decoding_attention``), plus ``section.weight`` x the
-    SFT replay loss when ``replay`` rows are given (logged as ``replay/*``)."""
+    ``num_completions_to_print`` (the table itself still goes to wandb and ``completions/*.parquet``), plus
+    ``section.weight`` x the SFT replay loss when ``replay`` rows are given (logged as ``replay/*``)."""
     from trl import GRPOTrainer
 
     class Trainer(GRPOTrainer):
@@ -135,10 +133,6 @@ def _trainer_class(replay: ReplayRows | None = None, section: ReplaySection | No
             self._metrics["train"]["replay/nll"].append(extra.item())
             self._metrics["train"]["replay/kept_fraction"].append(kept)
             return loss + section.weight * extra / self.current_gradient_accumulation_steps
-
-        def _generate_single_turn(self, *args, **kwargs):  # TRL's own (non-vLLM) sampling runs in here
-            with decoding_attention(self.accelerator.unwrap_model(self.model)):
-                return super()._generate_single_turn(*args, **kwargs)
 
         def log(self, logs, start_time=None):  # replaces GRPOTrainer.log: same, minus the rich table
             if self.args.num_completions_to_print is not None:

@@ -4,13 +4,7 @@ sampled, sometimes wanders off into random bytes): every row stops at its own li
 import pytest
 import torch
 
-from rl_reasoner.generation import (
-    decoding_attention,
-    generate_lines,
-    generate_samples,
-    load_policy,
-    newline_token_ids,
-)
+from rl_reasoner.generation import generate_lines, load_policy, newline_token_ids
 
 
 @pytest.fixture(scope="module")
@@ -49,30 +43,3 @@ def test_sampled_lines_end_where_they_say_they_end(chain):
         assert (step.ids[-1] in newline) == (step.ended == "line")
         assert (len(step.ids) == budget) >= (step.ended == "budget")
         assert tokenizer.eos_token_id not in step.ids
-
-
-def test_cpu_decoding_switches_to_eager_attention_and_back_with_the_same_answers(chain):
-    model, tokenizer, _ = chain
-    prompts = ["5+7=?\n", "12+30=?\n", "5+7=?\n5+7=?\n"]  # different lengths: a left-padded batch
-    seen = []
-    hook = model.model.layers[0].self_attn.register_forward_pre_hook(
-        lambda module, args: seen.append(module.config._attn_implementation)
-    )
-    try:
-        with decoding_attention(model):
-            assert model.config._attn_implementation == "eager"
-        assert model.config._attn_implementation == "sdpa"
-        switched = generate_samples(model, tokenizer, prompts, max_new_tokens=12, batch_size=8,
-                                    progress=False)
-        inputs = tokenizer(prompts, return_tensors="pt", padding=True)
-        with torch.inference_mode():  # the model's own SDPA, as loaded
-            out = model.generate(**inputs, max_new_tokens=12, do_sample=False,
-                                 pad_token_id=tokenizer.pad_token_id)
-    finally:
-        hook.remove()
-    width = inputs["input_ids"].shape[1]
-    assert [g[0].ids for g in switched] == [
-        tuple(t for t in row if t not in (tokenizer.eos_token_id, tokenizer.pad_token_id))
-        for row in out[:, width:].tolist()
-    ]
-    assert seen[0] == "eager" and seen[-1] == "sdpa" and model.config._attn_implementation == "sdpa"
