@@ -206,7 +206,7 @@ class GroupLengthReward:
         return self.fn(lengths, correct, **params) if is_open else [0.0] * len(lengths)
 
 
-CONSTRAINT_DEFAULTS = {  # epsilon, step_size, reference_steps, decay: dual_update's own defaults
+CONSTRAINT_DEFAULTS = {  # epsilon, step_size, reference_steps, ...: dual_update's own defaults
     p.name: p.default
     for p in inspect.signature(dual_update).parameters.values()
     if p.kind is inspect.Parameter.KEYWORD_ONLY
@@ -235,7 +235,7 @@ class ConstrainedLengthReward(GroupLengthReward):
     def _per_item(self, columns: dict[str, Any], size: int) -> dict[str, list]:
         given = columns.get(self.level_column)
         self._batch_levels = [str(v) for v in _gather(list(given))] if given is not None else ["all"] * size
-        lam = {lvl: self.levels.get(lvl, ConstraintState()).multiplier for lvl in set(self._batch_levels)}
+        lam = {lvl: self._state(lvl).multiplier for lvl in set(self._batch_levels)}
         return {"multiplier": [lam[lvl] for lvl in self._batch_levels]}
 
     def _group_term(
@@ -250,7 +250,7 @@ class ConstrainedLengthReward(GroupLengthReward):
                 hits = counts.setdefault(lvl, [0, 0])
                 hits[0], hits[1] = hits[0] + int(c), hits[1] + 1
         for lvl, (hits, scored) in sorted(counts.items()):
-            state = dual_update(self.levels.get(lvl, ConstraintState()), hits, scored, **self.constraint)
+            state = dual_update(self._state(lvl), hits, scored, **self.constraint)
             self.levels[lvl] = state
             if log_metric is not None:
                 key = f"length/{self.__name__}_level_{lvl}"
@@ -258,6 +258,10 @@ class ConstrainedLengthReward(GroupLengthReward):
                 if state.reference is not None:
                     log_metric(f"{key}_accuracy", state.accuracy)
                     log_metric(f"{key}_floor", state.floor(self.constraint["epsilon"]))
+
+    def _state(self, level: str) -> ConstraintState:
+        """The level's state; a level not seen yet starts at the constraint's ``start_multiplier``."""
+        return self.levels.get(level, ConstraintState(multiplier=self.constraint["start_multiplier"]))
 
     def state_dict(self) -> dict:
         """The per-level constraint states as plain JSON data."""

@@ -70,11 +70,13 @@ def dual_update(
     reference_steps: int = 4,
     decay: float = 0.75,
     reference: str = "start",
+    start_multiplier: float = 0.0,
 ) -> ConstraintState:
     """λ ← clip(λ + η·(â − (a_ref − ε)), 0, 1), â an EMA of the level's accuracy: projected dual ascent.
 
-    For the first ``reference_steps`` updates λ stays 0 (accuracy alone is trained) and the pooled accuracy
-    of those steps becomes the reference ``a_ref`` (the starting policy's, at its sampling temperature).
+    For the first ``reference_steps`` updates λ stays ``start_multiplier`` (at 0 accuracy alone is trained;
+    at 1 the length term is on from the first step) and the pooled accuracy of those steps becomes the
+    reference ``a_ref`` (the starting policy's, at its sampling temperature).
     After that each step's accuracy ``correct / scored`` enters the estimate ``â`` with weight
     ``1 − decay``, and λ moves by ``step_size`` × the slack ``â − floor``: it grows while the level stays
     above its floor and shrinks, down to 0, as soon as it is below. A step without scored items changes
@@ -99,6 +101,7 @@ def dual_update(
         reference_steps=reference_steps,
         decay=decay,
         reference=reference,
+        start_multiplier=start_multiplier,
     )
     if scored <= 0:
         return state
@@ -113,6 +116,7 @@ def dual_update(
             reference_scored=seen,
             reference=ref,
             accuracy=ref,
+            multiplier=start_multiplier,
         )
     estimate = decay * state.accuracy + (1 - decay) * correct / scored
     ref = max(state.reference, estimate) if reference == "best" else state.reference
@@ -130,11 +134,18 @@ RANGES = {
     "reference_steps": "a whole number >= 1 (steps whose pooled accuracy is the reference)",
     "decay": "a number in [0, 1) (weight of the past in the running accuracy)",
     "reference": f"one of {REFERENCES} (the first steps' pooled accuracy, or the best running one since)",
+    "start_multiplier": "a number in [0, 1] (the multiplier while the reference is measured)",
 }
 
 
 def check_constraint(
-    *, epsilon: float, step_size: float, reference_steps: int, decay: float, reference: str = "start"
+    *,
+    epsilon: float,
+    step_size: float,
+    reference_steps: int,
+    decay: float,
+    reference: str = "start",
+    start_multiplier: float = 0.0,
 ) -> None:
     """ValueError naming the first parameter outside :data:`RANGES`."""
     ok = {
@@ -145,6 +156,7 @@ def check_constraint(
         and reference_steps >= 1,
         "decay": _real(decay) and 0 <= decay < 1,
         "reference": reference in REFERENCES,
+        "start_multiplier": _real(start_multiplier) and 0 <= start_multiplier <= 1,
     }
     values = {
         "epsilon": epsilon,
@@ -152,6 +164,7 @@ def check_constraint(
         "reference_steps": reference_steps,
         "decay": decay,
         "reference": reference,
+        "start_multiplier": start_multiplier,
     }
     for name, good in ok.items():
         if not good:

@@ -53,6 +53,13 @@ def test_each_level_pays_its_own_multiplier_and_updates_from_its_own_accuracy():
     )
 
 
+def test_a_start_multiplier_is_paid_from_the_first_batch_while_the_reference_is_measured():
+    (reward,) = build(spec("constrained_bonus", **FAST, start_multiplier=0.75))
+    values = call(reward)  # the reference batch: the length term is already on, at 0.75 on every level
+    assert values == pytest.approx(expected_values({"1": 0.75, "2": 0.75})) and any(values)
+    assert reward.levels["1"].reference == 7 / 8 and reward.levels["1"].multiplier == 0.75
+
+
 def test_without_a_level_column_one_constraint_covers_the_batch():
     (reward,) = build(spec("constrained_bonus", **FAST))
     columns = ("completions", "completion_ids", "answer", "id")
@@ -90,6 +97,7 @@ def test_the_adapter_runs_the_pure_update(reference):
         ({"reference_steps": 0}, r"reference_steps=0 must be a whole number >= 1"),
         ({"decay": 1}, r"decay=1 must be a number in \[0, 1\)"),
         ({"reference": "sft"}, r"reference='sft' must be one of \('start', 'best'\)"),
+        ({"start_multiplier": 1.5}, r"start_multiplier=1.5 must be a number in \[0, 1\]"),
         ({"multiplier": 0.5}, "multiplier is kept per level by the trainer"),
         ({"level_column": 3}, "level_column=3 must be a dataset column name"),
         ({"epsilonn": 0.1}, r"no parameter\(s\) \['epsilonn'\]"),

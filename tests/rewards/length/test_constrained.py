@@ -16,6 +16,7 @@ params = st.fixed_dictionaries(
         "reference_steps": st.integers(1, 5),
         "decay": st.floats(0, 0.99),
         "reference": st.sampled_from(["start", "best"]),
+        "start_multiplier": st.sampled_from([0.0, 0.5, 1.0]),
     }
 )
 
@@ -31,7 +32,7 @@ def test_multiplier_stays_in_unit_interval_and_moves_with_the_slack(batches, p):
         if scored == 0:
             assert state == before
         elif before.steps < p["reference_steps"]:
-            assert state.multiplier == 0.0  # accuracy alone while the reference is measured
+            assert state.multiplier == p["start_multiplier"]  # held while the reference is measured
         else:
             floor = state.floor(p["epsilon"])
             if state.accuracy < floor:
@@ -98,6 +99,8 @@ def test_the_term_is_the_bonus_scaled_by_the_multiplier():
         ({"reference_steps": 2.5}, "reference_steps"),
         ({"decay": 1.0}, "decay"),
         ({"reference": "sft"}, "reference"),
+        ({"start_multiplier": -0.5}, "start_multiplier"),
+        ({"start_multiplier": True}, "start_multiplier"),
     ],
 )
 def test_out_of_range_parameters_name_themselves_and_their_range(bad, name):
