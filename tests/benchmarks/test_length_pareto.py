@@ -360,7 +360,8 @@ ACCURACY = {"name": "accuracy", "weight": 1.0}
 def test_the_sweep_point_with_the_recipes_own_rewards_is_the_recipe(bench):
     points = bench.sweep_points()
     demo = recipe_to_dict(load_recipe(ROOT / bench.RECIPE, ["rewards.1.weight=2"]))  # a sweep point
-    assert demo["rewards"][1] == {"name": "constrained_bonus", "weight": 2.0, "params": {"epsilon": 0.02}}
+    params = {"epsilon": 0.02, "start_multiplier": 1.0, "reference_steps": 2}
+    assert demo["rewards"][1] == {"name": "constrained_bonus", "weight": 2.0, "params": params}
     listed = bench.with_recipe(points, demo["rewards"])
     assert [p.label for p in listed] == [
         "recipe" if p.label == "constrained_bonus-2" else p.label for p in points
@@ -374,7 +375,8 @@ def test_the_sweep_point_with_the_recipes_own_rewards_is_the_recipe(bench):
     )
     assert [p.strength for p in listed if p.method == "constrained_bonus"] == [1.0, 2.0, 4.0]
     # a default written out equals it left out
-    explicit = [ACCURACY, {"name": "constrained_bonus", "weight": 4.0, "params": dict(CONSTRAINT_DEFAULTS)}]
+    written_out = CONSTRAINT_DEFAULTS | params
+    explicit = [ACCURACY, {"name": "constrained_bonus", "weight": 4.0, "params": written_out}]
     assert (
         bench.with_recipe(points, explicit)[[p.label for p in points].index("constrained_bonus-4")].label
         == "recipe"
