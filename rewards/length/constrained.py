@@ -95,14 +95,8 @@ def dual_update(
     >>> round(s.accuracy, 3), s.multiplier
     (0.87, 0.0)
     """
-    check_constraint(
-        epsilon=epsilon,
-        step_size=step_size,
-        reference_steps=reference_steps,
-        decay=decay,
-        reference=reference,
-        start_multiplier=start_multiplier,
-    )
+    check_constraint(epsilon=epsilon, step_size=step_size, reference_steps=reference_steps, decay=decay,
+                     reference=reference, start_multiplier=start_multiplier)  # fmt: skip
     if scored <= 0:
         return state
     if state.steps < reference_steps:
