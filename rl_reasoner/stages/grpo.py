@@ -11,7 +11,7 @@ from rl_reasoner.console import quiet_trl_deprecations, use_short_console
 from rl_reasoner.data.tables import load_split
 from rl_reasoner.errors import UsageError
 from rl_reasoner.freeze import freeze
-from rl_reasoner.gate import ValidationGate, hand_on
+from rl_reasoner.gate import REFERENCE_FILE, ValidationGate, hand_on
 from rl_reasoner.recipe_grpo import ReplaySection
 from rl_reasoner.replay import ReplayRows, replay_loss
 from rl_reasoner.reward_funcs import build_reward_funcs
@@ -29,7 +29,9 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
     start = base_model_path(pipeline) if recipe.model.grpo_from == "base" else str(pipeline.run_dir / "sft")
     tokenizer = AutoTokenizer.from_pretrained(start)
     weights, report_to = [spec.weight for spec in specs], pipeline.report_to
-    config = grpo_config(recipe.grpo, out, reward_weights=weights, seed=recipe.seed, report_to=report_to)
+    # the gate chooses among all checkpoints after training (rl_reasoner/gate.py): none rotated away before
+    grpo_args = {"save_total_limit": None, **recipe.grpo} if recipe.gate.max_drop is not None else recipe.grpo
+    config = grpo_config(grpo_args, out, reward_weights=weights, seed=recipe.seed, report_to=report_to)
     funcs = build_reward_funcs(
         specs, num_generations=config.num_generations, eos_token_ids=[tokenizer.eos_token_id]
     )
@@ -55,23 +57,25 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
             frozen, total = freeze(trainer.model, recipe.frozen)
             names = ", ".join(recipe.frozen)
             print(f"[rl-reasoner] {unit}: {frozen:,} of {total:,} parameters frozen ({names})")
-        gate = _gate(pipeline, trainer, checkpoint)
+        gate = _gate(pipeline, trainer, start, checkpoint)
         trainer.train(resume_from_checkpoint=checkpoint)
         if gate is not None:
-            hand_on(trainer, gate, start, out)
+            hand_on(trainer, gate, out)
         finish_reporting(pipeline.report_to)
         trainer.save_model(str(out))  # every process: ZeRO-3/FSDP gather the sharded weights here
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(out))
 
 
-def _gate(pipeline, trainer, checkpoint: str | None) -> ValidationGate | None:
+def _gate(pipeline, trainer, start: str, checkpoint: str | None) -> ValidationGate | None:
     """The recipe's validation gate on ``trainer`` (rl_reasoner/gate.py); None when it is off."""
     recipe = pipeline.recipe
     if recipe.gate.max_drop is None:
         return None
     rows = load_split(pipeline.run_dir / "data" / "val.jsonl", columns=("id", "level", "prompt", "answer"))
-    gate = ValidationGate(list(rows), recipe.gate.max_drop, eval_budget(recipe), recipe.eval.batch_size)
+    cache = pipeline.run_dir / REFERENCE_FILE
+    budget, batch = eval_budget(recipe), recipe.eval.batch_size
+    gate = ValidationGate(list(rows), recipe.gate.max_drop, budget, batch, start, cache)
     return gate.attach(trainer, checkpoint)
 
 

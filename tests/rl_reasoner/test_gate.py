@@ -49,9 +49,42 @@ def test_a_run_that_breaks_its_answers_hands_on_the_start_model(chain_run, run_c
     assert done.returncode == 0, done.stderr[-3000:]
     record = json.loads((chain_run / "grpo" / "gate.json").read_text())
     assert record["reference"] == {"1": 1.0, "2": 1.0} and record["kept_step"] == 0
-    assert [h["step"] for h in record["history"]] == [1, 2] and all(h["failing"] for h in record["history"])
+    # measured after training, newest first, until one passes: none did
+    assert [h["step"] for h in record["history"]] == [2, 1] and all(h["failing"] for h in record["history"])
     assert "gate: step 2 failed" in done.stdout and "handing on the start model" in done.stdout
     assert same_weights(chain_run / "grpo", chain_run / "sft")
+    assert sorted(p.name for p in (chain_run / "grpo").glob("checkpoint-*")) == ["checkpoint-2"]
+
+
+def test_a_run_whose_last_step_fails_hands_on_the_newest_checkpoint_that_passes(chain_run, run_cli):
+    """Linear warm-up over 2 steps: step 1 trains at lr 0 (the chain intact), step 2 at lr 0.5 breaks it."""
+    warmup = ["grpo.learning_rate=1.0", "grpo.lr_scheduler_type=linear", "grpo.warmup_steps=2"]
+    args = ["--runs-dir", str(chain_run.parent), "--stages", "grpo", *GRPO, "gate.max_drop=0.0", *warmup]
+    done = run_cli("run", SMOKE, *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    record = json.loads((chain_run / "grpo" / "gate.json").read_text())
+    assert [(h["step"], bool(h["failing"])) for h in record["history"]] == [(2, True), (1, False)]
+    assert record["kept_step"] == 1 and "handing on checkpoint-1" in done.stdout
+    kept = sorted(p.name for p in (chain_run / "grpo").glob("checkpoint-*"))
+    assert kept == ["checkpoint-1", "checkpoint-2"]
+    assert same_weights(chain_run / "grpo", chain_run / "grpo" / "checkpoint-1")
+
+
+def test_units_from_the_same_start_measure_its_reference_once(chain_run, run_cli):
+    """The cached reference is what the gate uses (a planted one shows through) until the start changes."""
+    args = ["--runs-dir", str(chain_run.parent), "--stages", "grpo", *GRPO, "gate.max_drop=0.0"]
+    assert run_cli("run", SMOKE, *args).returncode == 0
+    cache = chain_run / "gate-reference.json"
+    saved = json.loads(cache.read_text())
+    assert saved["reference"] == {"1": 1.0, "2": 1.0}
+    cache.write_text(json.dumps({**saved, "reference": {"1": 0.5, "2": 0.5}}))
+    done = run_cli("run", SMOKE, *args, "--force")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((chain_run / "grpo" / "gate.json").read_text())["reference"] == {"1": 0.5, "2": 0.5}
+    weights = chain_run / "sft" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes())  # new modification time: the start may have changed
+    assert run_cli("run", SMOKE, *args, "--force").returncode == 0
+    assert json.loads((chain_run / "grpo" / "gate.json").read_text())["reference"] == {"1": 1.0, "2": 1.0}
 
 
 def test_a_run_that_keeps_its_answers_hands_on_its_last_step(chain_run, run_cli):

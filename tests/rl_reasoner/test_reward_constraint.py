@@ -180,7 +180,7 @@ def test_killed_mid_grpo_resumes_with_its_saved_multipliers_and_ends_as_an_unint
     assert saved[0] == saved[1] and sum(level["steps"] for level in saved[0].values()) >= 3
     assert (a / "model.safetensors").read_bytes() == (b / "model.safetensors").read_bytes()
     gates = [json.loads((d / "gate.json").read_text()) for d in (a, b)]
-    assert gates[0] == gates[1] and [h["step"] for h in gates[0]["history"]] == [1, 2, 3]
+    assert gates[0] == gates[1] and gates[0]["history"][0]["step"] == 3
 
 
 def test_a_checkpoint_without_the_saved_state_is_refused_with_what_to_do(tmp_path):
