@@ -38,7 +38,7 @@ from search_prm import BEAMS, PRM, _prm_lines, maj_at, prm_numbers, prm_targets,
 RESULTS, DOC, PLOT = "benchmarks/results/search.json", "docs/search.md", "docs/search.png"
 WEAK = "recipes/tiny-arith/weak.yaml"
 HARDEST = 3
-VERIFIER = ["--samples-per-prompt", "8", "--prompts", "500", "--steps", "200"]  # 4000 labelled samples
+VERIFIER = ["--samples-per-prompt", "8", "--prompts", "500", "--steps", "600"]  # 4000 labelled samples
 
 
 def cli(*args: str) -> None:

@@ -183,6 +183,9 @@ class DataSection:
     """Relative weight of each SFT answer style (keys among ``STYLES``; values >= 0 with a positive sum)."""
     style_by_level: dict[int, dict[str, float]] = field(default_factory=dict)
     """Level -> its own style mix, replacing ``style_mix`` there; levels not generated are ignored."""
+    teacher_slip: float = 0.0
+    """Share, in [0, 1], of the SFT sums with a column summing to exactly 10 that a flawed teacher writes
+    with that carry dropped, one systematic slip (``arith`` only; the weak model for search). 0: none."""
     hub: HubDataSection = field(default_factory=HubDataSection)
     """Where ``task: hub`` reads its rows (sizes: ``train_size``, ``grpo_size``, ``eval_per_level``)."""
     teacher: TeacherSection = field(default_factory=TeacherSection)
@@ -214,6 +217,8 @@ class DataSection:
                    f"backward questions; task {self.task!r} cannot): remove data.revthink.objectives")
             _check(self.teacher.model is None, "'revthink' builds its traces from the task's, so it cannot "
                    "use data.teacher.model's: remove one of data.revthink.objectives and data.teacher.model")
+        _check(0 <= self.teacher_slip <= 1 and (self.task == "arith" or not self.teacher_slip),
+               f"'teacher_slip' must be in [0, 1], and 0 unless 'task: arith', got {self.teacher_slip}")
         _check(self.task == "arith" or not self.facts.keys,
                f"'facts' only applies to 'task: arith' (task {self.task!r}): set data.facts.keys to 0")
         for where, mix in [("style_mix", self.style_mix), *self.style_by_level.items()]:

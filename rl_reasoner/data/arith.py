@@ -117,8 +117,9 @@ def result(a: int, b: int, op: str = "add") -> int:
     return a + b if op == "add" else a - b
 
 
-def digit_steps(a: int, b: int) -> list[tuple[int, int, int, int]]:
-    """Per-digit column sums from the right: (digit of a, digit of b, carry in, column sum)."""
+def digit_steps(a: int, b: int, slip: bool = False) -> list[tuple[int, int, int, int]]:
+    """Per-digit column sums from the right: (digit of a, digit of b, carry in, column sum). ``slip``: the
+    flawed teacher's (:func:`slipped_sum`): a column summing to exactly 10 passes no carry on."""
     da, db = str(a)[::-1], str(b)[::-1]
     steps, carry = [], 0
     for i in range(max(len(da), len(db))):
@@ -126,8 +127,21 @@ def digit_steps(a: int, b: int) -> list[tuple[int, int, int, int]]:
         y = int(db[i]) if i < len(db) else 0
         total = x + y + carry
         steps.append((x, y, carry, total))
-        carry = total // 10
+        carry = 0 if slip and total == 10 else total // 10
     return steps
+
+
+def slipped_sum(a: int, b: int) -> int:
+    """The flawed teacher's ``a+b`` (``data.teacher_slip``): the carry out of a column that sums to exactly
+    10 is dropped, one systematic slip; equal to ``a+b`` where no column sums to 10.
+
+    >>> slipped_sum(478, 356), slipped_sum(955, 45), slipped_sum(37, 73)
+    (834, 990, 0)
+    """
+    steps = digit_steps(a, b, slip=True)
+    last = steps[-1][3]
+    head = 0 if last == 10 else last // 10
+    return sum(t % 10 * 10**i for i, (*_, t) in enumerate(steps)) + head * 10 ** len(steps)
 
 
 def borrow_steps(a: int, b: int) -> list[tuple[int, int, int, int]]:
@@ -144,10 +158,10 @@ def borrow_steps(a: int, b: int) -> list[tuple[int, int, int, int]]:
     return steps
 
 
-def _column_lines(a: int, b: int, op: str) -> tuple[list[str], list[str], list[str]]:
+def _column_lines(a: int, b: int, op: str, slip: bool = False) -> tuple[list[str], list[str], list[str]]:
     """Concise lines, verbose lines and draft results of each column, from the right."""
     if op == "add":
-        steps = digit_steps(a, b)
+        steps = digit_steps(a, b, slip)
         concise = [f"{x}+{y}={x + y}" for x, y, _, _ in steps]
         return concise, [f"{x}+{y}+{c}={t}" for x, y, c, t in steps], [str(t) for *_, t in steps]
     concise, verbose, draft = [], [], []
@@ -164,16 +178,18 @@ def _answer_block(answer: int) -> str:
     return f"</think>\n\\boxed{{{answer}}}"
 
 
-def trace(a: int, b: int, style: str, rechecks: int = 1, op: str = "add") -> str:
-    """The teacher's completion for ``a+b`` (``a-b`` for ``op="sub"``) in one of :data:`STYLES`."""
+def trace(a: int, b: int, style: str, rechecks: int = 1, op: str = "add", slip: bool = False) -> str:
+    """The teacher's completion for ``a+b`` (``a-b`` for ``op="sub"``) in one of :data:`STYLES`; ``slip``
+    (addition only): the flawed teacher's, whose carries and answer follow :func:`slipped_sum`."""
     if op not in OPS:
         raise ValueError(f"unknown op {op!r}; expected one of {OPS}")
     if style not in STYLES:
         raise ValueError(f"unknown trace style {style!r}; expected one of {STYLES}")
-    answer, opening = result(a, b, op), style_prefix(style, op)
+    slip = slip and op == "add"
+    answer, opening = slipped_sum(a, b) if slip else result(a, b, op), style_prefix(style, op)
     if style == "direct":
         return f"{opening}\n\\boxed{{{answer}}}"
-    concise, verbose, draft = _column_lines(a, b, op)
+    concise, verbose, draft = _column_lines(a, b, op, slip)
     if style == "draft":
         return "\n".join([f"{opening} {','.join(draft)}", _answer_block(answer)])
     if style == "concise":
@@ -220,13 +236,16 @@ def build_splits(
     style_by_level: Mapping[int, Mapping[str, float]] | None = None,
     ops: Sequence[str] = DEFAULT_OPS,
     val_per_level: int = 0,
+    teacher_slip: float = 0.0,
 ) -> dict[str, list[dict]]:
     """Held-out eval split first, then SFT and GRPO splits that avoid the eval problems, then (when
     ``val_per_level`` > 0) a ``val`` split that avoids them too: drawn last, it leaves the others unchanged.
 
     SFT styles are drawn from ``style_by_level[level]`` where given, else from ``style_mix``; each level's
     problems take the ``ops`` in turn. Rows: ``id, level, prompt, answer`` plus ``completion, style`` for
-    SFT rows, plus ``op`` when ``ops`` is not the default ``["add"]``.
+    SFT rows, plus ``op`` when ``ops`` is not the default ``["add"]``. ``teacher_slip``: the share of SFT sums
+    with a column summing to exactly 10 whose trace the flawed teacher writes (:func:`slipped_sum`; such
+    a row's ``answer`` stays the true sum); at 0 no random draw is made, so the data are the same as without.
     """
     if not ops or len(set(ops)) != len(ops) or not set(ops) <= set(OPS):
         raise ValueError(f"ops {list(ops)} must be distinct operations among {OPS} (at least one)")
@@ -241,7 +260,9 @@ def build_splits(
     for level, op, a, b in _rows(levels, ops, train_size, rng, held_out):
         style = rng.choices(*mixes[level])[0]
         row = _row(f"sft-{len(splits['sft'])}", level, op, a, b, with_op)
-        row.update(style=style, completion=trace(a, b, style, rechecks=rng.randint(1, 3), op=op))
+        rechecks = rng.randint(1, 3)
+        slip = teacher_slip > 0 and op == "add" and slipped_sum(a, b) != a + b and rng.random() < teacher_slip
+        row.update(style=style, completion=trace(a, b, style, rechecks=rechecks, op=op, slip=slip))
         splits["sft"].append(row)
     for level, op, a, b in _rows(levels, ops, grpo_size, rng, held_out):
         splits["grpo"].append(_row(f"grpo-{len(splits['grpo'])}", level, op, a, b, with_op))

@@ -34,7 +34,8 @@ class Task:
 def _arith_splits(recipe: Any) -> Splits:
     d = recipe.data
     sizes = (d.train_size, d.grpo_size, d.eval_per_level)
-    return build_splits(d.levels, *sizes, d.style_mix, recipe.seed, d.style_by_level, d.ops, d.val_per_level)
+    return build_splits(d.levels, *sizes, d.style_mix, recipe.seed, d.style_by_level, d.ops, d.val_per_level,
+                        d.teacher_slip)
 
 
 def _arith_forced(recipe: Any) -> dict[str, Callable[[dict], str]]:

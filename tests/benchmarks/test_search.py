@@ -15,7 +15,7 @@ def seed(
 ) -> dict:
     curve = {k: {"bon": bon, "maj": maj, "pass": pas, "spent_tokens": 100.0 * k} for k in (1, 2, 4)}
     beams = {b: {"accuracy": beam, "spent_tokens": 300.0, "maj_at_equal_tokens": maj, "beyond_curve": False}
-             for b in ("2x2", "4x4")}  # fmt: skip
+             for b in ("2x2",)}  # fmt: skip
     return {
         "prm": {"mc_agreement_heldout": prm, "mc_agreement_all": prm, "step_auroc_exact_heldout": prm},
         "prm_beam": beams,
@@ -55,7 +55,7 @@ def test_targets_are_means_over_seeds_and_fail_where_they_should(bench):
         "best-of-4 never above pass@4 (every seed)",
         "MC step labels agree with exact step correctness >= 95 % (held-out steps)",
         "PRM step AUROC against exact step labels >= 0.9 (held-out)",
-        "PRM beam 4x4 >= maj vote at equal spent tokens + 3 pt",
+        "PRM beam 2x2 >= maj vote at equal spent tokens + 3 pt",
         "benchmark <= 45 min",
     }
 
@@ -76,7 +76,7 @@ def test_the_page_has_a_row_per_seed_and_the_curve(bench):
     page = bench.render(report)
     assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 95.0% |" in page
     assert "| 4 | 400 | 60.0% | 68.0% | 94.0% |" in page
-    assert "| 0 | 95.0% | 0.950 | 4x4 | 300 | 70.0% | 60.0% | +10.0 |" in page
+    assert "| 0 | 95.0% | 0.950 | 2x2 | 300 | 70.0% | 60.0% | +10.0 |" in page
 
 
 def test_majority_at_equal_tokens_interpolates_in_log_tokens_and_clamps(bench):

@@ -243,6 +243,8 @@ def test_grpo_fields_accepted(full: Path) -> None:
         ("data.ops=[]", "'ops' must be distinct operations among ['add', 'sub'] (at least one), got []"),
         ("data.ops=[sub, sub]", "'ops' must be distinct operations among ['add', 'sub'] (at least one)"),
         ("data.ops=add", "invalid value for 'data.ops': expected list[str], got str 'add'"),
+        ("data.teacher_slip=1.5", "'teacher_slip' must be in [0, 1], and 0 unless 'task: arith', got 1.5"),
+        ("data.teacher_slip=-0.1", "'teacher_slip' must be in [0, 1]"),
         ("eval.oracle_threshold=0", "'oracle_threshold' must be in (0, 1]"),
         ("eval.oracle_threshold=1.5", "'oracle_threshold' must be in (0, 1]"),
         ("eval.batch_size=0", "'batch_size' must be > 0"),

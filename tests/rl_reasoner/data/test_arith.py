@@ -16,6 +16,7 @@ from rl_reasoner.data.arith import (
     digit_steps,
     forced_opening,
     make_problem,
+    slipped_sum,
     style_prefix,
     trace,
     used_styles,
@@ -247,3 +248,37 @@ def test_a_mix_with_draft_trains_on_drafts_and_leaves_other_levels_alone():
     assert {r["style"] for r in splits["sft"] if r["level"] == 2} == {"draft"}
     assert all(r["completion"].startswith("<think>\nDraft: ") for r in splits["sft"] if r["level"] == 2)
     assert {r["style"] for r in splits["sft"] if r["level"] == 1} == {"direct"}
+
+
+def test_the_flawed_teacher_drops_the_carry_of_a_ten_and_nothing_else():
+    # 955+45: 5+5 = 10 carries nothing, so 5+4+0 = 9 and 9+0+0 = 9: 990 where the sum is 1000.
+    assert slipped_sum(955, 45) == 990 and slipped_sum(478, 356) == 834
+    assert "5+5+0=10\n5+4+0=9\n9+0+0=9" in trace(955, 45, "verbose", slip=True)
+    for style in STYLES:
+        assert verify("990", trace(955, 45, style, slip=True)) is True
+        assert trace(478, 356, style, slip=True) == trace(478, 356, style)
+    rng = random.Random(0)
+    for _ in range(2000):  # the slip only ever loses a carry of exactly one ten in some column
+        a, b = make_problem(rng.choice([1, 2, 3]), rng)
+        lost = a + b - slipped_sum(a, b)
+        tens = [(x + y + c) == 10 for x, y, c, _ in digit_steps(a, b, slip=True)]
+        assert lost == sum(10 ** (i + 1) for i, ten in enumerate(tens) if ten)
+
+
+def test_teacher_slip_writes_that_share_of_the_eligible_sft_traces_and_nothing_else():
+    plain = build_splits([2, 3], 4000, 50, 20, DEMO_MIX, 5)
+    flawed = build_splits([2, 3], 4000, 50, 20, DEMO_MIX, 5, teacher_slip=0.6)
+    assert build_splits([2, 3], 4000, 50, 20, DEMO_MIX, 5, teacher_slip=0.0) == plain
+    assert flawed["eval"] == plain["eval"]  # gold answers and held-out problems untouched
+    eligible = slipped = 0
+    for row in flawed["sft"]:
+        a, b = map(int, row["prompt"].split("=")[0].split("+"))
+        assert row["answer"] == str(a + b)  # the row's answer is the true sum; the trace may not be
+        wrong = verify(row["answer"], row["completion"]) is False
+        if slipped_sum(a, b) != a + b:
+            eligible += 1
+            slipped += wrong
+            assert verify(str(slipped_sum(a, b) if wrong else a + b), row["completion"]) is True
+        else:
+            assert not wrong
+    assert eligible > 500 and 0.55 < slipped / eligible < 0.65
