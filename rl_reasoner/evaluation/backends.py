@@ -123,6 +123,24 @@ class HFBackend:
         )
 
 
+    def generate_rest(
+        self, prefixes: Sequence[Sequence[int]], budgets: Sequence[int], *, temperature: float, top_p: float
+    ) -> list[Step]:
+        """The rest of each token-id prefix, to EOS or ``budgets[i]`` tokens (``--search mcts|rstar``)."""
+        from rl_reasoner.generation import generate_lines
+
+        return generate_lines(
+            self.model,
+            self.tokenizer,
+            prefixes,
+            budgets,
+            newline_ids=(),  # no line end: each row runs to EOS or its budget
+            batch_size=self.batch_size,
+            temperature=temperature,
+            top_p=top_p,
+        )
+
+
 class VLLMBackend:
     """vLLM offline generation. UNTESTED in this repository's CI (CPU only, vLLM not installed); it
     follows vLLM's documented ``LLM.generate`` / ``SamplingParams`` API and the same output format."""

@@ -93,6 +93,13 @@ def _add_search_flags(p) -> None:
         type=int,
         help=f"--search prm-beam: lines sampled per kept completion a step (default {SearchSpec.expansions})",
     )
+    p.add_argument(
+        "--rollouts",
+        type=int,
+        help=f"--search mcts|rstar: MCTS rollouts per prompt (default {SearchSpec.rollouts})",
+    )
+    p.add_argument("--actions", help="--search mcts|rstar: the action set, five (default) or two (A1, A2)")
+    p.add_argument("--discriminator", help="--search rstar: the model that re-completes each trajectory")
 
 
 def default_max_new_tokens(model: ModelRef, data_source: str) -> int:
@@ -124,6 +131,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         candidates=args.candidates,
         beam_width=args.beam_width,
         expansions=args.expansions,
+        rollouts=args.rollouts,
+        actions=args.actions,
+        discriminator=args.discriminator,
     )
     if search is not None:
         search.check(args.n, args.backend)

@@ -81,7 +81,8 @@ def _search(spec: dict) -> str:
     if "candidates" in spec:
         return f"{spec['name']} of {spec['candidates']} candidates, verifier `{spec['verifier']}`"
     budgets = [f"{k.replace('_', ' ')} {v}" for k, v in spec.items() if k not in ("name", "verifier")]
-    return f"{spec['name']} ({', '.join(budgets)}), verifier `{spec['verifier']}`"
+    checked_by = f", verifier `{spec['verifier']}`" if spec.get("verifier") else ""
+    return f"{spec['name']} ({', '.join(budgets)}){checked_by}"
 
 
 def plot_budget_curve(metrics: dict, path: Path) -> Path:

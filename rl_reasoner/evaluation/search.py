@@ -12,6 +12,9 @@ gold answers (the runner scores the chosen completion afterwards, like any other
 * ``prm-beam``: process-verifier beam search over lines (lecture, 2.3; ``evaluation.beam``): ``beam_width``
   partial completions kept per prompt, each continued ``expansions`` times by one line per round, ranked by
   the process verifier's score of the newest step. HF backend only (it writes one line at a time).
+* ``mcts`` and ``rstar`` (``evaluation.rstar``): rStar's MCTS generator, ``rollouts`` per prompt over the
+  ``actions`` set (``five`` or the ``two``-action ablation); ``mcts`` picks by majority over its trajectories,
+  ``rstar`` keeps those a ``discriminator`` model completes to the same answer from a masked step. HF only.
 
 Each search takes its own budget flags (``BUDGETS``); a budget flag of another search is refused rather
 than ignored.
@@ -41,11 +44,14 @@ class SearchSpec:
     candidates: int = 16  # bon: samples ranked per prompt
     beam_width: int = 4  # prm-beam: partial completions kept per prompt after each step
     expansions: int = 4  # prm-beam: one-line continuations sampled per kept completion and step
+    rollouts: int = 16  # mcts, rstar: MCTS rollouts per prompt
+    actions: str = "five"  # mcts, rstar: a name in evaluation.rstar.ACTION_SETS
+    discriminator: str | None = None  # rstar: the model that completes each trajectory from a masked step
 
     def settings(self) -> dict:
         """The name, the verifier and this search's own budgets (what its picks depend on)."""
-        budgets = {field: getattr(self, field) for field in BUDGETS.get(self.name, ())}
-        return {"name": self.name, "verifier": self.verifier, **budgets}
+        own = {field: getattr(self, field) for field in own_fields(self.name)}
+        return {"name": self.name, "verifier": self.verifier, **own}
 
     def check(self, n: int, backend: str = "hf") -> None:
         """One paragraph naming the bad setting, before any model is loaded."""
@@ -64,7 +70,10 @@ class SearchSpec:
                 f"--search {self.name} generates one line at a time, which only the hf backend does here; "
                 f"pass --backend hf (got --backend {backend})"
             )
+        self._check_rstar()
         kind = NEEDS_VERIFIER.get(self.name)
+        if self.verifier and not kind:
+            raise SearchError(f"--search {self.name} ranks with no verifier: drop --verifier {self.verifier}")
         if kind and not self.verifier:
             raise SearchError(
                 f"--search {self.name} ranks candidates with {VERIFIER_WORDS[kind]}: pass --verifier DIR "
@@ -79,12 +88,41 @@ class SearchSpec:
                 raise VerifierError(f"--search {self.name} --verifier: {exc}") from None
 
 
+    def _check_rstar(self) -> None:
+        from rl_reasoner.evaluation.rstar import ACTION_SETS
+
+        if self.name in OPTIONS and self.actions not in ACTION_SETS:
+            raise SearchError(f"--actions must be one of {list(ACTION_SETS)}, got {self.actions!r}")
+        if self.name != "rstar":
+            return
+        if not self.discriminator:
+            raise SearchError(
+                "--search rstar checks each trajectory with a second model: pass --discriminator MODEL (a "
+                "model folder or hub id, e.g. another run's sft/; --search mcts picks by majority, without "
+                "one)"
+            )
+        from transformers import AutoConfig
+
+        try:
+            AutoConfig.from_pretrained(self.discriminator)
+        except (OSError, ValueError) as exc:
+            raise SearchError(
+                f"--discriminator {self.discriminator!r} cannot be loaded as a model ({exc}); pass a model "
+                "folder with a config.json or a hub id"
+            ) from None
+
+
+def own_fields(name: str) -> tuple[str, ...]:
+    """A search's settings: its budgets, then its other options."""
+    return (*BUDGETS.get(name, ()), *OPTIONS.get(name, ()))
+
+
 def flag(field: str) -> str:
     """The command-line flag of a :class:`SearchSpec` budget field (``beam_width`` -> ``--beam-width``)."""
     return "--" + field.replace("_", "-")
 
 
-def search_spec(name: str | None, verifier: str | None, **budgets: int | None) -> SearchSpec | None:
+def search_spec(name: str | None, verifier: str | None, **budgets: int | str | None) -> SearchSpec | None:
     """The spec the ``eval`` flags ask for (None without ``--search``): budgets not given take the defaults,
     and a flag that the named search does not take (or any search flag without ``--search``) is refused."""
     given = {field: value for field, value in budgets.items() if value is not None}
@@ -95,9 +133,9 @@ def search_spec(name: str | None, verifier: str | None, **budgets: int | None) -
         return None
     if name not in BUDGETS:
         raise SearchError(f"unknown --search {name!r}; valid searches: {list(SEARCHES)}")
-    foreign = [field for field in given if field not in BUDGETS[name]]
+    foreign = [field for field in given if field not in own_fields(name)]
     if foreign:
-        own = ", ".join(map(flag, BUDGETS[name]))
+        own = ", ".join(map(flag, own_fields(name)))
         raise SearchError(
             f"{', '.join(map(flag, foreign))} is not a setting of --search {name} (it takes {own})"
         )
@@ -161,15 +199,33 @@ def _prm_beam(spec: SearchSpec, inner: EvalBackend) -> EvalBackend:
     return PrmBeamSearch(inner, verifier, spec.beam_width, spec.expansions)
 
 
+def _mcts(spec: SearchSpec, inner: EvalBackend) -> EvalBackend:
+    from rl_reasoner.evaluation.backends import HFBackend
+    from rl_reasoner.evaluation.rstar import MctsSearch
+
+    if not hasattr(inner, "generate_rest"):
+        raise SearchError(f"--search {spec.name} needs a backend that writes a line at a time (hf): {inner}")
+    other = HFBackend(spec.discriminator, batch_size=inner.batch_size) if spec.name == "rstar" else None
+    return MctsSearch(inner, spec.rollouts, spec.actions, other)
+
+
 # ``--search`` name -> (spec, generation backend) -> the search backend.
 SEARCHES: dict[str, Callable[[SearchSpec, EvalBackend], EvalBackend]] = {
     "bon": _best_of_n,
     "prm-beam": _prm_beam,
+    "mcts": _mcts,
+    "rstar": _mcts,
 }
-BUDGETS = {"bon": ("candidates",), "prm-beam": ("beam_width", "expansions")}  # search -> its budget fields
+BUDGETS = {  # search -> its budget fields (integers >= 1)
+    "bon": ("candidates",),
+    "prm-beam": ("beam_width", "expansions"),
+    "mcts": ("rollouts",),
+    "rstar": ("rollouts",),
+}
+OPTIONS = {"mcts": ("actions",), "rstar": ("actions", "discriminator")}  # search -> its other settings
 NEEDS_VERIFIER = {"bon": "orm", "prm-beam": "prm"}  # search -> the verifier kind it ranks with
 VERIFIER_WORDS = {"orm": "an outcome verifier", "prm": "a process verifier"}
-LINE_SEARCHES = {"prm-beam"}  # searches that generate one line at a time (the hf backend's generate_lines)
+LINE_SEARCHES = {"prm-beam", "mcts", "rstar"}  # searches that write a line at a time (the hf backend)
 
 
 def with_search(spec: SearchSpec | None, inner: EvalBackend) -> EvalBackend:
