@@ -18,6 +18,7 @@ class Generation:
     ids: tuple[int, ...] = ()  # the completion's token ids (EOS and padding excluded)
     spent: int | None = None  # a search's pick: every token generated to choose it (evaluation.search)
     score: float | None = None  # a search's pick: the verifier's score of it
+    candidates: tuple[tuple[str | None, bool], ...] = ()  # rstar's pick: (answer, verified) of each candidate
 
 
 def default_device() -> str:

@@ -34,7 +34,7 @@ import math
 import random
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rewards.verify import extract_answer, normalize
 from rl_reasoner.generation import Generation
@@ -259,7 +259,8 @@ class MctsSearch:
         pool = [c for c in found if verified.get(c.ids)] or found
         score = {c.ids: c.value / max(1, c.visits) * tree.answers[c.answer] / total for c in pool}
         best = max(pool, key=lambda c: score[c.ids])
-        return self._generation(tree, best, score[best.ids])
+        judged = tuple((c.answer, bool(verified.get(c.ids))) for c in found)
+        return replace(self._generation(tree, best, score[best.ids]), candidates=judged)
 
     def _discriminate(self, prompts: Sequence[str], trees: list[Tree], budget: int) -> list[dict]:
         """Per tree: trajectory ids -> whether the discriminator, completing it from a masked step, agrees."""

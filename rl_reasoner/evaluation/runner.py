@@ -135,6 +135,15 @@ def read_samples(path: Path) -> list[dict]:
     return records
 
 
+def _judged(gold: str, candidates: Sequence[tuple[str | None, bool]]) -> list[dict]:
+    """A search's candidates (answer, verified by it) with their verdicts against the gold, which the search
+    never saw."""
+    boxed = [f"\\boxed{{{a}}}" for a, _ in candidates]
+    verdicts = verify_batch([gold] * len(candidates), boxed, mode=EXTRACTION)
+    return [{"answer": a, "verified": ok, "correct": a is not None and verdict is True}
+            for (a, ok), verdict in zip(candidates, verdicts, strict=True)]  # fmt: skip
+
+
 def score(items: Sequence[tuple[str, dict]], groups: Sequence[Sequence]) -> list[dict]:
     """One record per (variant, row): its samples verified (``correct``), answers extracted, vote classes."""
     flat = [(row, gen) for (_, row), group in zip(items, groups, strict=True) for gen in group]
@@ -157,6 +166,9 @@ def score(items: Sequence[tuple[str, dict]], groups: Sequence[Sequence]) -> list
                 }
             )
             pos += 1
+        for s, gen in zip(samples, group, strict=True):
+            if gen.candidates:
+                s["candidates"] = _judged(row["answer"], gen.candidates)
         votes = M.answer_classes([None if s["truncated"] else s["answer"] for s in samples])
         for s, vote in zip(samples, votes, strict=True):
             s["vote"] = vote

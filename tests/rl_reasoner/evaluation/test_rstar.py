@@ -141,6 +141,10 @@ def test_rstar_through_the_cli_never_reads_the_gold(answer_model, tmp_path, caps
         assert code == 0, capsys.readouterr().err[-2000:]
         texts[name] = {r["id"]: r["samples"][0]["text"] for r in read_samples(out / "samples.jsonl")}
     assert texts["right"] == texts["scrambled"]
+    for record in read_samples(tmp_path / "right" / "samples.jsonl"):  # candidates judged after the search
+        (pick,) = record["samples"]
+        assert pick["candidates"] and all(c["correct"] == (c["answer"] == "12") for c in pick["candidates"])
+        assert all(c["verified"] == c["correct"] for c in pick["candidates"])  # the discriminator says 12
     metrics = load_metrics(tmp_path / "right")
     assert metrics["config"]["search"] == {
         "name": "rstar", "verifier": None, "rollouts": 5, "actions": "five",
