@@ -1,4 +1,4 @@
-"""Inference-time search on a weak model (issue 15): greedy, majority vote, verifier best-of-N, PRM beam.
+"""Inference-time search on a weak model (issue 15): greedy, majority vote, ORM best-of-N, PRM beam, rStar.
 
     python benchmarks/search.py [--seeds 0,1] [--n 16] [--runs-dir DIR] [key=value ...]
 
@@ -34,6 +34,7 @@ from statistics import fmean
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, also when loaded by path
 from search_prm import BEAMS, PRM, _prm_lines, maj_at, prm_numbers, prm_targets, target  # noqa: E402, F401
+from search_rstar import MCTS, discriminators, rstar_flags, rstar_lines, rstar_numbers, rstar_targets  # noqa: E402
 
 RESULTS, DOC, PLOT = "benchmarks/results/search.json", "docs/search.md", "docs/search.png"
 WEAK = "recipes/tiny-arith/weak.yaml"
@@ -89,6 +90,14 @@ def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str]) ->
     return run
 
 
+def run_mcts(seed: int, run: Path, disc: Path) -> None:
+    """The seed's MCTS and rStar evals (once every seed's weak model exists: one is the discriminator)."""
+    data = str(hardest_rows(run))
+    for out in MCTS:
+        cli("eval", str(run), "--stage", "sft", "--seed", str(seed), "--data", data, "--out",
+            str(run / "search" / out), *rstar_flags(out, disc))  # fmt: skip
+
+
 def ks_up_to(n: int) -> list[int]:
     ks, k = [], 1
     while k < n:
@@ -129,6 +138,7 @@ def seed_numbers(run: Path, n: int) -> dict:
     shuffled = json.loads((run / "verifier-orm-shuffled" / "verifier.json").read_text())
     return {
         **prm_numbers(run, curve),
+        "rstar_evals": rstar_numbers(run, curve),
         "greedy": {"accuracy": greedy["overall"]["pass@1"], "spent_tokens": greedy["overall"]["mean_tokens"]},
         "sampled_accuracy": sampled["overall"]["pass@1"],
         "bon_search": {
@@ -175,9 +185,13 @@ def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, di
             all(s["curve"][n]["bon"] <= s["curve"][n]["pass"] + 1e-9 for s in seeds.values()),
         ),
         **prm_targets(seeds),
+        **rstar_targets(seeds),
         "benchmark <= 45 min": target(wall_min, 45.0, wall_min <= 45.0),
     }
     findings = {
+        "MCTS with majority, five actions - two actions (pt)": mean(
+            lambda s: 100 * (s["rstar_evals"]["mcts"]["accuracy"] - s["rstar_evals"]["mcts-two"]["accuracy"])
+        ),
         "search backend picks = rerank of the sampled eval's candidates": mean(
             lambda s: s["search_matches_rerank"]
         ),
@@ -242,13 +256,8 @@ def render(report: dict) -> str:
     ]
     for k, c in report["findings"]["curve (mean over seeds)"].items():
         lines.append(f"| {k} | {c['spent_tokens']:.0f} | {c['maj']:.1%} | {c['bon']:.1%} | {c['pass']:.1%} |")
-    lines += _prm_lines(report)
-    lines += [
-        "",
-        f"![accuracy vs spent tokens]({Path(PLOT).name})",
-        "",
-        "Not built yet (issue 15): rStar (MCTS with a discriminator); its rows join these tables when it is.",
-    ]
+    lines += _prm_lines(report) + rstar_lines(report)
+    lines += ["", f"![accuracy vs spent tokens]({Path(PLOT).name})"]
     return "\n".join(lines) + "\n"
 
 
@@ -267,6 +276,10 @@ def plot(report: dict, path: Path) -> None:
     beams = report["findings"]["prm beam (mean over seeds)"]
     ax.plot([b["spent_tokens"] for b in beams.values()], [b["accuracy"] for b in beams.values()], "^-",
             label="PRM beam (W x E: " + ", ".join(beams) + ")")  # fmt: skip
+    for name, marker in (("mcts", "D"), ("mcts-two", "d"), ("rstar", "*")):
+        runs = [s["rstar_evals"][name] for s in report["seeds"].values()]
+        spent, accuracy = fmean(r["spent_tokens"] for r in runs), fmean(r["accuracy"] for r in runs)
+        ax.scatter([spent], [accuracy], marker=marker, s=60, label=name, zorder=3)
     greedy = report["findings"]["greedy accuracy"]
     ax.scatter(
         [fmean(s["greedy"]["spent_tokens"] for s in report["seeds"].values())],
@@ -300,7 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="rl-reasoner-search-"))
     n, per_level = args.n, args.eval_per_level
     start = time.time()
-    numbers = {seed: seed_numbers(run_seed(seed, runs, n, per_level, extra), n) for seed in seeds}
+    done = {seed: run_seed(seed, runs, n, per_level, extra) for seed in seeds}
+    for seed, disc in discriminators(runs, seeds).items():
+        run_mcts(seed, done[seed], disc)
+    numbers = {seed: seed_numbers(run, n) for seed, run in done.items()}
     wall = (time.time() - start) / 60
     targets, findings = summarize(numbers, n, wall)
     report = {

@@ -12,11 +12,16 @@ def seed(
     shuffled: float,
     prm: float = 0.95,
     beam=0.7,
+    mcts=(0.7, 0.8, 0.75),  # mcts, rstar, mcts-two accuracy
+    hits=(0.9, 0.5),  # verified / unverified candidates right
 ) -> dict:
     curve = {k: {"bon": bon, "maj": maj, "pass": pas, "spent_tokens": 100.0 * k} for k in (1, 2, 4)}
     beams = {b: {"accuracy": beam, "spent_tokens": 300.0, "maj_at_equal_tokens": maj, "beyond_curve": False}
              for b in ("2x2",)}  # fmt: skip
+    evals = {name: {"accuracy": acc, "spent_tokens": 800.0, "maj_at_equal_tokens": maj}
+             for name, acc in zip(("mcts", "rstar", "mcts-two"), mcts, strict=True)}  # fmt: skip
     return {
+        "rstar_evals": {**evals, "verified_right": hits[0], "unverified_right": hits[1]},
         "prm": {"mc_agreement_heldout": prm, "mc_agreement_all": prm, "step_auroc_exact_heldout": prm},
         "prm_beam": beams,
         "greedy": {"accuracy": 0.5, "spent_tokens": 100.0},
@@ -42,7 +47,7 @@ def test_targets_are_means_over_seeds_and_fail_where_they_should(bench):
     assert all(t["met"] for t in targets.values()), targets
     assert targets["best-of-4 >= maj@4 + 3 pt"]["value"] == pytest.approx(0.08)
     weak = {
-        0: seed(0.9, 0.6, 0.61, 0.6, 0.6, 0.9, prm=0.6, beam=0.62)
+        0: seed(0.9, 0.6, 0.61, 0.6, 0.6, 0.9, prm=0.6, beam=0.62, mcts=(0.55, 0.56, 0.5), hits=(0.5, 0.45))
     }  # too strong a model, chance verifiers
     targets, _ = bench.summarize(weak, 4, 50.0)
     failed = {name for name, t in targets.items() if not t["met"]}
@@ -56,8 +61,13 @@ def test_targets_are_means_over_seeds_and_fail_where_they_should(bench):
         "MC step labels agree with exact step correctness >= 95 % (held-out steps)",
         "PRM step AUROC against exact step labels >= 0.9 (held-out)",
         "PRM beam 2x2 >= maj vote at equal spent tokens + 3 pt",
+        "rStar >= maj vote at equal spent tokens + 5 pt",
+        "MCTS with majority >= maj vote at equal spent tokens",
+        "rStar >= MCTS with majority + 2 pt",
+        "verified candidates right >= 10 pt more often than unverified",
         "benchmark <= 45 min",
     }
+    assert findings["MCTS with majority, five actions - two actions (pt)"] == pytest.approx(-5.0)
 
 
 def test_the_page_has_a_row_per_seed_and_the_curve(bench):
@@ -77,6 +87,8 @@ def test_the_page_has_a_row_per_seed_and_the_curve(bench):
     assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 95.0% |" in page
     assert "| 4 | 400 | 60.0% | 68.0% | 94.0% |" in page
     assert "| 0 | 95.0% | 0.950 | 2x2 | 300 | 70.0% | 60.0% | +10.0 |" in page
+    assert "| 0 | rstar | 800 | 80.0% | 60.0% | +20.0 | 90.0% | 50.0% |" in page
+    assert "| 1 | mcts-two | 800 | 75.0% | 60.0% | +15.0 | — | — |" in page
 
 
 def test_majority_at_equal_tokens_interpolates_in_log_tokens_and_clamps(bench):
