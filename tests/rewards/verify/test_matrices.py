@@ -99,4 +99,6 @@ def test_bounds_refuse_or_decide_quickly(span: str) -> None:
     start = time.process_time()  # CPU time: the bound is about work done, not about a busy machine's clock
     matrices_equal(span, P)
     matrices_equal(span, span)
-    assert time.process_time() - start < 0.2
+    # 0.5 s: an unbounded compare of these spans takes seconds to minutes; 0.2 s failed at 0.2016 on a clean
+    # clone here (process time counts every thread of the process, and the machine's speed varies ~1.3x)
+    assert time.process_time() - start < 0.5
