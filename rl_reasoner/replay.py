@@ -47,6 +47,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from rl_reasoner.buckets import length_buckets
 from rl_reasoner.data.tables import load_split
 
 
@@ -87,14 +88,29 @@ class ReplayRows:
         return ids, labels, lengths, opens
 
 
-def replay_loss(model, ref_model, batch: tuple, max_entropy: float | None):
+def replay_loss(model, ref_model, batch: tuple, max_entropy: float | None, bucket_rows: int | None = None):
     """Mean NLL of the completion tokens the reference model knows: those whose reference entropy is below
     ``max_entropy``, and inside a line also those it predicts right (all if ``max_entropy`` is None);
-    returns ``(loss, kept)``, ``kept`` the fraction of completion tokens counted."""
+    returns ``(loss, kept)``, ``kept`` the fraction of completion tokens counted. With ``bucket_rows`` the
+    rows are scored in length-sorted groups of that many, each cut to its longest row
+    (rl_reasoner/buckets.py): the same loss with less padding."""
+
+    ids, labels, lengths, opens = batch
+    total, kept, counted = 0.0, 0, 0
+    for bucket in length_buckets(lengths, bucket_rows or len(lengths)):
+        width = max(lengths[i] for i in bucket)
+        part = [[row[i][:width] for i in bucket] for row in (ids, labels, opens)]
+        part_lengths = [lengths[i] for i in bucket]
+        nll_sum, n_kept, n_counted = _replay_nll(model, ref_model, *part, part_lengths, max_entropy)
+        total, kept, counted = total + nll_sum, kept + n_kept, counted + n_counted
+    return total / max(1, kept), kept / max(1, counted)
+
+
+def _replay_nll(model, ref_model, ids, labels, opens, lengths, max_entropy):
+    """Summed NLL over the kept completion tokens of these rows, how many were kept, how many counted."""
     import torch
     import torch.nn.functional as F
 
-    ids, labels, lengths, opens = batch
     device = next(model.parameters()).device
     ids_t, labels_t = torch.tensor(ids, device=device), torch.tensor(labels, device=device)
     attention = (
@@ -112,6 +128,4 @@ def replay_loss(model, ref_model, batch: tuple, max_entropy: float | None):
         keep = keep & ((entropy < max_entropy) | known)
     logits = model(input_ids=ids_t, attention_mask=attention).logits[:, :-1].float()
     nll = F.cross_entropy(logits.transpose(1, 2), targets.clamp(min=0), reduction="none")
-    loss = (nll * keep).sum() / keep.sum().clamp(min=1)
-    kept = keep.sum().item() / max(1, int((targets != -100).sum().item()))
-    return loss, kept
+    return (nll * keep).sum(), int(keep.sum().item()), int((targets != -100).sum().item())

@@ -7,6 +7,7 @@ import json
 from contextlib import contextmanager
 from pathlib import Path
 
+from rl_reasoner.buckets import CPU_BUCKET_ROWS, bucketed_logps
 from rl_reasoner.console import quiet_trl_deprecations, use_short_console
 from rl_reasoner.data.tables import load_split
 from rl_reasoner.errors import UsageError
@@ -133,10 +134,34 @@ def _trainer_class(replay: ReplayRows | None = None, section: ReplaySection | No
             same = getattr(self, "_replay_step", None) == step
             self._replay_step, self._replay_call = step, self._replay_call + 1 if same else 1
             batch = replay.batch(step, self._replay_call, self.accelerator.process_index)
-            extra, kept = replay_loss(model, self.ref_model, batch, section.max_entropy)
+            rows = CPU_BUCKET_ROWS if self.accelerator.device.type == "cpu" else None
+            extra, kept = replay_loss(model, self.ref_model, batch, section.max_entropy, rows)
             self._metrics["train"]["replay/nll"].append(extra.item())
             self._metrics["train"]["replay/kept_fraction"].append(kept)
             return loss + section.weight * extra / self.current_gradient_accumulation_steps
+
+        def _get_per_token_logps_and_entropies(
+            self, model, input_ids, attention_mask, logits_to_keep, batch_size=None, compute_entropy=False,
+            compute_aux_loss=False, **extra,
+        ):  # TRL's passes, run on length buckets (rl_reasoner/buckets.py); images or MoE: TRL's as they are
+            parent = super()._get_per_token_logps_and_entropies
+            if compute_aux_loss or any(value is not None for value in extra.values()):
+                return parent(
+                    model, input_ids, attention_mask, logits_to_keep, batch_size, compute_entropy,
+                    compute_aux_loss, **extra,
+                )
+
+            def score(ids, mask, keep):
+                logps, entropies, _ = parent(model, ids, mask, keep, None, compute_entropy)
+                return logps, entropies
+
+            rows = batch_size or input_ids.size(0)
+            if self.accelerator.device.type == "cpu":
+                rows = min(rows, CPU_BUCKET_ROWS)
+            logps, entropies = bucketed_logps(
+                score, input_ids, attention_mask, logits_to_keep, rows, compute_entropy
+            )
+            return logps, entropies, None
 
         def log(self, logs, start_time=None):  # replaces GRPOTrainer.log: same, minus the rich table
             if self.args.num_completions_to_print is not None:

@@ -122,3 +122,16 @@ def test_a_real_grpo_run_logs_the_replay_loss_each_step(tmp_path):
     logged = [h for h in state["log_history"] if "replay/nll" in h]
     assert len(logged) == 2
     assert all(h["replay/nll"] > 0 and h["replay/kept_fraction"] == 1 for h in logged)
+
+
+@pytest.mark.parametrize("max_entropy", [None, 0.5, 1e6])
+def test_length_buckets_give_the_same_loss_as_one_padded_batch(tiny, max_entropy):
+    model, tokenizer, path = tiny
+    batch = ReplayRows(path, tokenizer, rows_per_batch=7, seed=3).batch(0, 1, 0)
+    assert len(set(batch[2])) > 1  # rows of different lengths, so the buckets are cut differently
+    whole, kept_whole = replay_loss(model, model, batch, max_entropy)
+    parts, kept_parts = replay_loss(model, model, batch, max_entropy, bucket_rows=2)
+    assert parts.item() == pytest.approx(whole.item(), rel=1e-5)
+    assert kept_parts == kept_whole
+    grads = [torch.autograd.grad(loss, model.lm_head.weight)[0] for loss in (whole, parts)]
+    assert torch.allclose(*grads, atol=1e-6)
