@@ -11,7 +11,8 @@ model and val split, ``gate-reference.json`` in the run folder, so baselines fro
 model passes when no level is more than ``max_drop`` below it, and the run's output is the newest of the final
 model and its saved checkpoints that passes (the start model itself when none does). Candidates are measured
 after training, newest first, until one passes: one greedy pass when the final model keeps its accuracy,
-where measuring every checkpoint as it is written cost one pass per save. Every checkpoint therefore stays on
+where measuring every checkpoint as it is written cost one pass per save; levels are measured lowest first
+and a candidate's stop at its first failing one. Every checkpoint therefore stays on
 disk until the verdict, then those that are neither the newest nor the kept one are removed. The record goes
 to the trainer's log (``gate/level_L/accuracy``, ``.../floor``, ``gate/kept_step``) and to ``gate.json``.
 """
@@ -88,11 +89,18 @@ class ValidationGate(TrainerCallback, ExportableState):
         if self.reference is None:
             self.reference = self._cached_reference(model)
 
-    def measure(self, model) -> dict[str, float]:
-        """Per-level greedy accuracy of ``model`` on the rows, on every process."""
+    def measure(self, model, *, stop_at_failure: bool = False) -> dict[str, float]:
+        """Per-level greedy accuracy of ``model`` on the rows, on every process, one level at a time (lowest
+        first); with ``stop_at_failure``, none after the first level below its floor (a failing candidate
+        costs only the levels up to its first failure)."""
         accuracy = None
         if self.trainer.is_world_process_zero():
-            accuracy = level_accuracy(self.rows, self._correct(model))
+            accuracy = {}
+            for level, rows in _by_level(self.rows).items():
+                accuracy |= level_accuracy(rows, self._correct(model, rows))
+                floor = {level: self.reference[level]} if stop_at_failure else {}
+                if failing_levels(accuracy, floor, self.max_drop):
+                    break
         return _shared(accuracy)
 
     def kept_step(self) -> int:
@@ -116,6 +124,7 @@ class ValidationGate(TrainerCallback, ExportableState):
             "rows": _digest(self.rows),
             "max_new_tokens": self.max_new_tokens,
             "batch_size": self.batch_size,
+            "by_level": True,  # measured one level at a time (batches never mix levels)
         }
         cached = None
         if self.trainer.is_world_process_zero() and self.cache.is_file():
@@ -129,7 +138,7 @@ class ValidationGate(TrainerCallback, ExportableState):
             self.cache.write_text(json.dumps({"key": key, "reference": reference}, indent=1) + "\n")
         return reference
 
-    def _correct(self, model) -> list[bool]:
+    def _correct(self, model, rows: Sequence[dict]) -> list[bool]:
         from rl_reasoner.evaluation.runner import score
         from rl_reasoner.generation import generate_samples
 
@@ -142,7 +151,7 @@ class ValidationGate(TrainerCallback, ExportableState):
             groups = generate_samples(
                 model,
                 tokenizer,
-                [row["prompt"] for row in self.rows],
+                [row["prompt"] for row in rows],
                 max_new_tokens=self.max_new_tokens,
                 batch_size=self.batch_size,
                 progress=False,
@@ -150,7 +159,7 @@ class ValidationGate(TrainerCallback, ExportableState):
         finally:
             tokenizer.padding_side = side
             model.train(was_training)
-        return [rec["samples"][0]["correct"] for rec in score([("val", row) for row in self.rows], groups)]
+        return [rec["samples"][0]["correct"] for rec in score([("val", row) for row in rows], groups)]
 
 
 def hand_on(trainer, gate: ValidationGate, out: Path) -> None:
@@ -161,8 +170,9 @@ def hand_on(trainer, gate: ValidationGate, out: Path) -> None:
     for step in [last, *saved]:
         if step != last:
             trainer._load_from_checkpoint(str(folder / f"checkpoint-{step}"))
-        accuracy = gate.measure(trainer.model)
-        failing = failing_levels(accuracy, gate.reference, gate.max_drop)
+        accuracy = gate.measure(trainer.model, stop_at_failure=True)
+        measured = {level: ref for level, ref in gate.reference.items() if level in accuracy}
+        failing = failing_levels(accuracy, measured, gate.max_drop)  # the levels after it were not measured
         gate.history.append({"step": step, "accuracy": accuracy, "failing": failing})
         if not failing:
             break
@@ -191,6 +201,14 @@ def _log(trainer, gate: ValidationGate) -> None:
     metrics["gate/kept_step"] = float(gate.kept_step())
     metrics["gate/measured"] = float(len(gate.history))
     Trainer.log(trainer, metrics)  # the base class's: GRPOTrainer.log would log its completions table again
+
+
+def _by_level(rows: Sequence[dict]) -> dict[str, list[dict]]:
+    """``rows`` grouped by level (names as :func:`level_accuracy` writes them), in its order."""
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(str(row.get("level", "all")), []).append(row)
+    return dict(sorted(groups.items()))
 
 
 def _checkpoint_steps(folder: Path) -> list[int]:

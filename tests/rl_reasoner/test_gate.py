@@ -51,6 +51,8 @@ def test_a_run_that_breaks_its_answers_hands_on_the_start_model(chain_run, run_c
     assert record["reference"] == {"1": 1.0, "2": 1.0} and record["kept_step"] == 0
     # measured after training, newest first, until one passes: none did
     assert [h["step"] for h in record["history"]] == [2, 1] and all(h["failing"] for h in record["history"])
+    # a candidate is measured lowest level first and only up to its first failing level
+    assert [(list(h["accuracy"]), h["failing"]) for h in record["history"]] == [(["1"], ["1"])] * 2
     assert "gate: step 2 failed" in done.stdout and "handing on the start model" in done.stdout
     assert same_weights(chain_run / "grpo", chain_run / "sft")
     assert sorted(p.name for p in (chain_run / "grpo").glob("checkpoint-*")) == ["checkpoint-2"]
