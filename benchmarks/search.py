@@ -73,6 +73,7 @@ def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str]) ->
         "greedy": [],
         "sampled": ["--n", str(n), "--k", ",".join(str(k) for k in ks_up_to(n))],
         "bon": ["--search", "bon", "--verifier", str(run / "verifier-orm"), "--candidates", str(n)],
+        "bon-vote": ["--search", "bon-vote", "--verifier", str(run / "verifier-orm"), "--candidates", str(n)],
     }
     for width, expansions in BEAMS:
         beam = ["--beam-width", str(width), "--expansions", str(expansions)]
@@ -111,26 +112,32 @@ def seed_numbers(run: Path, n: int) -> dict:
     from rl_reasoner.evaluation.runner import load_metrics, read_samples
     from rl_reasoner.verifier import auroc, load_verifier
 
-    greedy, sampled, bon = (load_metrics(run / "search" / m) for m in ("greedy", "sampled", "bon"))
+    greedy, sampled, bon, vote = (
+        load_metrics(run / "search" / m) for m in ("greedy", "sampled", "bon", "bon-vote")
+    )
     records = read_samples(run / "search" / "sampled" / "samples.jsonl")
     verifier = load_verifier(str(run / "verifier-orm"), kind="orm")
     flat = [(r, s) for r in records for s in r["samples"]]
     scores = verifier.score([r["prompt"] for r, _ in flat], [s["text"] for _, s in flat])
     labels = [s["correct"] for _, s in flat]
     picks = {r["id"]: r["samples"][0] for r in read_samples(run / "search" / "bon" / "samples.jsonl")}
-    by_id, pos, same = {}, 0, 0
+    voted = {r["id"]: r["samples"][0] for r in read_samples(run / "search" / "bon-vote" / "samples.jsonl")}
+    by_id, pos, same, same_vote = {}, 0, 0, 0
     for r in records:
         ranked = scores[pos : pos + len(r["samples"])]
         pos += len(r["samples"])
         by_id[r["id"]] = (r["samples"], ranked)
         best = max(range(len(ranked)), key=lambda i: (not r["samples"][i]["truncated"], ranked[i], -i))
         same += r["samples"][best]["text"] == picks[r["id"]]["text"]
+        same_vote += _voted(r["samples"], ranked)["text"] == voted[r["id"]]["text"]
     curve = {}
     for k in ks_up_to(n):
         chosen = [_best(samples[:k], ranked[:k]) for samples, ranked in by_id.values()]
+        pooled = [_voted(samples[:k], ranked[:k]) for samples, ranked in by_id.values()]
         spent = fmean(sum(s["tokens"] for s in samples[:k]) for samples, _ in by_id.values())
         curve[k] = {
             "bon": fmean(c["correct"] for c in chosen),
+            "vote": fmean(c["correct"] for c in pooled),
             "maj": sampled["overall"][f"maj@{k}"],
             "pass": sampled["overall"][f"pass@{k}"],
             "spent_tokens": spent,
@@ -145,17 +152,34 @@ def seed_numbers(run: Path, n: int) -> dict:
             "accuracy": bon["overall"]["pass@1"],
             "spent_tokens": bon["overall"]["mean_spent_tokens"],
         },
+        "vote_search": {
+            "accuracy": vote["overall"]["pass@1"],
+            "spent_tokens": vote["overall"]["mean_spent_tokens"],
+        },
         "curve": curve,
         "auroc_eval_candidates": auroc(scores, labels),
         "auroc_held_out": json.loads((run / "verifier-orm" / "verifier.json").read_text())["heldout_auroc"],
         "auroc_shuffled_labels": shuffled["heldout_auroc"],
         "search_matches_rerank": same / len(records),
+        "vote_search_matches_rerank": same_vote / len(records),
         "problems": len(records),
     }
 
 
 def _best(samples: list[dict], ranked: list[float]) -> dict:
     return samples[max(range(len(ranked)), key=lambda i: (not samples[i]["truncated"], ranked[i], -i))]
+
+
+def _voted(samples: list[dict], ranked: list[float]) -> dict:
+    """``--search bon-vote``'s pick among ``samples``: the sampled eval's answer classes (``vote``), each
+    weighted by its members' σ(score). Votes are relabelled in order of appearance, so a prefix of the
+    candidates breaks ties as the search does on that prefix alone."""
+    from rl_reasoner.evaluation.search import weighted_vote
+
+    labels: dict = {}
+    votes = [None if s.get("vote") is None else labels.setdefault(s["vote"], len(labels)) for s in samples]
+    fallback = samples.index(_best(samples, ranked))
+    return samples[weighted_vote(votes, ranked, default=fallback)]
 
 
 def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, dict]:
@@ -179,6 +203,9 @@ def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, di
         f"best-of-{n} >= maj@{n} + 3 pt": target(
             at_n("bon") - at_n("maj"), 0.03, at_n("bon") - at_n("maj") >= 0.03
         ),
+        f"best-of-{n} by verifier-weighted vote (bon-vote) >= maj@{n} + 3 pt": target(
+            at_n("vote") - at_n("maj"), 0.03, at_n("vote") - at_n("maj") >= 0.03
+        ),
         f"best-of-{n} never above pass@{n} (every seed)": target(
             max(s["curve"][n]["bon"] - s["curve"][n]["pass"] for s in seeds.values()),
             0.0,
@@ -195,12 +222,15 @@ def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, di
         "search backend picks = rerank of the sampled eval's candidates": mean(
             lambda s: s["search_matches_rerank"]
         ),
+        "bon-vote search picks = weighted vote over the sampled eval's candidates": mean(
+            lambda s: s["vote_search_matches_rerank"]
+        ),
         "greedy accuracy": mean(lambda s: s["greedy"]["accuracy"]),
         "ORM AUROC held-out training prompts": mean(lambda s: s["auroc_held_out"] or 0.0),
         "curve (mean over seeds)": {
             k: {
                 key: mean(lambda s, k=k, key=key: s["curve"][k][key])
-                for key in ("bon", "maj", "pass", "spent_tokens")
+                for key in ("bon", "vote", "maj", "pass", "spent_tokens")
             }
             for k in ks_up_to(n)
         },
@@ -236,26 +266,30 @@ def render(report: dict) -> str:
         "",
         "## Per seed",
         "",
-        f"| seed | problems | greedy | sampled | maj@{n} | best-of-{n} | pass@{n} | AUROC (eval) | "
-        "AUROC (shuffled) | search = rerank |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| seed | problems | greedy | sampled | maj@{n} | best-of-{n} | weighted vote | pass@{n} | "
+        "AUROC (eval) | AUROC (shuffled) | search = rerank |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for seed, s in report["seeds"].items():
         c = s["curve"][str(n)] if str(n) in s["curve"] else s["curve"][n]
         lines.append(
             f"| {seed} | {s['problems']} | {s['greedy']['accuracy']:.1%} | {s['sampled_accuracy']:.1%} | "
-            f"{c['maj']:.1%} | {c['bon']:.1%} | {c['pass']:.1%} | {s['auroc_eval_candidates']:.3f} | "
+            f"{c['maj']:.1%} | {c['bon']:.1%} | {c['vote']:.1%} | {c['pass']:.1%} | "
+            f"{s['auroc_eval_candidates']:.3f} | "
             f"{s['auroc_shuffled_labels']:.3f} | {s['search_matches_rerank']:.1%} |"
         )
     lines += [
         "",
         "## Accuracy against spent tokens (mean over seeds)",
         "",
-        "| k | spent tokens | maj@k | best-of-k | pass@k |",
-        "|---|---|---|---|---|",
+        "| k | spent tokens | maj@k | best-of-k | weighted vote | pass@k |",
+        "|---|---|---|---|---|---|",
     ]
     for k, c in report["findings"]["curve (mean over seeds)"].items():
-        lines.append(f"| {k} | {c['spent_tokens']:.0f} | {c['maj']:.1%} | {c['bon']:.1%} | {c['pass']:.1%} |")
+        lines.append(
+            f"| {k} | {c['spent_tokens']:.0f} | {c['maj']:.1%} | {c['bon']:.1%} | {c['vote']:.1%} | "
+            f"{c['pass']:.1%} |"
+        )
     lines += _prm_lines(report) + rstar_lines(report)
     lines += ["", f"![accuracy vs spent tokens]({Path(PLOT).name})"]
     return "\n".join(lines) + "\n"
@@ -272,6 +306,7 @@ def plot(report: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(spent, [c["maj"] for c in curve.values()], "o-", label="majority vote")
     ax.plot(spent, [c["bon"] for c in curve.values()], "s-", label="best-of-N (ORM)")
+    ax.plot(spent, [c["vote"] for c in curve.values()], "v-", label="ORM-weighted vote (bon-vote)")
     ax.plot(spent, [c["pass"] for c in curve.values()], ":", color="grey", label="pass@k (any right)")
     beams = report["findings"]["prm beam (mean over seeds)"]
     ax.plot([b["spent_tokens"] for b in beams.values()], [b["accuracy"] for b in beams.values()], "^-",

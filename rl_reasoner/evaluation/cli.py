@@ -76,12 +76,12 @@ def _add_search_flags(p) -> None:
     p.add_argument("--search", help=f"answer each prompt by a search: one of {list(SEARCHES)} (takes --n 1)")
     p.add_argument(
         "--verifier",
-        help="the search's verifier folder (rl-reasoner verifier): orm for bon, prm for prm-beam",
+        help="the search's verifier folder (rl-reasoner verifier): orm for bon[-vote], prm for prm-beam",
     )
     p.add_argument(
         "--candidates",
         type=int,
-        help=f"--search bon: samples ranked per prompt (default {SearchSpec.candidates})",
+        help=f"--search bon|bon-vote: samples ranked per prompt (default {SearchSpec.candidates})",
     )
     p.add_argument(
         "--beam-width",

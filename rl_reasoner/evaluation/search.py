@@ -9,6 +9,11 @@ gold answers (the runner scores the chosen completion afterwards, like any other
   exactly as ``rl-reasoner eval --n <candidates>`` draws them (same chunks, same seeds), so a best-of-N eval
   and a majority-vote eval with the same settings rank the very same candidates; the outcome verifier's
   highest score wins, a completion cut off at the token budget only when every candidate is.
+* ``bon-vote``: the same candidates and verifier, pooled by answer: ORM-weighted majority voting (Uesato et
+  al., 2022; Li et al., 2023, "weighted voting"). Each answer class (as ``maj@k`` forms them: the candidates'
+  answers, equal after normalisation, truncated ones left out) scores the sum of its members' σ(score);
+  the best-scored member of the highest class is the pick. A verifier that ranks well on average but
+  misorders a few near-ties is outvoted by the answers many candidates agree on.
 * ``prm-beam``: process-verifier beam search over lines (lecture, 2.3; ``evaluation.beam``): ``beam_width``
   partial completions kept per prompt, each continued ``expansions`` times by one line per round, ranked by
   the process verifier's score of the newest step. HF backend only (it writes one line at a time).
@@ -22,6 +27,7 @@ than ignored.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -143,10 +149,10 @@ def search_spec(name: str | None, verifier: str | None, **budgets: int | str | N
 
 
 class BestOfN:
-    """Verifier-ranked best of ``candidates`` samples per prompt."""
+    """Verifier-ranked best of ``candidates`` samples per prompt (``vote``: the verifier-weighted vote's)."""
 
-    def __init__(self, inner: EvalBackend, verifier, candidates: int):
-        self.inner, self.verifier, self.candidates = inner, verifier, candidates
+    def __init__(self, inner: EvalBackend, verifier, candidates: int, vote: bool = False):
+        self.inner, self.verifier, self.candidates, self.vote = inner, verifier, candidates, vote
         self.tokenizer = inner.tokenizer
 
     def prompts_per_chunk(self, n: int) -> int:
@@ -177,16 +183,51 @@ class BestOfN:
             ranked = scores[pos : pos + len(group)]
             pos += len(group)
             best = max(range(len(group)), key=lambda i: (not group[i].truncated, ranked[i], -i))
+            if self.vote:
+                best = weighted_vote(_votes(group), ranked, default=best)
             spent = sum(g.tokens for g in group)
             chosen.append([replace(group[best], spent=spent, score=ranked[best])])
         return chosen
+
+
+def weighted_vote(votes: Sequence[int | None], scores: Sequence[float], *, default: int) -> int:
+    """Σσ(score) per answer class, argmax class, then its best-scored member; Uesato et al. 2022's weighting.
+
+    ``votes`` are class labels (None: no answer, not counted); ties between classes go to the class seen
+    first, ties within one to the earlier candidate. Without any vote: ``default``.
+
+    >>> weighted_vote([0, 1, 1, None], [3.0, -1.0, 0.5, 9.0], default=3)  # σ(3)=.95 > σ(-1)+σ(.5)=.89
+    0
+    >>> weighted_vote([0, 1, 1], [1.0, 0.2, 0.9], default=0)  # .73 < .55+.71: the pair wins, its best is 2
+    2
+    >>> weighted_vote([None, None], [1.0, 2.0], default=1)
+    1
+    """
+    totals: dict[int, float] = {}
+    for vote, score in zip(votes, scores, strict=True):
+        if vote is not None:
+            totals[vote] = totals.get(vote, 0.0) + 1.0 / (1.0 + math.exp(-score))
+    if not totals:
+        return default
+    winner = max(totals, key=lambda v: totals[v])  # dicts keep first appearance: max keeps the first tie
+    return max((i for i, v in enumerate(votes) if v == winner), key=lambda i: (scores[i], -i))
+
+
+def _votes(group: Sequence[Generation]) -> list[int | None]:
+    """The candidates' answer classes, formed as ``maj@k`` forms them (truncated candidates cast none)."""
+    from rewards.verify import extract_answer
+    from rl_reasoner.evaluation.metrics import answer_classes
+    from rl_reasoner.evaluation.runner import EXTRACTION
+
+    answers = [None if g.truncated else extract_answer(g.text, mode=EXTRACTION) for g in group]
+    return answer_classes(answers)
 
 
 def _best_of_n(spec: SearchSpec, inner: EvalBackend) -> EvalBackend:
     from rl_reasoner.verifier import load_verifier
 
     verifier = load_verifier(spec.verifier, kind="orm", policy_tokenizer=inner.tokenizer)
-    return BestOfN(inner, verifier, spec.candidates)
+    return BestOfN(inner, verifier, spec.candidates, vote=spec.name == "bon-vote")
 
 
 def _prm_beam(spec: SearchSpec, inner: EvalBackend) -> EvalBackend:
@@ -212,18 +253,20 @@ def _mcts(spec: SearchSpec, inner: EvalBackend) -> EvalBackend:
 # ``--search`` name -> (spec, generation backend) -> the search backend.
 SEARCHES: dict[str, Callable[[SearchSpec, EvalBackend], EvalBackend]] = {
     "bon": _best_of_n,
+    "bon-vote": _best_of_n,
     "prm-beam": _prm_beam,
     "mcts": _mcts,
     "rstar": _mcts,
 }
 BUDGETS = {  # search -> its budget fields (integers >= 1)
     "bon": ("candidates",),
+    "bon-vote": ("candidates",),
     "prm-beam": ("beam_width", "expansions"),
     "mcts": ("rollouts",),
     "rstar": ("rollouts",),
 }
 OPTIONS = {"mcts": ("actions",), "rstar": ("actions", "discriminator")}  # search -> its other settings
-NEEDS_VERIFIER = {"bon": "orm", "prm-beam": "prm"}  # search -> the verifier kind it ranks with
+NEEDS_VERIFIER = {"bon": "orm", "bon-vote": "orm", "prm-beam": "prm"}  # search -> the verifier kind it uses
 VERIFIER_WORDS = {"orm": "an outcome verifier", "prm": "a process verifier"}
 LINE_SEARCHES = {"prm-beam", "mcts", "rstar"}  # searches that write a line at a time (the hf backend)
 

@@ -3,6 +3,7 @@ an ORM trained on its samples; the search ranks exactly the candidates an ``--n`
 they cost, never reads the gold, and bad settings stop before anything is generated."""
 
 import json
+import math
 
 import pytest
 
@@ -20,7 +21,7 @@ def write_rows(path, answer: str):
 
 @pytest.fixture(scope="module")
 def evals(twelve_run, orm, run_cli, tmp_path_factory):
-    """(plain --n 4 eval, bon over 4 candidates, the same bon with every gold answer scrambled)."""
+    """(plain --n 4 eval, bon and bon-vote over 4 candidates, bon with every gold answer scrambled)."""
     tmp = tmp_path_factory.mktemp("search")
     data, scrambled = write_rows(tmp / "twelve.jsonl", "12"), write_rows(tmp / "scrambled.jsonl", "13")
     model = str(twelve_run / "sft")
@@ -28,6 +29,7 @@ def evals(twelve_run, orm, run_cli, tmp_path_factory):
     for name, rows, extra in (
         ("plain", data, ["--n", "4", "--k", "1,4"]),
         ("bon", data, ["--search", "bon", "--verifier", str(orm[0]), "--candidates", "4"]),
+        ("vote", data, ["--search", "bon-vote", "--verifier", str(orm[0]), "--candidates", "4"]),
         ("scrambled", scrambled, ["--search", "bon", "--verifier", str(orm[0]), "--candidates", "4"]),
     ):
         done = run_cli("eval", model, "--data", rows, "--out", str(tmp / name), *FLAGS, *extra)
@@ -48,6 +50,25 @@ def test_best_of_n_picks_the_verifiers_best_of_the_candidates_an_n_eval_draws(ev
         assert pick["text"] in [c["text"] for c in candidates]
         assert pick["verifier_score"] == pytest.approx(max(finished), abs=1e-4)
         assert pick["spent_tokens"] == sum(c["tokens"] for c in candidates)
+
+
+def test_bon_vote_picks_the_best_member_of_the_answer_with_the_most_verifier_weight(evals, orm):
+    plain = {r["id"]: r for r in read_samples(evals["plain"] / "samples.jsonl")}
+    picks = {r["id"]: r["samples"][0] for r in read_samples(evals["vote"] / "samples.jsonl")}
+    verifier = load_verifier(str(orm[0]), kind="orm")
+    for qid, record in plain.items():
+        candidates = record["samples"]
+        scores = verifier.score([record["prompt"]] * len(candidates), [c["text"] for c in candidates])
+        weight: dict = {}
+        for c, s in zip(candidates, scores, strict=True):
+            if c["vote"] is not None:
+                weight[c["vote"]] = weight.get(c["vote"], 0.0) + 1 / (1 + math.exp(-s))
+        if not weight:
+            continue
+        top = max(weight.values())
+        members = [s for c, s in zip(candidates, scores, strict=True) if weight.get(c["vote"]) == top]
+        assert picks[qid]["verifier_score"] == pytest.approx(max(members), abs=1e-4)
+    assert picks and load_metrics(evals["vote"])["config"]["search"]["name"] == "bon-vote"
 
 
 def test_search_accuracy_is_bounded_by_its_candidates_and_costs_are_reported(evals):
