@@ -215,7 +215,13 @@ def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, di
         **rstar_targets(seeds),
         "benchmark <= 45 min": target(wall_min, 45.0, wall_min <= 45.0),
     }
-    findings = {
+    return targets, _findings(seeds, n)
+
+
+def _findings(seeds: dict[int, dict], n: int) -> dict:
+    """What the benchmark reports beside its targets: means over seeds."""
+    mean = lambda f: fmean(f(s) for s in seeds.values())  # noqa: E731
+    return {
         "MCTS with majority, five actions - two actions (pt)": mean(
             lambda s: 100 * (s["rstar_evals"]["mcts"]["accuracy"] - s["rstar_evals"]["mcts-two"]["accuracy"])
         ),
@@ -242,7 +248,6 @@ def summarize(seeds: dict[int, dict], n: int, wall_min: float) -> tuple[dict, di
             for b in (f"{w}x{e}" for w, e in BEAMS)
         },
     }
-    return targets, findings
 
 
 def render(report: dict) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from rewards.verify import normalize, verify_batch
 
+EXTRACTION = "lenient"  # answers are read as graders read them: boxed or not (rewards.verify.MODES)
 BUDGET_START = 32
 
 

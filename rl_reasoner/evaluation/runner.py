@@ -33,7 +33,7 @@ from rl_reasoner.evaluation.search import SearchSpec, with_search
 from rl_reasoner.generation import Generation
 
 CONFIG_FILE, SAMPLES_FILE, METRICS_FILE = "eval_config.json", "samples.jsonl", "metrics.json"
-EXTRACTION = "lenient"  # answers are read as graders read them: boxed or not (rewards.verify.MODES)
+EXTRACTION = M.EXTRACTION  # answers are read as graders read them: boxed or not (rewards.verify.MODES)
 ORIGINAL = "original"  # the variant reported at the top level of metrics.json
 
 

@@ -216,8 +216,7 @@ def weighted_vote(votes: Sequence[int | None], scores: Sequence[float], *, defau
 def _votes(group: Sequence[Generation]) -> list[int | None]:
     """The candidates' answer classes, formed as ``maj@k`` forms them (truncated candidates cast none)."""
     from rewards.verify import extract_answer
-    from rl_reasoner.evaluation.metrics import answer_classes
-    from rl_reasoner.evaluation.runner import EXTRACTION
+    from rl_reasoner.evaluation.metrics import EXTRACTION, answer_classes
 
     answers = [None if g.truncated else extract_answer(g.text, mode=EXTRACTION) for g in group]
     return answer_classes(answers)

@@ -14,8 +14,10 @@ def seed(
     beam=0.7,
     mcts=(0.7, 0.8, 0.75),  # mcts, rstar, mcts-two accuracy
     hits=(0.9, 0.5),  # verified / unverified candidates right
+    vote: float = 0.72,
 ) -> dict:
-    curve = {k: {"bon": bon, "maj": maj, "pass": pas, "spent_tokens": 100.0 * k} for k in (1, 2, 4)}
+    point = {"bon": bon, "vote": vote, "maj": maj, "pass": pas}
+    curve = {k: {**point, "spent_tokens": 100.0 * k} for k in (1, 2, 4)}
     beams = {b: {"accuracy": beam, "spent_tokens": 300.0, "maj_at_equal_tokens": maj, "beyond_curve": False}
              for b in ("2x2",)}  # fmt: skip
     evals = {name: {"accuracy": acc, "spent_tokens": 800.0, "maj_at_equal_tokens": maj}
@@ -32,6 +34,7 @@ def seed(
         "auroc_held_out": auroc,
         "auroc_shuffled_labels": shuffled,
         "search_matches_rerank": 1.0,
+        "vote_search_matches_rerank": 1.0,
         "problems": 300,
     }
 
@@ -46,8 +49,11 @@ def test_targets_are_means_over_seeds_and_fail_where_they_should(bench):
     targets, findings = bench.summarize(good, 4, 30.0)
     assert all(t["met"] for t in targets.values()), targets
     assert targets["best-of-4 >= maj@4 + 3 pt"]["value"] == pytest.approx(0.08)
+    vote = targets["best-of-4 by verifier-weighted vote (bon-vote) >= maj@4 + 3 pt"]
+    assert vote["value"] == pytest.approx(0.12)
     weak = {
-        0: seed(0.9, 0.6, 0.61, 0.6, 0.6, 0.9, prm=0.6, beam=0.62, mcts=(0.55, 0.56, 0.5), hits=(0.5, 0.45))
+        0: seed(0.9, 0.6, 0.61, 0.6, 0.6, 0.9, prm=0.6, beam=0.62, mcts=(0.55, 0.56, 0.5), hits=(0.5, 0.45),
+                vote=0.62)
     }  # too strong a model, chance verifiers
     targets, _ = bench.summarize(weak, 4, 50.0)
     failed = {name for name, t in targets.items() if not t["met"]}
@@ -57,6 +63,7 @@ def test_targets_are_means_over_seeds_and_fail_where_they_should(bench):
         "ORM AUROC on held-out problems' candidates >= 0.85",
         "ORM on shuffled labels: AUROC <= 0.6",
         "best-of-4 >= maj@4 + 3 pt",
+        "best-of-4 by verifier-weighted vote (bon-vote) >= maj@4 + 3 pt",
         "best-of-4 never above pass@4 (every seed)",
         "MC step labels agree with exact step correctness >= 95 % (held-out steps)",
         "PRM step AUROC against exact step labels >= 0.9 (held-out)",
@@ -84,8 +91,8 @@ def test_the_page_has_a_row_per_seed_and_the_curve(bench):
         "findings": findings,
     }
     page = bench.render(report)
-    assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 95.0% |" in page
-    assert "| 4 | 400 | 60.0% | 68.0% | 94.0% |" in page
+    assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 72.0% | 95.0% |" in page
+    assert "| 4 | 400 | 60.0% | 68.0% | 72.0% | 94.0% |" in page
     assert "| 0 | 95.0% | 0.950 | 2x2 | 300 | 70.0% | 60.0% | +10.0 |" in page
     assert "| 0 | rstar | 800 | 80.0% | 60.0% | +20.0 | 90.0% | 50.0% |" in page
     assert "| 1 | mcts-two | 800 | 75.0% | 60.0% | +15.0 | — | — |" in page
