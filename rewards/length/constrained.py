@@ -29,25 +29,19 @@ def constrained_bonus(
 ) -> list[float]:
     """λ·clip((mean_c − L)/std_c, 0, clip) for correct L < mean_c; DRPO arXiv:2510.04474, times a Lagrange λ.
 
-    ``multiplier`` (λ in [-1, 1]) is its level's current multiplier, which the adapter keeps (see
+    ``multiplier`` (λ in [0, 1]) is its level's current multiplier, which the adapter keeps (see
     :func:`dual_update`); the rest is :func:`below_mean_bonus` with DRPO's choice of statistics, the mean
-    and std of the group's *correct* lengths, so a wrong sample never moves the bar. A negative λ (a level
-    below its floor, where ``min_multiplier`` < 0 allows it) turns the bonus into a penalty on the short
-    right answers: the push goes back to the longer style. A right answer still earns at least a wrong one
-    (1 − |λ|·clip >= 0 at clip 1).
+    and std of the group's *correct* lengths, so a wrong sample never moves the bar.
 
     >>> [round(v, 3) for v in constrained_bonus([13, 40, 40, 90], [True, True, True, False])]
     [1.0, 0.0, 0.0, 0.0]
     >>> [round(v, 3) for v in constrained_bonus([13, 40, 67], [True] * 3, multiplier=0.5)]
     [0.5, 0.0, 0.0]
-    >>> [round(v, 3) for v in constrained_bonus([13, 40, 67], [True] * 3, multiplier=-0.5)]
-    [-0.5, 0.0, 0.0]
     """
-    lam = float(check_number("multiplier", multiplier, minimum=-1))
+    lam = float(check_number("multiplier", multiplier))
     if lam > 1:
-        raise ValueError(f"multiplier={multiplier!r} must be in [-1, 1]")
-    bonus = below_mean_bonus(lengths, correct, weight=abs(lam), mode=mode, mean_over=mean_over, clip=clip)
-    return [-b if b else 0.0 for b in bonus] if lam < 0 else bonus
+        raise ValueError(f"multiplier={multiplier!r} must be in [0, 1]")
+    return below_mean_bonus(lengths, correct, weight=lam, mode=mode, mean_over=mean_over, clip=clip)
 
 
 @dataclass(frozen=True)
@@ -78,20 +72,17 @@ def dual_update(
     decay: float = 0.75,
     reference: str = "start",
     start_multiplier: float = 0.0,
-    min_multiplier: float = 0.0,
 ) -> ConstraintState:
-    """λ ← clip(λ + η·(â − (a_ref − ε)), λ_min, 1), â an EMA of the level's accuracy: projected dual ascent.
+    """λ ← clip(λ + η·(â − (a_ref − ε)), 0, 1), â an EMA of the level's accuracy: projected dual ascent.
 
     For the first ``reference_steps`` updates λ stays ``start_multiplier`` (at 0 accuracy alone is trained;
     at 1 the length term is on from the first step) and the pooled accuracy of those steps becomes the
     reference ``a_ref`` (the starting policy's, at its sampling temperature).
     After that each step's accuracy ``correct / scored`` enters the estimate ``â`` with weight
     ``1 − decay``, and λ moves by ``step_size`` × the slack ``â − floor``: it grows while the level stays
-    above its floor and shrinks, down to ``min_multiplier`` (λ_min), as soon as it is below: at 0 the length
-    term stops, below 0 it pushes the level back to longer answers until it is above its floor again.
-    A step without scored items changes nothing. ``reference="best"`` raises the reference to every
-    higher running accuracy (the best so far), so a level that improved and then slips loses its length
-    term too; ``"start"`` keeps the first one.
+    above its floor and shrinks, down to 0, as soon as it is below. A step without scored items changes
+    nothing. ``reference="best"`` raises the reference to every higher running accuracy (the best so far),
+    so a level that improved and then slips loses its length term too; ``"start"`` keeps the first one.
 
     >>> s = ConstraintState()
     >>> for _ in range(4):
@@ -106,8 +97,7 @@ def dual_update(
     (0.87, 0.0)
     """
     check_constraint(epsilon=epsilon, step_size=step_size, reference_steps=reference_steps, decay=decay,
-                     reference=reference, start_multiplier=start_multiplier,
-                     min_multiplier=min_multiplier)  # fmt: skip
+                     reference=reference, start_multiplier=start_multiplier)  # fmt: skip
     if scored <= 0:
         return state
     if state.steps < reference_steps:
@@ -126,7 +116,7 @@ def dual_update(
     estimate = decay * state.accuracy + (1 - decay) * correct / scored
     ref = max(state.reference, estimate) if reference == "best" else state.reference
     slack = estimate - (ref - epsilon)
-    lam = min(1.0, max(min_multiplier, state.multiplier + step_size * slack))
+    lam = min(1.0, max(0.0, state.multiplier + step_size * slack))
     return replace(state, steps=state.steps + 1, accuracy=estimate, multiplier=lam, reference=ref)
 
 
@@ -174,7 +164,6 @@ RANGES = {
     "decay": "a number in [0, 1) (weight of the past in the running accuracy)",
     "reference": f"one of {REFERENCES} (the first steps' pooled accuracy, or the best running one since)",
     "start_multiplier": "a number in [0, 1] (the multiplier while the reference is measured)",
-    "min_multiplier": "a number in [-1, 0] (the lowest multiplier: below 0 a failing level is pushed longer)",
     "accuracy_over": f"one of {COUNTS} (every scored sample, or not wrong ones shorter than any paid length)",
 }
 
@@ -187,7 +176,6 @@ def check_constraint(
     decay: float,
     reference: str = "start",
     start_multiplier: float = 0.0,
-    min_multiplier: float = 0.0,
 ) -> None:
     """ValueError naming the first parameter outside :data:`RANGES`."""
     ok = {
@@ -199,7 +187,6 @@ def check_constraint(
         "decay": _real(decay) and 0 <= decay < 1,
         "reference": reference in REFERENCES,
         "start_multiplier": _real(start_multiplier) and 0 <= start_multiplier <= 1,
-        "min_multiplier": _real(min_multiplier) and -1 <= min_multiplier <= 0,
     }
     values = {
         "epsilon": epsilon,
@@ -208,7 +195,6 @@ def check_constraint(
         "decay": decay,
         "reference": reference,
         "start_multiplier": start_multiplier,
-        "min_multiplier": min_multiplier,
     }
     for name, good in ok.items():
         if not good:

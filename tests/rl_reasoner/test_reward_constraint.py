@@ -113,7 +113,6 @@ def test_the_adapter_runs_the_pure_update(reference):
         ({"decay": 1}, r"decay=1 must be a number in \[0, 1\)"),
         ({"reference": "sft"}, r"reference='sft' must be one of \('start', 'best'\)"),
         ({"start_multiplier": 1.5}, r"start_multiplier=1.5 must be a number in \[0, 1\]"),
-        ({"min_multiplier": 0.5}, r"min_multiplier=0.5 must be a number in \[-1, 0\]"),
         ({"multiplier": 0.5}, "multiplier is kept per level by the trainer"),
         ({"level_column": 3}, "level_column=3 must be a dataset column name"),
         ({"accuracy_over": "greedy"}, r"accuracy_over='greedy' must be one of \('all', 'paid'\)"),
