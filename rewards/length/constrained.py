@@ -5,8 +5,7 @@ The problem solved: shortest length subject to accuracy >= reference - ε, per l
 relaxation pays ``λ_level × bonus`` and moves λ by projected dual ascent on the constraint's slack, so the
 length term fades out on a level whose answers start failing and comes back while they stay right.
 ``constrained_bonus`` is the per-group term (a length reward like the others); ``ConstraintState`` and
-``dual_update`` are the per-level state the TRL adapter keeps across steps, pure and JSON-able;
-``level_counts`` is what each update measures.
+``dual_update`` are the per-level state the TRL adapter keeps across steps, pure and JSON-able.
 """
 
 from __future__ import annotations
@@ -120,40 +119,6 @@ def dual_update(
     return replace(state, steps=state.steps + 1, accuracy=estimate, multiplier=lam, reference=ref)
 
 
-def level_counts(
-    levels: Sequence[str], lengths: Sequence[int], correct: Sequence[bool | None], *, over: str = "all"
-) -> dict[str, tuple[int, int]]:
-    """Per level, (right, scored) samples of a batch: the accuracy each level's :func:`dual_update` sees.
-
-    ``over="all"`` counts every sample with a parsable gold. ``over="paid"`` leaves out wrong samples
-    shorter than the level's shortest right one in the batch: the bonus pays only right samples, so no
-    length that short was paid, and such a failure (a style the level cannot do, learned where it is
-    reliable) is the accuracy reward's to punish; it does not switch the length term off. Right samples
-    always count, so ``paid`` accuracy is never below ``all`` accuracy. A level with no right sample
-    counts all its samples either way.
-
-    >>> levels, lengths = ["2"] * 4 + ["3"] * 2, [6, 40, 120, 30, 50, 170]
-    >>> level_counts(levels, lengths, [False, True, True, False, False, True])
-    {'2': (2, 4), '3': (1, 2)}
-    >>> level_counts(levels, lengths, [False, True, True, False, False, True], over="paid")
-    {'2': (2, 2), '3': (1, 1)}
-    """
-    if over not in COUNTS:
-        raise ValueError(f"over={over!r} must be {RANGES['accuracy_over']}")
-    shortest: dict[str, int] = {}
-    for lvl, n, c in zip(levels, lengths, correct, strict=True):
-        if c and over == "paid" and n < shortest.get(lvl, n + 1):
-            shortest[lvl] = n
-    counts: dict[str, tuple[int, int]] = {}
-    for lvl, n, c in zip(levels, lengths, correct, strict=True):
-        if c is None or (not c and n < shortest.get(lvl, 0)):
-            continue
-        hits, seen = counts.get(lvl, (0, 0))
-        counts[lvl] = (hits + int(c), seen + 1)
-    return counts
-
-
-COUNTS = ("all", "paid")  # which samples a level's accuracy counts (see level_counts)
 REFERENCES = ("start", "best")  # the reference accuracy: the first steps' pooled one, or the best since
 
 # Valid ranges of the constraint's parameters (checked at ``rl-reasoner check`` through the adapter).
@@ -164,7 +129,6 @@ RANGES = {
     "decay": "a number in [0, 1) (weight of the past in the running accuracy)",
     "reference": f"one of {REFERENCES} (the first steps' pooled accuracy, or the best running one since)",
     "start_multiplier": "a number in [0, 1] (the multiplier while the reference is measured)",
-    "accuracy_over": f"one of {COUNTS} (every scored sample, or not wrong ones shorter than any paid length)",
 }
 
 

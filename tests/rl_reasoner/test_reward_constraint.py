@@ -53,21 +53,6 @@ def test_each_level_pays_its_own_multiplier_and_updates_from_its_own_accuracy():
     )
 
 
-@pytest.mark.parametrize("over, multiplier", [("all", 0.0), ("paid", 1.0)])
-def test_paid_accuracy_ignores_wrong_answers_shorter_than_every_paid_one(over, multiplier):
-    """Level 2 starts writing short wrong answers: under ``paid`` they do not switch its length term off."""
-    (reward,) = build(spec("constrained_bonus", **FAST, accuracy_over=over))
-    call(reward)  # the reference: level 2 right 3 of 4 (its wrong answer as long as its shortest right one)
-    assert reward.levels["2"].reference == 3 / 4
-    short = dict(BATCH, completions=list(BATCH["completions"]))
-    short["completions"][4], short["completions"][6] = r"\boxed{1}", r"\boxed{2}"  # 9 chars, right ones 15+
-    short["completion_ids"] = [[5] * len(c) + [1] for c in short["completions"]]
-    for _ in range(3):  # level 2 right 2 of 4 under "all" (below its floor 0.70), 2 of 2 under "paid"
-        reward(prompts=["q"] * 12, **{key: short[key] for key in ("completions", "completion_ids", "answer",
-                                                                    "id", "level")})  # fmt: skip
-    assert reward.levels["2"].multiplier == multiplier and reward.levels["1"].multiplier == 1.0
-
-
 def test_a_start_multiplier_is_paid_from_the_first_batch_while_the_reference_is_measured():
     (reward,) = build(spec("constrained_bonus", **FAST, start_multiplier=0.75))
     values = call(reward)  # the reference batch: the length term is already on, at 0.75 on every level
@@ -115,7 +100,6 @@ def test_the_adapter_runs_the_pure_update(reference):
         ({"start_multiplier": 1.5}, r"start_multiplier=1.5 must be a number in \[0, 1\]"),
         ({"multiplier": 0.5}, "multiplier is kept per level by the trainer"),
         ({"level_column": 3}, "level_column=3 must be a dataset column name"),
-        ({"accuracy_over": "greedy"}, r"accuracy_over='greedy' must be one of \('all', 'paid'\)"),
         ({"epsilonn": 0.1}, r"no parameter\(s\) \['epsilonn'\]"),
     ],
 )

@@ -5,7 +5,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rewards.length import ConstraintState, below_mean_bonus, constrained_bonus, dual_update
-from rewards.length.constrained import level_counts
 
 batches = st.lists(
     st.tuples(st.integers(0, 64), st.integers(0, 64)).map(lambda t: (min(t), max(t))), max_size=30
@@ -112,28 +111,3 @@ def test_out_of_range_parameters_name_themselves_and_their_range(bad, name):
 def test_multiplier_outside_unit_interval_is_refused():
     with pytest.raises(ValueError, match="multiplier"):
         constrained_bonus([1, 2], [True, True], multiplier=1.5)
-
-
-samples = st.lists(
-    st.tuples(st.sampled_from(["1", "2", "3"]), st.integers(1, 300), st.sampled_from([True, False, None])),
-    max_size=40,
-)
-
-
-@settings(max_examples=200, deadline=None)
-@given(batch=samples)
-def test_paid_counts_leave_out_only_wrong_samples_shorter_than_every_right_one(batch):
-    levels, lengths, correct = (list(col) for col in zip(*batch, strict=True)) if batch else ([], [], [])
-    every, paid = level_counts(levels, lengths, correct), level_counts(levels, lengths, correct, over="paid")
-    assert set(paid) <= set(every)
-    for lvl, (hits, scored) in every.items():
-        right = [n for v, n, c in batch if v == lvl and c]
-        short_wrong = [n for v, n, c in batch if v == lvl and c is False and right and n < min(right)]
-        assert paid.get(lvl, (0, 0)) == (hits, scored - len(short_wrong))  # right ones always count
-        if lvl in paid:
-            assert paid[lvl][0] / paid[lvl][1] >= hits / scored
-
-
-def test_level_counts_rejects_an_unknown_choice():
-    with pytest.raises(ValueError, match=r"over='greedy' must be one of \('all', 'paid'\)"):
-        level_counts(["1"], [3], [True], over="greedy")
