@@ -4,16 +4,17 @@
                                      [--eval-per-level 300] [--runs-dir DIR] [--from-runs DIR0]
                                      [key=value ...]
 
-A result that holds on one seed is an anecdote (and another CPU type is in effect another seed), so the
-length control is judged here by the mean and the worst seed. Every seed's GRPO model is compared with
-*its own* SFT checkpoint and *its own* oracle (per level, the shortest trace style that SFT checkpoint
-gets right >= ``eval.oracle_threshold`` of the time when forced into it), on a held-out split of
-``--eval-per-level`` problems per level (tiny-arith's level 1 has only 100 distinct problems: they
-repeat there). Runs go to ``--runs-dir`` (kept; a rerun resumes finished seeds); writes
-``benchmarks/results/seeds.json`` and ``docs/demo-seeds.md``. ``--from-runs DIR0``: each seed starts from
-the finished data and SFT stages of ``DIR0/<stem>-seed<N>`` (an earlier run of this benchmark, whose recipe
-differs only by keys added since), plus its ``val`` split drawn now (drawn last, it leaves the others as
-they were: checked); its GRPO units and eval run here, so its pipeline time excludes data and SFT.
+A result on one seed is an anecdote (another CPU type is in effect another seed): the length control is
+judged by the mean and the worst seed. Every seed's GRPO model is compared with *its own* SFT checkpoint and
+*its own* oracle (per level, the shortest trace style that SFT checkpoint gets right >=
+``eval.oracle_threshold`` of the time when forced into it), on a held-out split of ``--eval-per-level``
+problems per level (tiny-arith's level 1 has only 100 distinct problems: they repeat there). Runs go to
+``--runs-dir`` (kept; a rerun resumes finished seeds); writes ``benchmarks/results/seeds.json`` and
+``docs/demo-seeds.md``, which also shows each level's sampled styles during GRPO (style_trajectory.py).
+``--from-runs DIR0``: each seed starts from the finished data and SFT stages of ``DIR0/<stem>-seed<N>`` (an
+earlier run of this benchmark, whose recipe differs only by keys added since), plus its ``val`` split drawn
+now (drawn last, it leaves the others as they were: checked); its GRPO units and eval run here, so its
+pipeline time excludes data and SFT.
 
 Targets (issue 12), for the main GRPO model (``grpo``) over the seeds: mean accuracy >= SFT's mean - 0.5
 pt; every level's mean >= SFT's - 1 pt; no seed below its own SFT - 2 pt; every seed's mean tokens <=
@@ -40,6 +41,7 @@ from rl_reasoner.recipe import load_recipe, recipe_to_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling benchmarks, also when loaded by path
 from arith_probe import excess, probe_run  # noqa: E402
+from style_trajectory import sampled_styles, trajectory_lines  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -124,6 +126,7 @@ def collect_seed(run_dir: Path, seed: int, wall_s: float) -> dict:
             if (run_dir / unit / "gate.json").exists()
         },
         "probe": probe_run(run_dir) if (run_dir / "probe.json").exists() else None,
+        "sampled_styles": sampled_styles(run_dir, MAIN),
     }
 
 
@@ -340,6 +343,7 @@ def render(report: dict) -> str:
             f"- {name}: {t['value']:.3f} vs {t['bound']:.3f} -> {'met' if t['met'] else 'NOT met'}"
             for name, t in report["targets"].items()
         ),
+        *trajectory_lines(report["runs"]),
     ]
     return "\n".join(lines) + "\n"
 

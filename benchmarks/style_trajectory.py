@@ -1,0 +1,78 @@
+"""Each level's *sampled* trace-style mix over GRPO training, read from TRL's completions log.
+
+The eval shows where a run ended (greedy answers); this shows how it got there: per logged step
+(``<unit>/completions/completions_<step>.parquet``, what TRL writes with ``log_completions``), per level, the
+share of each trace style among the generation round's samples and how often that style was right. It is
+how seed 39's stall was read (its runs in docs/demo-seeds-*-seed39.md): level 2's concise samples were
+right, the direct ones leaking in from level 1 were not, and (at lr 1e-4) concise grew at level 3 as it grew
+at level 2.
+Levels come from the run's ``data/grpo.jsonl`` (prompt -> row), styles from the trace openings.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rl_reasoner.data.arith import STYLE_PREFIX, trace_style
+
+ORDER = {style: i for i, style in enumerate([*STYLE_PREFIX, "other"])}  # column order of a cell
+
+Trajectory = dict[str, dict[str, dict[str, list[float]]]]  # step -> level -> style -> [share, right]
+
+
+def sampled_styles(run_dir: Path, unit: str = "grpo") -> Trajectory:
+    """Per logged step and level: ``{style: [share of the samples, share of those right]}`` ({} unlogged)."""
+    import pyarrow.parquet as pq
+
+    logs = sorted((run_dir / unit / "completions").glob("*.parquet"))
+    if not logs:
+        return {}
+    with open(run_dir / "data" / "grpo.jsonl") as f:
+        rows = {row["prompt"]: row for row in map(json.loads, f)}
+    out: Trajectory = {}
+    for path in logs:
+        items = pq.read_table(path, columns=["step", "prompt", "completion", "accuracy"]).to_pylist()
+        if not items:
+            continue
+        step, counts = str(items[0]["step"]), {}
+        for item in items:
+            row = rows.get(item["prompt"], {})
+            key = (str(row.get("level", "?")), trace_style(row, item["completion"]) or "other")
+            seen = counts.setdefault(key, [0, 0.0])
+            seen[0], seen[1] = seen[0] + 1, seen[1] + (item["accuracy"] or 0.0)
+        totals: dict[str, int] = {}
+        for (level, _), (n, _) in counts.items():
+            totals[level] = totals.get(level, 0) + n
+        for (level, style), (n, right) in sorted(counts.items(), key=lambda kv: (kv[0][0], ORDER[kv[0][1]])):
+            out.setdefault(step, {}).setdefault(level, {})[style] = [n / totals[level], right / n]
+    return dict(sorted(out.items(), key=lambda kv: int(kv[0])))
+
+
+def trajectory_lines(runs: list[dict]) -> list[str]:
+    """A page section: per seed, a table of logged steps x levels (empty when no run logged samples)."""
+    logged = [run for run in runs if run.get("sampled_styles")]
+    if not logged:
+        return []
+    lines = [
+        "",
+        "## Sampled trace styles during GRPO",
+        "",
+        "Per logged step and level, each style's share of the round's samples and how often it was right "
+        "(`share % · right %`; d direct, c concise, v verbose, r draft, o no style opening).",
+    ]
+    for run in logged:
+        steps = run["sampled_styles"]
+        levels = sorted({lv for by_level in steps.values() for lv in by_level})
+        header = "| step | " + " | ".join(f"level {lv}" for lv in levels) + " |"
+        lines += ["", f"Seed {run['seed']}:", "", header]
+        lines.append("|---|" + "---|" * len(levels))
+        for step, by_level in steps.items():
+            cells = [_cell(by_level.get(lv, {})) for lv in levels]
+            lines.append(f"| {step} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _cell(styles: dict[str, list[float]]) -> str:
+    short = {"direct": "d", "concise": "c", "verbose": "v", "draft": "r"}
+    return " ".join(f"{short.get(s, 'o')} {share:.0%}·{right:.0%}" for s, (share, right) in styles.items())
