@@ -30,7 +30,7 @@ from typing import Any
 
 from rewards.format import think_format
 from rewards.length import METHODS, ConstraintState, apply_per_group, dual_update
-from rewards.length.constrained import check_constraint
+from rewards.length.constrained import MEASURES, RANGES, check_constraint, level_counts
 from rewards.verify import MODES, counters_snapshot, verify_batch
 
 GATE_PARAMS = ("warmup_steps", "min_accuracy")  # accepted by every length reward
@@ -176,15 +176,16 @@ class GroupLengthReward:
         )
         if log_metric is not None and self._open:
             log_metric(f"length/{self.__name__}_open_groups", sum(self._open) / len(self._open))
-        self._after_batch(all_correct, log_metric)
+        self._after_batch(keys, all_correct, log_metric)
         return values[_local_range(len(completions))]
 
     def _per_item(self, columns: dict[str, Any], size: int) -> dict[str, list]:
         """Per-item params of the pure function over the gathered batch (L1's targets)."""
         return self._gathered_targets(columns)
 
-    def _after_batch(self, correct: list[bool | None], log_metric: Callable | None) -> None:
-        """Called once per batch after the values are computed (state kept across steps goes here)."""
+    def _after_batch(self, groups: list, correct: list[bool | None], log_metric: Callable | None) -> None:
+        """Called once per batch after the values are computed, with each item's prompt-group key (state kept
+        across steps goes here)."""
 
     def _gathered_targets(self, columns: dict[str, Any]) -> dict[str, list]:
         """``{"targets": the target column over all ranks}``, or ``{}`` without a ``target_column``."""
@@ -219,16 +220,17 @@ class ConstrainedLengthReward(GroupLengthReward):
 
     Each batch pays every group its level's current multiplier × the relative bonus, then updates every
     level's :class:`~rewards.length.ConstraintState` with that level's accuracy in the batch
-    (:func:`~rewards.length.dual_update`). The update uses the batch gathered over all processes, so the
-    state is the same on every process; ``state_dict``/``load_state_dict`` carry it through TRL
-    checkpoints (the GRPO stage saves it in ``trainer_state.json`` and restores it on resume). Logged each
-    step, per level: the multiplier, the running accuracy and its floor (reference − ε).
+    (:func:`~rewards.length.dual_update`; ``measure``: of every sample or of each prompt group's majority,
+    :func:`~rewards.length.constrained.level_counts`). The update uses the batch gathered over all
+    processes, so the state is the same on every process; ``state_dict``/``load_state_dict`` carry it
+    through TRL checkpoints (the GRPO stage saves it in ``trainer_state.json`` and restores it on resume).
+    Logged each step, per level: the multiplier, the running accuracy and its floor (reference − ε).
     """
 
     def __init__(self, name: str, fn: Callable[..., list[float]], params: dict, shared, num_generations: int,
-                 *, constraint: dict, level_column: str):  # fmt: skip
+                 *, constraint: dict, level_column: str, measure: str = "samples"):  # fmt: skip
         super().__init__(name, fn, params, shared, num_generations)
-        self.constraint, self.level_column = constraint, level_column
+        self.constraint, self.level_column, self.measure = constraint, level_column, measure
         self.levels: dict[str, ConstraintState] = {}
         self._batch_levels: list[str] = []
 
@@ -243,12 +245,8 @@ class ConstrainedLengthReward(GroupLengthReward):
     ) -> list[float]:  # a group lies within one level: one multiplier
         return super()._group_term(lengths, correct, multiplier=multiplier[0], **params)
 
-    def _after_batch(self, correct: list[bool | None], log_metric: Callable | None) -> None:
-        counts: dict[str, list[int]] = {}
-        for lvl, c in zip(self._batch_levels, correct, strict=True):
-            if c is not None:
-                hits = counts.setdefault(lvl, [0, 0])
-                hits[0], hits[1] = hits[0] + int(c), hits[1] + 1
+    def _after_batch(self, groups: list, correct: list[bool | None], log_metric: Callable | None) -> None:
+        counts = level_counts(self._batch_levels, groups, correct, measure=self.measure)
         for lvl, (hits, scored) in sorted(counts.items()):
             state = dual_update(self._state(lvl), hits, scored, **self.constraint)
             self.levels[lvl] = state
@@ -372,7 +370,10 @@ def _split_constraint(name: str, params: dict) -> dict:
     column = params.pop(LEVEL_COLUMN, "level")
     if not (isinstance(column, str) and column):
         raise ValueError(f"reward {name!r}: {LEVEL_COLUMN}={column!r} must be a dataset column name")
-    return {"constraint": constraint, "level_column": column}
+    measure = params.pop("measure", "samples")
+    if measure not in MEASURES:
+        raise ValueError(f"reward {name!r}: measure={measure!r} must be {RANGES['measure']}")
+    return {"constraint": constraint, "level_column": column, "measure": measure}
 
 
 def _check_count(name: str, key: str, value: Any) -> int:

@@ -5,7 +5,8 @@ The problem solved: shortest length subject to accuracy >= reference - ε, per l
 relaxation pays ``λ_level × bonus`` and moves λ by projected dual ascent on the constraint's slack, so the
 length term fades out on a level whose answers start failing and comes back while they stay right.
 ``constrained_bonus`` is the per-group term (a length reward like the others); ``ConstraintState`` and
-``dual_update`` are the per-level state the TRL adapter keeps across steps, pure and JSON-able.
+``dual_update`` are the per-level state the TRL adapter keeps across steps, pure and JSON-able;
+``level_counts`` is the accuracy each update is given.
 """
 
 from __future__ import annotations
@@ -119,6 +120,42 @@ def dual_update(
     return replace(state, steps=state.steps + 1, accuracy=estimate, multiplier=lam, reference=ref)
 
 
+def level_counts(
+    levels: Sequence[str],
+    groups: Sequence[object],
+    correct: Sequence[bool | None],
+    *,
+    measure: str = "samples",
+) -> dict[str, tuple[int, int]]:
+    """Per level, (right, scored) in a batch: what each level's :func:`dual_update` is given.
+
+    ``measure="samples"`` counts every sampled answer with a parsable gold. ``"majority"`` counts prompt
+    groups (``groups``: one key per item): a group is right when more than half its scored answers are, a
+    stand-in for the greedy answer the eval scores. A model's mistakes on a prompt repeat across its samples,
+    so a group goes wrong once a failing style is most of its samples, while a few wrong samples of another
+    style (a short style learned at an easier level) leave it right.
+
+    >>> levels, groups = ["2"] * 8 + ["3"] * 4, ["a"] * 4 + ["b"] * 4 + ["c"] * 4
+    >>> correct = [True, True, True, False] + [True] * 4 + [True, False, False, True]
+    >>> level_counts(levels, groups, correct), level_counts(levels, groups, correct, measure="majority")
+    ({'2': (7, 8), '3': (2, 4)}, {'2': (2, 2), '3': (0, 1)})
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"measure={measure!r} must be {RANGES['measure']}")
+    verdicts: dict[tuple[str, object], list[bool]] = {}
+    for lvl, key, c in zip(levels, groups, correct, strict=True):
+        if c is not None:
+            verdicts.setdefault((lvl, key), []).append(bool(c))
+    counts: dict[str, tuple[int, int]] = {}
+    for (lvl, _), group in verdicts.items():
+        right = sum(group)
+        hits, scored = (int(2 * right > len(group)), 1) if measure == "majority" else (right, len(group))
+        before = counts.get(lvl, (0, 0))
+        counts[lvl] = (before[0] + hits, before[1] + scored)
+    return counts
+
+
+MEASURES = ("samples", "majority")  # what a level's accuracy counts (see level_counts)
 REFERENCES = ("start", "best")  # the reference accuracy: the first steps' pooled one, or the best since
 
 # Valid ranges of the constraint's parameters (checked at ``rl-reasoner check`` through the adapter).
@@ -129,6 +166,7 @@ RANGES = {
     "decay": "a number in [0, 1) (weight of the past in the running accuracy)",
     "reference": f"one of {REFERENCES} (the first steps' pooled accuracy, or the best running one since)",
     "start_multiplier": "a number in [0, 1] (the multiplier while the reference is measured)",
+    "measure": f"one of {MEASURES} (every sampled answer, or each prompt group's majority verdict)",
 }
 
 

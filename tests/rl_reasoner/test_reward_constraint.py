@@ -53,6 +53,20 @@ def test_each_level_pays_its_own_multiplier_and_updates_from_its_own_accuracy():
     )
 
 
+@pytest.mark.parametrize("measure, multiplier", [("samples", 0.0), ("majority", 1.0)])
+def test_majority_measure_keeps_the_length_term_while_each_groups_majority_stays_right(measure, multiplier):
+    """Level 2 goes from 4 of 4 right to 3 of 4: below its floor as samples, still right by majority."""
+    (reward,) = build(spec("constrained_bonus", **FAST, measure=measure))
+    right = dict(BATCH, completions=list(BATCH["completions"]))
+    right["completions"][6] = r"\boxed{182}"
+    columns = ("completions", "completion_ids", "answer", "id", "level")
+    reward(prompts=["q"] * 12, **{key: right[key] for key in columns})  # the reference: level 2 at 1.0
+    assert reward.levels["2"].reference == 1.0
+    for _ in range(3):
+        call(reward)  # BATCH: level 2 right 3 of 4 (floor 0.95)
+    assert reward.levels["2"].multiplier == multiplier and reward.levels["1"].multiplier == 1.0
+
+
 def test_a_start_multiplier_is_paid_from_the_first_batch_while_the_reference_is_measured():
     (reward,) = build(spec("constrained_bonus", **FAST, start_multiplier=0.75))
     values = call(reward)  # the reference batch: the length term is already on, at 0.75 on every level
@@ -100,6 +114,7 @@ def test_the_adapter_runs_the_pure_update(reference):
         ({"start_multiplier": 1.5}, r"start_multiplier=1.5 must be a number in \[0, 1\]"),
         ({"multiplier": 0.5}, "multiplier is kept per level by the trainer"),
         ({"level_column": 3}, "level_column=3 must be a dataset column name"),
+        ({"measure": "greedy"}, r"measure='greedy' must be one of \('samples', 'majority'\)"),
         ({"epsilonn": 0.1}, r"no parameter\(s\) \['epsilonn'\]"),
     ],
 )

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rewards.length import ConstraintState, below_mean_bonus, constrained_bonus, dual_update
+from rewards.length.constrained import level_counts
 
 batches = st.lists(
     st.tuples(st.integers(0, 64), st.integers(0, 64)).map(lambda t: (min(t), max(t))), max_size=30
@@ -111,3 +112,26 @@ def test_out_of_range_parameters_name_themselves_and_their_range(bad, name):
 def test_multiplier_outside_unit_interval_is_refused():
     with pytest.raises(ValueError, match="multiplier"):
         constrained_bonus([1, 2], [True, True], multiplier=1.5)
+
+
+verdict = st.sampled_from([True, False, None])
+items = st.lists(st.tuples(st.sampled_from(["1", "2"]), st.integers(0, 5), verdict), max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(batch=items)
+def test_majority_counts_one_verdict_per_group_and_samples_count_every_answer(batch):
+    levels, groups, correct = (list(col) for col in zip(*batch, strict=True)) if batch else ([], [], [])
+    samples = level_counts(levels, groups, correct)
+    majority = level_counts(levels, groups, correct, measure="majority")
+    assert set(samples) == set(majority)
+    for lvl in samples:
+        scored = [(g, c) for v, g, c in batch if v == lvl and c is not None]
+        assert samples[lvl] == (sum(c for _, c in scored), len(scored))
+        verdicts = {g: [c for h, c in scored if h == g] for g, _ in scored}
+        assert majority[lvl] == (sum(2 * sum(v) > len(v) for v in verdicts.values()), len(verdicts))
+
+
+def test_level_counts_rejects_an_unknown_measure():
+    with pytest.raises(ValueError, match=r"measure='greedy' must be one of \('samples', 'majority'\)"):
+        level_counts(["1"], ["a"], [True], measure="greedy")
