@@ -254,21 +254,10 @@ def _probe(probe: dict | None) -> str:
 def seed_table(runs: list[dict], summary: dict) -> list[str]:
     """One row per seed, then the mean and the worst seed."""
     levels = list(runs[0]["models"][MAIN]["levels"])
-    head = [
-        "seed",
-        "SFT acc",
-        "GRPO acc",
-        "Δ pt",
-        *(f"L{lv} Δ pt" for lv in levels),
-        "tokens",
-        "× own oracle",
-        "× acc-only",
-        "oracle styles",
-        "GRPO styles (most common)",
-        "gate kept step (GRPO / acc-only)",
-        "probe zero-middle errors SFT / GRPO / acc-only",
-        "pipeline min",
-    ]
+    head = ["seed", "SFT acc", "GRPO acc", "Δ pt", *(f"L{lv} Δ pt" for lv in levels), "tokens",
+            "× own oracle", "× acc-only", "oracle styles", "GRPO styles (most common)",
+            "gate kept step (GRPO / acc-only)", "probe zero-middle errors SFT / GRPO / acc-only",
+            "pipeline min"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for run, row in zip(runs, summary["rows"], strict=True):
         mixes = run["styles"][MAIN]
