@@ -20,6 +20,7 @@ from rewards.verify import (
     verify,
     verify_batch,
 )
+from rewards.verify.pool import clear_worker_caches
 
 CASES = [
     # integers with thousands separators
@@ -291,9 +292,12 @@ def test_simple_bounds_match_the_inequality_solver(latex: str) -> None:
 
 
 def _warm_pool(workers: int | None = None) -> None:
-    """Make sure the worker pool exists, so that timings measure the deadline and not the pool start."""
+    """Make sure the worker pool exists, so that timings measure the deadline and not the pool start.
+
+    (A verify_batch call is no warm-up: the fast path answers easy pairs without starting the pool.)
+    """
     verify_module._CACHE.clear()
-    assert verify_batch(["2"], [r"\boxed{\sqrt{4}}"], workers=workers) == [True]
+    assert len(clear_worker_caches(workers or verify_module.DEFAULT_WORKERS)) >= 1
 
 
 def _timed(fn, *args, **kwargs):
@@ -320,12 +324,14 @@ def test_power_tower_returns_within_deadline(runner) -> None:
     assert result == [False] and elapsed < 0.5 + 0.5
 
 
-def test_slow_simplify_times_out_and_pool_recovers() -> None:
+def test_slow_comparison_times_out_and_pool_recovers() -> None:
     _warm_pool(workers=2)
     reset_counters()
-    integral = r"\int_{0}^{1} e^{-x^{2}}\sin(x)dx"  # passes the guards; sympy needs seconds for it
-    completions = [r"\boxed{\int_0^1 \sin(x)e^{-x^2}dx}", r"\boxed{y=1}"]
-    result, elapsed = _in_thread(verify_batch, [integral, "y=1"], completions, timeout_s=0.4, workers=2)
+    # passes the guards; comparing at a random point computes 7^(8732691 * 97/13) exactly: minutes on any CPU
+    # (an integral that takes sympy ~0.5 s here was verified inside 0.4 s on a faster CI machine)
+    slow = "7^{99\\cdot99\\cdot99\\cdot9x}"
+    completions = [r"\boxed{(7^{99\cdot99\cdot99\cdot9})^{x}}", r"\boxed{y=1}"]
+    result, elapsed = _in_thread(verify_batch, [slow, "y=1"], completions, timeout_s=0.4, workers=2)
     assert result == [False, True] and elapsed < 0.4 + 0.5
     assert counters_snapshot()["timeouts"] == 1
     assert verify(r"2\sqrt{3}", r"\boxed{\sqrt{12}}") is True  # a fresh pool answers afterwards
