@@ -2,7 +2,9 @@
 
 The eval shows where a run ended (greedy answers); this shows how it got there: per logged step
 (``<unit>/completions/completions_<step>.parquet``, what TRL writes with ``log_completions``), per level, the
-share of each trace style among the generation round's samples and how often that style was right. It is
+share of each trace style among the generation round's samples, how often that style was right and, where
+TRL logged it, the style's mean GRPO advantage (the force on that style's opening: the sign says whether the
+update made it likelier at that level). It is
 how seed 39's stall was read (its runs in docs/demo-seeds-*-seed39.md): level 2's concise samples were
 right, the direct ones leaking in from level 1 were not, and (at lr 1e-4) concise grew at level 3 as it grew
 at level 2.
@@ -18,11 +20,14 @@ from rl_reasoner.data.arith import STYLE_PREFIX, trace_style
 
 ORDER = {style: i for i, style in enumerate([*STYLE_PREFIX, "other"])}  # column order of a cell
 
-Trajectory = dict[str, dict[str, dict[str, list[float]]]]  # step -> level -> style -> [share, right]
+Trajectory = dict[str, dict[str, dict[str, list[float]]]]  # step -> level -> style -> [share, right(, adv)]
 
 
 def sampled_styles(run_dir: Path, unit: str = "grpo") -> Trajectory:
-    """Per logged step and level: ``{style: [share of the samples, share of those right]}`` ({} unlogged)."""
+    """Per logged step and level: ``{style: [share of the samples, share of those right, mean advantage]}``.
+
+    ({} when nothing was logged; the advantage is left out for logs without TRL's ``advantage`` column.)
+    """
     import pyarrow.parquet as pq
 
     logs = sorted((run_dir / unit / "completions").glob("*.parquet"))
@@ -32,20 +37,28 @@ def sampled_styles(run_dir: Path, unit: str = "grpo") -> Trajectory:
         rows = {row["prompt"]: row for row in map(json.loads, f)}
     out: Trajectory = {}
     for path in logs:
-        items = pq.read_table(path, columns=["step", "prompt", "completion", "accuracy"]).to_pylist()
+        table = pq.read_table(path)
+        wanted = [
+            c for c in ("step", "prompt", "completion", "accuracy", "advantage") if c in table.column_names
+        ]
+        items = table.select(wanted).to_pylist()
         if not items:
             continue
         step, counts = str(items[0]["step"]), {}
         for item in items:
             row = rows.get(item["prompt"], {})
             key = (str(row.get("level", "?")), trace_style(row, item["completion"]) or "other")
-            seen = counts.setdefault(key, [0, 0.0])
+            seen = counts.setdefault(key, [0, 0.0, 0.0])
             seen[0], seen[1] = seen[0] + 1, seen[1] + (item["accuracy"] or 0.0)
+            seen[2] += item.get("advantage") or 0.0
         totals: dict[str, int] = {}
-        for (level, _), (n, _) in counts.items():
+        for (level, _), (n, *_) in counts.items():
             totals[level] = totals.get(level, 0) + n
-        for (level, style), (n, right) in sorted(counts.items(), key=lambda kv: (kv[0][0], ORDER[kv[0][1]])):
-            out.setdefault(step, {}).setdefault(level, {})[style] = [n / totals[level], right / n]
+        for (level, style), (n, right, adv) in sorted(
+            counts.items(), key=lambda kv: (kv[0][0], ORDER[kv[0][1]])
+        ):
+            cell = [n / totals[level], right / n] + ([adv / n] if "advantage" in wanted else [])
+            out.setdefault(step, {}).setdefault(level, {})[style] = cell
     return dict(sorted(out.items(), key=lambda kv: int(kv[0])))
 
 
@@ -59,7 +72,8 @@ def trajectory_lines(runs: list[dict]) -> list[str]:
         "## Sampled trace styles during GRPO",
         "",
         "Per logged step and level, each style's share of the round's samples and how often it was right "
-        "(`share % · right %`; d direct, c concise, v verbose, r draft, o no style opening).",
+        "and, where logged, its mean GRPO advantage (`share % · right % · advantage`; d direct, c concise, "
+        "v verbose, r draft, o no style opening).",
     ]
     for run in logged:
         steps = run["sampled_styles"]
@@ -75,4 +89,7 @@ def trajectory_lines(runs: list[dict]) -> list[str]:
 
 def _cell(styles: dict[str, list[float]]) -> str:
     short = {"direct": "d", "concise": "c", "verbose": "v", "draft": "r"}
-    return " ".join(f"{short.get(s, 'o')} {share:.0%}·{right:.0%}" for s, (share, right) in styles.items())
+    return " ".join(
+        f"{short.get(s, 'o')} {v[0]:.0%}·{v[1]:.0%}" + (f"·{v[2]:+.1f}" if len(v) > 2 else "")
+        for s, v in styles.items()
+    )

@@ -12,7 +12,7 @@ ROWS = [{"id": "g0", "level": 1, "prompt": "4+6=?\n", "answer": "10"},
         {"id": "g1", "level": 2, "prompt": "61+10=?\n", "answer": "71"}]  # fmt: skip
 
 
-def write_log(run_dir, step, items):
+def write_log(run_dir, step, items, advantages=None):
     """``grpo/completions/completions_<step>.parquet`` with TRL's columns (plus a reward column)."""
     folder = run_dir / "grpo" / "completions"
     folder.mkdir(parents=True, exist_ok=True)
@@ -23,6 +23,8 @@ def write_log(run_dir, step, items):
         "accuracy": [a for _, _, a in items],
         "completion_tokens": [len(c) for _, c, _ in items],
     }
+    if advantages is not None:
+        columns["advantage"] = advantages
     pq.write_table(pa.table(columns), folder / f"completions_{step:05d}.parquet")
 
 
@@ -33,17 +35,23 @@ def test_each_logged_step_gives_each_levels_style_shares_and_how_often_they_were
     one, two = ROWS[0]["prompt"], ROWS[1]["prompt"]
     write_log(tmp_path, 10, [(one, trace(4, 6, "direct"), 1.0), (one, trace(4, 6, "verbose"), 1.0),
                              (two, trace(61, 10, "concise"), 1.0), (two, "<think>\n</think>\n7", 0.0),
-                             (two, trace(61, 10, "concise"), 0.0), (two, "garbled", 0.0)])  # fmt: skip
-    write_log(tmp_path, 5, [(one, trace(4, 6, "verbose"), 1.0)])
+                             (two, trace(61, 10, "concise"), 0.0), (two, "garbled", 0.0)],
+              advantages=[0.5, -0.5, 1.0, -1.5, 0.0, -1.0])  # fmt: skip
+    write_log(tmp_path, 5, [(one, trace(4, 6, "verbose"), 1.0)])  # an older log: no advantage column
     got = mod.sampled_styles(tmp_path)
     assert list(got) == ["5", "10"]  # in step order
     assert got["5"] == {"1": {"verbose": [1.0, 1.0]}}
-    assert got["10"]["1"] == {"direct": [0.5, 1.0], "verbose": [0.5, 1.0]}
-    assert got["10"]["2"] == {"direct": [0.25, 0.0], "concise": [0.5, 0.5], "other": [0.25, 0.0]}
+    assert got["10"]["1"] == {"direct": [0.5, 1.0, 0.5], "verbose": [0.5, 1.0, -0.5]}
+    assert got["10"]["2"] == {
+        "direct": [0.25, 0.0, -1.5],
+        "concise": [0.5, 0.5, 0.5],
+        "other": [0.25, 0.0, -1.0],
+    }
 
     page = mod.trajectory_lines([{"seed": 7, "sampled_styles": got}, {"seed": 8, "sampled_styles": {}}])
     assert "Seed 7:" in page and "Seed 8:" not in page
-    assert "| 10 | d 50%·100% v 50%·100% | d 25%·0% c 50%·50% o 25%·0% |" in page
+    assert "| 10 | d 50%·100%·+0.5 v 50%·100%·-0.5 | d 25%·0%·-1.5 c 50%·50%·+0.5 o 25%·0%·-1.0 |" in page
+    assert "| 5 | v 100%·100% |  |" in page
 
 
 def test_a_run_without_a_completions_log_has_no_trajectory(tmp_path, load_bench):
