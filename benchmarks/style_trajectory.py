@@ -71,7 +71,7 @@ def trajectory_lines(runs: list[dict]) -> list[str]:
         "",
         "## Sampled trace styles during GRPO",
         "",
-        "Per logged step and level, each style's share of the round's samples and how often it was right "
+        "Per logged step and level, each style's share of the round's samples, how often it was right "
         "and, where logged, its mean GRPO advantage (`share % · right % · advantage`; d direct, c concise, "
         "v verbose, r draft, o no style opening).",
     ]
