@@ -2,6 +2,7 @@
 
     python benchmarks/length_pareto.py --from-runs DIR [--seeds 0,1] [--runs-dir DIR2] [--reuse DIR3]
                                        [--max-steps N] [--quick] [--methods a,b] [--recipe FILE] [k=v ...]
+    python benchmarks/length_pareto.py --from-runs DIR --runs-dir DIR2 --collect-only [the same seeds, k=v]
 
 ``--from-runs DIR``: a finished ``benchmarks/seeds_bench.py`` run's ``--runs-dir``, one folder per seed
 (``<recipe stem>-seed<N>``; default: every seed there). Per seed a new run ``length-pareto-seed<N>`` in
@@ -11,6 +12,8 @@
 "recipe"); ``--reuse DIR3`` (an earlier ``--runs-dir``) copies every unit whose inputs are unchanged.
 Writes RESULTS, DOC and PLOT; ``--quick`` (smoke.yaml, 1 GRPO step, each method's second
 strength; ``--from-runs`` from seeds_bench.py on smoke.yaml) writes them into the runs folder.
+``--collect-only`` re-reads the finished runs in ``--runs-dir`` (after a change to what is collected or
+shown); the command, commit, machine and times stay those of the JSON written when they were made.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from rl_reasoner.reward_funcs import CONSTRAINT_DEFAULTS
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # run as a script it is already there; loaded from a test it is not
     sys.path.insert(0, str(HERE))
-from length_methods import seed_from_run  # noqa: E402
+from length_methods import seed_from_run, style_shares  # noqa: E402
 from pareto_report import ACC_ONLY, TRADE_OFF_PT, _panel, plot, render, table, write_outputs  # noqa: E402, F401
 
 ROOT = HERE.parent
@@ -188,6 +191,9 @@ def collect_seed(run_dir: Path, seed: int, source: Path, points: list[Point], wa
     styles = {lv: s["style"] for lv, s in oracle["levels"].items()}
     out |= {"sft": numbers(models["sft"]), "oracle": numbers(oracle) | {"styles": styles}}
     out["points"] = {label: numbers(models[unit]) for label, unit in units.items() if unit in models}
+    for label, unit in units.items():  # each level's greedy trace-style shares, most common first
+        if label in out["points"]:
+            out["points"][label]["styles"] = style_shares(run_dir / "eval" / unit / "samples.jsonl")
     manifest = run_dir / "manifest.json"
     out["reused"] = json.loads(manifest.read_text()).get("reused_grpo_units", []) if manifest.exists() else []
     return out
@@ -239,6 +245,7 @@ def build_report(seeds: list[dict], points: list[Point], recipe: dict, meta: dic
     report = meta | {"seeds": [s["seed"] for s in seeds], "hardest_level": hard, "grpo": recipe["grpo"]}
     report["prompts"] = recipe["data"]["eval_per_level"] * len(seeds[0]["sft"]["levels"])
     report["oracle_threshold"] = recipe["eval"]["oracle_threshold"]
+    report["gate"] = (recipe.get("gate") or {}).get("max_drop")  # None: every point is its run's last step
     report["points"] = [asdict(p) | {"unit": p.unit} for p in listed]
     return report | {"summary": summary, "verdicts": verdicts(summary, listed, hard), "per_seed": seeds}
 
@@ -254,8 +261,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="smoke.yaml, 1 GRPO step, 1 strength per method")
     parser.add_argument("--methods", help=f"comma-separated subset of {list(POINTS)} (default: all)")
     parser.add_argument("--recipe", help=f"recipe file (default: {RECIPE}; --quick: {QUICK_RECIPE})")
+    parser.add_argument(
+        "--collect-only",
+        action="store_true",
+        help=f"re-read --runs-dir's finished runs; times and command from the earlier {RESULTS}",
+    )
     parser.add_argument("overrides", nargs="*", help="key=value recipe overrides, e.g. eval.batch_size=50")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.collect_only and not args.runs_dir:
+        parser.error("--collect-only re-reads finished runs: give their --runs-dir")
+    return args
 
 
 def git_state() -> tuple[str, bool]:
@@ -265,8 +280,11 @@ def git_state() -> tuple[str, bool]:
     return git("rev-parse", "HEAD"), bool(git("status", "--porcelain"))
 
 
-def run_all(args: argparse.Namespace, points: list[Point], runs: Path) -> tuple[list[dict], dict]:
-    """Every seed's run (seeded from its --from-runs folder, then grpo + eval): their numbers, the recipe."""
+def run_all(
+    args: argparse.Namespace, points: list[Point], runs: Path, walls: dict[int, float] | None = None
+) -> tuple[list[dict], dict]:
+    """Every seed's run (seeded from its --from-runs folder, then grpo + eval): their numbers, the recipe.
+    With ``walls`` (seed -> wall seconds of an earlier run) the finished runs are only read back."""
     max_steps = args.max_steps or (1 if args.quick else None)
     overrides = [*args.overrides, *([f"grpo.max_steps={max_steps}"] if max_steps else [])]
     recipe_file = ROOT / (args.recipe or (QUICK_RECIPE if args.quick else RECIPE))
@@ -276,6 +294,9 @@ def run_all(args: argparse.Namespace, points: list[Point], runs: Path) -> tuple[
         source_recipe = json.loads((src / "manifest.json").read_text())["recipe"]
         recipe = seed_recipe(recipe_file, seed, source_recipe, points, overrides)
         run_dir = runs / recipe["name"]
+        if walls is not None:
+            seeds.append(collect_seed(run_dir, seed, src, points, walls[seed]))
+            continue
         run_dir.mkdir(parents=True, exist_ok=True)
         seed_from_run(src, run_dir, recipe)
         copied = reuse_grpo(src, run_dir, recipe)
@@ -295,14 +316,19 @@ def main(argv: list[str] | None = None) -> int:
     points = sweep_points(args.quick, methods)
     runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="rl-reasoner-pareto-"))
     print(f"[length_pareto] runs folder: {runs}", flush=True)
-    seeds, recipe = run_all(args, points, runs)
+    paths = [runs / Path(p).name if args.quick else ROOT / p for p in (RESULTS, DOC, PLOT)]
+    before = json.loads(paths[0].read_text()) if args.collect_only else None
+    walls = {s["seed"]: s["wall_seconds"] for s in before["per_seed"]} if before else None
+    seeds, recipe = run_all(args, points, runs, walls)
     commit, dirty = git_state()
     command = " ".join(["python", "benchmarks/length_pareto.py", *(sys.argv[1:] if argv is None else argv)])
     meta = {"command": command, "git_commit": commit, "uncommitted_changes": dirty}
     meta |= {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()}, "runs_dir": str(runs)}
     meta |= {"from_runs": str(args.from_runs), "wall_seconds": round(time.time() - start, 1)}
+    if before:  # the runs were made by the earlier command, at its commit, on its machine, in its time
+        kept = ("command", "git_commit", "uncommitted_changes", "machine", "wall_seconds")
+        meta |= {k: before[k] for k in kept}
     report = build_report(seeds, points, recipe, meta)
-    paths = [runs / Path(p).name if args.quick else ROOT / p for p in (RESULTS, DOC, PLOT)]
     write_outputs(report, *paths)
     print(table(report) + "\n".join(f"{m}: {v}" for m, v in report["verdicts"].items()))
     print(f"wrote {', '.join(map(str, paths))}; runs kept in {runs}")

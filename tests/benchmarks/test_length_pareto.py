@@ -222,6 +222,9 @@ def test_a_seed_is_read_from_the_eval_stage_outputs(bench, eval_dir, model_metri
     assert set(seed["points"]) == {"recipe", "accuracy-only", "kimi-1"}  # kimi-2 was not run
     assert seed["points"]["recipe"]["tokens"] == 79.0  # the main grpo unit
     assert seed["points"]["kimi-1"]["levels"]["2"] == {"accuracy": 0.3, "tokens": 9.0}
+    # each level's greedy style shares, read off the samples' openings
+    assert seed["points"]["kimi-1"]["styles"] == {"1": {"concise": 1.0}, "2": {"direct": 1.0}}
+    assert seed["points"]["recipe"]["styles"] == {"1": {"direct": 1.0}, "2": {"verbose": 1.0}}
 
 
 def nums(acc1, tok1, acc2, tok2):
@@ -336,7 +339,7 @@ def test_quick_writes_into_the_runs_folder(bench, tmp_path, monkeypatch):
     the repository."""
     seen = {}
 
-    def fake_run_all(args, points, runs):
+    def fake_run_all(args, points, runs, walls=None):
         seen.update(points=[p.label for p in points], runs=runs, quick=args.quick)
         return seeds(), recipe_to_dict(load_recipe(ROOT / bench.QUICK_RECIPE))
 
@@ -352,6 +355,52 @@ def test_quick_writes_into_the_runs_folder(bench, tmp_path, monkeypatch):
     assert "at commit `abc123` (with uncommitted changes)" in text and "](length-pareto.png)" in text
     with pytest.raises(SystemExit, match=r"unknown method\(s\) \['l1'\]"):
         bench.main(["--from-runs", str(tmp_path), "--methods", "kimi,l1"])
+
+
+def test_collect_only_rereads_the_runs_and_keeps_the_earlier_command_commit_machine_and_times(
+    bench, tmp_path, monkeypatch
+):
+    made, calls = [s | {"wall_seconds": 100.0 + s["seed"]} for s in seeds()], []
+
+    def fake_run_all(args, points, runs, walls=None):
+        calls.append(walls)
+        return made, recipe_to_dict(load_recipe(ROOT / bench.QUICK_RECIPE))
+
+    monkeypatch.setattr(bench, "run_all", fake_run_all)
+    monkeypatch.setattr(bench, "git_state", lambda: ("abc123", False))
+    runs = tmp_path / "runs"
+    assert bench.main(["--from-runs", str(tmp_path), "--quick", "--runs-dir", str(runs)]) == 0
+    first = json.loads((runs / "length_pareto.json").read_text())
+    monkeypatch.setattr(bench, "git_state", lambda: ("def456", True))
+    assert (
+        bench.main(["--from-runs", str(tmp_path), "--quick", "--runs-dir", str(runs), "--collect-only"]) == 0
+    )
+    assert calls == [None, {0: 100.0, 1: 101.0}]  # the second call only reads the runs back, with their times
+    again = json.loads((runs / "length_pareto.json").read_text())
+    kept = ("command", "git_commit", "uncommitted_changes", "machine", "wall_seconds")
+    assert {k: again[k] for k in kept} == {k: first[k] for k in kept} and "--collect-only" not in again[
+        "command"
+    ]
+    with pytest.raises(SystemExit):  # nothing to re-read without the runs folder
+        bench.parse_args(["--from-runs", str(tmp_path), "--collect-only"])
+
+
+def test_the_page_shows_each_levels_change_tokens_and_styles_per_seed_and_the_gate(bench):
+    recipe = recipe_to_dict(load_recipe(ROOT / bench.RECIPE))
+    made = seeds()
+    made[0]["points"]["kimi-1"]["styles"] = {"1": {"direct": 0.9, "verbose": 0.1}, "2": {"concise": 1.0}}
+    made[0]["oracle"]["styles"] = {"1": "direct", "2": "verbose"}
+    meta = {"command": "c", "git_commit": "abc", "uncommitted_changes": False, "wall_seconds": 60.0}
+    meta |= {"machine": {"platform": "Linux-test", "cpus": 2}, "from_runs": "/runs", "runs_dir": "/tmp/x"}
+    report = bench.build_report(made, points_of(bench), recipe, meta)
+    rows = bench.render(report, "p.png").splitlines()
+    assert "| kimi-1 | +0.0 (+0.0) · 20 · d/? | -2.0 (-4.0) · 95 · c/? |" in rows  # seed 1: not collected
+    assert "| oracle | +0.0 (+0.0) · 25 · d/? | +1.0 (+0.0) · 85 · v/? |" in rows
+    assert report["gate"] == recipe["gate"]["max_drop"] and any(
+        r.startswith("Validation gate: `max_drop`") for r in rows
+    )
+    report["gate"] = None
+    assert any(r.startswith("Validation gate: off") for r in bench.render(report, "p.png").splitlines())
 
 
 ACCURACY = {"name": "accuracy", "weight": 1.0}
