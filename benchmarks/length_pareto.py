@@ -191,9 +191,10 @@ def collect_seed(run_dir: Path, seed: int, source: Path, points: list[Point], wa
     styles = {lv: s["style"] for lv, s in oracle["levels"].items()}
     out |= {"sft": numbers(models["sft"]), "oracle": numbers(oracle) | {"styles": styles}}
     out["points"] = {label: numbers(models[unit]) for label, unit in units.items() if unit in models}
-    for label, unit in units.items():  # each level's greedy trace-style shares, most common first
-        if label in out["points"]:
-            out["points"][label]["styles"] = style_shares(run_dir / "eval" / unit / "samples.jsonl")
+    for label, unit in {"sft": "sft", **units}.items():  # each level's greedy trace-style shares
+        if label in out["points"] or label == "sft":
+            numbers_of = out["sft"] if label == "sft" else out["points"][label]
+            numbers_of["styles"] = style_shares(run_dir / "eval" / unit / "samples.jsonl")
     manifest = run_dir / "manifest.json"
     out["reused"] = json.loads(manifest.read_text()).get("reused_grpo_units", []) if manifest.exists() else []
     return out

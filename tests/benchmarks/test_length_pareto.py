@@ -213,7 +213,8 @@ def test_a_seed_is_read_from_the_eval_stage_outputs(bench, eval_dir, model_metri
     seed = bench.collect_seed(eval_dir.parent, 5, Path("/src/demo-seed5"), points, 61.23)
     assert seed["reused"] == ["grpo", "grpo-accuracy-only"]
     assert (seed["seed"], seed["source"], seed["wall_seconds"]) == (5, "/src/demo-seed5", 61.2)
-    assert seed["sft"] == {
+    assert seed["sft"] | {"styles": None} == {
+        "styles": None,
         "accuracy": 1.0,
         "tokens": 115.0,
         "levels": {"1": {"accuracy": 1.0, "tokens": 60.0}, "2": {"accuracy": 1.0, "tokens": 170.0}},
@@ -225,6 +226,7 @@ def test_a_seed_is_read_from_the_eval_stage_outputs(bench, eval_dir, model_metri
     # each level's greedy style shares, read off the samples' openings
     assert seed["points"]["kimi-1"]["styles"] == {"1": {"concise": 1.0}, "2": {"direct": 1.0}}
     assert seed["points"]["recipe"]["styles"] == {"1": {"direct": 1.0}, "2": {"verbose": 1.0}}
+    assert seed["sft"]["styles"] == {"1": {"verbose": 1.0}, "2": {"verbose": 1.0}}  # not its forced ones
 
 
 def nums(acc1, tok1, acc2, tok2):
