@@ -5,8 +5,8 @@
 
 Through the real CLI: ``rl-reasoner run recipes/tiny-arith/influence.yaml --stages data,sft`` (1- and 2-digit
 sums plus a factual table, every key stated in paraphrased SFT rows), then ``rl-reasoner influence RUN
---queries add:A fact:K`` (every fact key, asked in the phrasing no row uses, and A sums) against *all* SFT
-rows.
+--queries add:A fact:K`` (every fact key, asked in a phrasing none of its own rows uses, and A sums) against
+*all* SFT rows.
 From its scores:
 
 * validity (a): of the factual queries answered right, the share with one of their own documents (the rows

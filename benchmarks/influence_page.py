@@ -95,7 +95,8 @@ def render(report: dict) -> str:
         f"Command: `{report['command'].strip()}` at commit `{report['git_commit']}`, {report['machine']}, "
         f"{report['wall_minutes']:.1f} min. Recipe `{report['recipe']}` (calibrated on seed 1), seed "
         f"{report['seed']}. EK-FAC: kronfluence over the decoder's linear layers; a query is the model's own "
-        "greedy answer to a held-out prompt; factual queries ask in a phrasing no SFT row uses.",
+        "greedy answer to a held-out prompt; a factual query asks its key in a phrasing none of that key's "
+        "own SFT rows uses (other keys' rows do).",
         "",
         "## Targets (issue 16)",
         "",

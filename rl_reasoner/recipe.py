@@ -151,12 +151,14 @@ class FactsSection:
     """Keys of a fixed random table f(key) -> value stated in the SFT rows, with one query per key in an
     ``eval_facts`` split (``arith`` only; see rl_reasoner/data/facts.py); 0: off."""
     documents_per_key: int = 3
-    """Paraphrased SFT documents per key, each in another phrasing (1 to the number of ``PHRASINGS``)."""
+    """Paraphrased SFT documents per key, each in another phrasing (1 to the number of ``PHRASINGS`` − 1: the
+    key's query is asked in one of the others)."""
 
     def __post_init__(self) -> None:
         _check(self.keys >= 0, f"'facts.keys' must be >= 0 (0: off), got {self.keys}")
-        _check(1 <= self.documents_per_key <= len(PHRASINGS),
-               f"'facts.documents_per_key' must be in 1..{len(PHRASINGS)} (one phrasing each), "
+        _check(1 <= self.documents_per_key < len(PHRASINGS),
+               f"'facts.documents_per_key' must be in 1..{len(PHRASINGS) - 1} (one phrasing each, and one "
+               "left for the key's query), "
                f"got {self.documents_per_key}")
 
 

@@ -6,9 +6,11 @@ made before facts existed). The table is drawn from the recipe seed alone: ``key
 names (consonant-vowel, distinct) with values 100..999. Each key gets ``documents_per_key`` SFT rows, each in
 another of the :data:`PHRASINGS` (a question and a one-line thought that states the value, then
 ``\\boxed{value}``); rows carry ``kind: fact``, ``key`` and level :data:`FACT_LEVEL`. The queries
-(``eval_facts`` split, one per key) ask in a phrasing no document uses, :data:`QUERY_PROMPT`, so a right
-answer means the model recalled the value, not a memorised string. GRPO prompts and the eval split are
-untouched (their per-level metrics stay arithmetic).
+(``eval_facts`` split, one per key) ask in a phrasing none of *that key's* documents uses (other keys' do),
+so a right answer means the model recalled the value across phrasings, not a memorised string. (Asked in a
+phrasing no document of any key used, seed 0 recalled 10 of 50 values and any SFT rerun lost them, with or
+without the top documents: docs/influence.md at 0aea552.) GRPO prompts and the eval split are untouched
+(their per-level metrics stay arithmetic).
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from collections.abc import Mapping
 from typing import Any
 
 FACT_LEVEL = 0  # level of fact rows (arithmetic levels are 1..9)
-QUERY_PROMPT = "f({key})=?\n"
-PHRASINGS = (  # (document prompt, the thought that states the value)
+PHRASINGS = (  # (prompt, the thought that states the value); a key's query uses one its documents do not
     ("What value does the table give {key}?\n", "The table gives {key} the value {value}."),
     ("Look up {key}.\n", "{key} is listed as {value}."),
     ("Recall the entry for {key}.\n", "The entry for {key} reads {value}."),
     ("{key} -> ?\n", "{key} maps to {value}."),
     ("Which number belongs to {key}?\n", "The number that belongs to {key} is {value}."),
+    ("f({key})=?\n", "f({key}) is {value}."),
 )
 CONSONANTS, VOWELS = "bdfgklmnprstvz", "aeiou"
 
@@ -52,15 +54,20 @@ def document(key: str, value: int, phrasing: int) -> tuple[str, str]:
 
 
 def fact_rows(table: Mapping[str, int], documents_per_key: int, seed: int) -> tuple[list[dict], list[dict]]:
-    """(SFT documents, one query per key) for ``table``; each key's phrasings are drawn by ``seed``."""
+    """(SFT documents, one query per key) for ``table``; each key's phrasings (``documents_per_key`` for its
+    documents, one of the others for its query) are drawn by ``seed``."""
+    if not 1 <= documents_per_key < len(PHRASINGS):
+        raise ValueError(f"documents_per_key={documents_per_key} must be in 1..{len(PHRASINGS) - 1}")
     rng = random.Random(f"fact-documents-{seed}")
     documents, queries = [], []
     for i, (key, value) in enumerate(table.items()):
         base = {"kind": "fact", "key": key, "level": FACT_LEVEL, "answer": str(value)}
-        for j in sorted(rng.sample(range(len(PHRASINGS)), documents_per_key)):
+        drawn = rng.sample(range(len(PHRASINGS)), documents_per_key + 1)
+        for j in sorted(drawn[:-1]):
             prompt, completion = document(key, value, j)
             documents.append({"id": f"fact-{key}-{j}", **base, "prompt": prompt, "completion": completion})
-        queries.append({"id": f"eval-fact-{i}", **base, "prompt": QUERY_PROMPT.format(key=key)})
+        prompt = PHRASINGS[drawn[-1]][0].format(key=key)
+        queries.append({"id": f"eval-fact-{i}", **base, "prompt": prompt, "phrasing": drawn[-1]})
     return documents, queries
 
 

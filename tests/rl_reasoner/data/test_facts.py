@@ -1,11 +1,12 @@
-"""The factual task (issue 16): a fixed random table stated in paraphrased SFT rows, queried in a phrasing
-no document uses; off by default, where a run's data and fingerprints are what they were before it."""
+"""The factual task (issue 16): a fixed random table stated in paraphrased SFT rows, each key queried in a
+phrasing none of its own documents uses; off by default, where a run's data and fingerprints are what they
+were before it."""
 
 import json
 
 import pytest
 
-from rl_reasoner.data.facts import PHRASINGS, QUERY_PROMPT, fact_rows, fact_table
+from rl_reasoner.data.facts import PHRASINGS, fact_rows, fact_table
 from rl_reasoner.recipe import RecipeError, load_recipe, recipe_to_dict
 
 SMOKE = "recipes/tiny-arith/smoke.yaml"
@@ -27,9 +28,16 @@ class TestTable:
                 f"{value}." in d["completion"] and d["completion"].endswith(f"\\boxed{{{value}}}")
                 for d in own
             )
-        assert {q["prompt"] for q in queries} == {QUERY_PROMPT.format(key=k) for k in table}
-        assert not {q["prompt"] for q in queries} & {d["prompt"] for d in documents}
+        for q in queries:  # asked in a phrasing of the table that none of the key's own documents uses
+            own = {d["prompt"] for d in documents if d["key"] == q["key"]}
+            assert q["prompt"] == PHRASINGS[q["phrasing"]][0].format(key=q["key"]) and q["prompt"] not in own
+        assert len({q["phrasing"] for q in queries}) > 1  # drawn per key, not one phrasing for all
         assert all(r["kind"] == "fact" for r in documents + queries)
+
+    def test_a_key_keeps_a_phrasing_for_its_query(self):
+        top = len(PHRASINGS)
+        with pytest.raises(ValueError, match=f"documents_per_key={top} must be in 1..{top - 1}"):
+            fact_rows(fact_table(2, seed=0), top, seed=0)
 
 
 class TestRecipe:
@@ -40,8 +48,8 @@ class TestRecipe:
             load_recipe(SMOKE, ["data.facts.kyes=3"])
 
     def test_documents_per_key_beyond_the_phrasings_is_refused(self):
-        with pytest.raises(RecipeError, match=f"documents_per_key' must be in 1..{len(PHRASINGS)}"):
-            load_recipe(SMOKE, ["data.facts.keys=3", f"data.facts.documents_per_key={len(PHRASINGS) + 1}"])
+        with pytest.raises(RecipeError, match=f"documents_per_key' must be in 1..{len(PHRASINGS) - 1}"):
+            load_recipe(SMOKE, ["data.facts.keys=3", f"data.facts.documents_per_key={len(PHRASINGS)}"])
 
     def test_off_keeps_the_fingerprints_of_runs_made_before_facts(self):
         from rl_reasoner.pipeline import fingerprint
