@@ -31,10 +31,14 @@ def _validity(n: dict, retrain: dict | None) -> list[str]:
         "",
         "| scores | share |",
         "|---|---|",
-        f"| EK-FAC | {_num(own['ekfac'])} |",
-        f"| EK-FAC, document ids shuffled (mean of 200) | {_num(n['own_in_top_1pct_shuffled_ids'])} |",
+        f"| EK-FAC, relative (score / sqrt(self-influence); the targets' ranking) | "
+        f"{_num(own.get('ekfac_relative'))} |",
+        "| EK-FAC, relative, document ids shuffled (mean of 200) | "
+        f"{_num(n['own_in_top_1pct_shuffled_ids'])} |",
         f"| chance (exact) | {_num(n['own_in_top_1pct_chance'])} |",
-        f"| EK-FAC, every factual query (right or wrong) | {_num(n['own_in_top_1pct_all_facts'])} |",
+        "| EK-FAC, relative, every factual query (right or wrong) | "
+        f"{_num(n['own_in_top_1pct_all_facts'])} |",
+        f"| EK-FAC, raw | {_num(own['ekfac'])} |",
         f"| gradient dot product | {_num(own['grad_dot'])} |",
         f"| gradient cosine | {_num(own['grad_cosine'])} |",
         "",
@@ -75,7 +79,7 @@ def _findings(n: dict) -> list[str]:
         "",
         f"- Influence correlates across sums more than across facts: mean pairwise Pearson correlation of "
         f"the "
-        f"EK-FAC score rows {_num(c['add'])} among sums, {_num(c['fact'])} among facts (difference "
+        f"relative EK-FAC score rows {_num(c['add'])} among sums, {_num(c['fact'])} among facts (difference "
         f"{_num(c['difference'])}, p = {_num(c['p_one_sided'], '.4f')}, {c['test']}).",
         f"- The answer among the top documents: facts {a['fact']['shown']} of {a['fact']['queries']}, sums "
         f"{a['add']['shown']} of {a['add']['queries']} (p = {_num(a['p_one_sided'], '.4g')}, {a['test']}).",

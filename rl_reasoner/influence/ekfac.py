@@ -4,6 +4,9 @@ kronfluence (Grosse et al., 2023, "Studying large language model generalization 
 computes ``score(q, d) = grad f(q)^T (G + lambda I)^-1 grad L(d)`` with G the EK-FAC approximation of the
 Gauss-Newton Hessian over the tracked linear layers. With ``f`` the query completion's loss (minus its
 log-probability), a positive score means training on ``d`` made the model's own answer more likely.
+Beside it the documents' self-influence ``grad L(d)^T (G + lambda I)^-1 grad L(d)``, the denominator of the
+relative score (RelatIF, Barshan et al., 2020: ``score / sqrt(self)``), which stops a few documents with large
+gradients from topping every query's list.
 Only imported once :func:`rl_reasoner.influence.inputs.require_kronfluence` has passed.
 """
 
@@ -52,8 +55,9 @@ def pairwise_scores(
     pad_id: int,
     strategy: str = "ekfac",
     batch_size: int = 8,
-) -> torch.Tensor:
-    """(queries, documents) influence scores of :func:`rl_reasoner.influence.examples.encode` dicts.
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(queries, documents) influence scores of :func:`rl_reasoner.influence.examples.encode` dicts, and each
+    document's self-influence (documents,).
 
     The factors are fitted once on ``documents`` (kronfluence writes them under ``workdir``) and every query
     is scored against every document. ``model`` is wrapped in place by kronfluence (its parameters frozen).
@@ -89,4 +93,25 @@ def pairwise_scores(
         overwrite_output_dir=True,
     )
     scores = analyzer.load_pairwise_scores(strategy)  # the call above returns nothing when it computes them
-    return scores["all_modules"].float().cpu()
+    analyzer.compute_self_scores(
+        scores_name=f"{strategy}_self",
+        factors_name=strategy,
+        train_dataset=list(documents),
+        per_device_train_batch_size=batch_size,
+        score_args=ScoreArguments(),
+        overwrite_output_dir=True,
+    )
+    own = analyzer.load_self_scores(f"{strategy}_self")
+    return scores["all_modules"].float().cpu(), own["all_modules"].float().cpu()
+
+
+def relative_scores(scores: torch.Tensor, self_scores: torch.Tensor) -> torch.Tensor:
+    """RelatIF's ``score(q, d) / sqrt(self(d))`` (Barshan et al., 2020); a self-influence at or below 0 (only
+    numerical noise: the preconditioner is positive definite) counts as the smallest positive one.
+
+    >>> relative_scores(torch.tensor([[4.0, 4.0]]), torch.tensor([16.0, 1.0])).tolist()
+    [[1.0, 4.0]]
+    """
+    positive = self_scores[self_scores > 0]
+    floor = positive.min() if positive.numel() else torch.tensor(1.0)
+    return scores / self_scores.clamp_min(floor).sqrt()

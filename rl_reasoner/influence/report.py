@@ -8,7 +8,8 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-METHODS = ("ekfac", "grad_dot", "grad_cosine")  # keys of the score matrices, (queries, documents) each
+# keys of the score matrices, (queries, documents) each; ekfac_relative: EK-FAC over sqrt(self-influence)
+METHODS = ("ekfac", "ekfac_relative", "grad_dot", "grad_cosine")
 QUERY_FIELDS = ("id", "kind", "level", "prompt", "answer", "completion", "truncated", "correct")
 
 

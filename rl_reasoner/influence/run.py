@@ -50,11 +50,11 @@ def score(
     work: Path,
     settings: InfluenceSettings,
 ) -> tuple[dict, dict]:
-    """``({method: (Q, D) tensor}, seconds per method)``: EK-FAC and the gradient baseline, on the CPU unless
-    there is a GPU (kronfluence's choice)."""
+    """``({method: (Q, D) tensor}, seconds per method)``: EK-FAC (raw and relative) and the gradient
+    baseline, on the CPU unless there is a GPU (kronfluence's choice)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from rl_reasoner.influence.ekfac import pairwise_scores
+    from rl_reasoner.influence.ekfac import pairwise_scores, relative_scores
     from rl_reasoner.influence.examples import encode, tracked_modules
     from rl_reasoner.influence.gradsim import gradient_similarity
 
@@ -68,7 +68,7 @@ def score(
     grads = gradient_similarity(model, modules, docs, qs, pad_id=tokenizer.pad_token_id)
     seconds["gradient_similarity"] = round(time.perf_counter() - start, 2)
     start = time.perf_counter()
-    ekfac = pairwise_scores(
+    ekfac, own = pairwise_scores(
         AutoModelForCausalLM.from_pretrained(model_path),
         modules,
         docs,
@@ -78,7 +78,8 @@ def score(
         batch_size=settings.batch_size,
     )
     seconds["ekfac"] = round(time.perf_counter() - start, 2)
-    return {"ekfac": ekfac, "grad_dot": grads["dot"], "grad_cosine": grads["cosine"]}, seconds
+    methods = {"ekfac": ekfac, "ekfac_relative": relative_scores(ekfac, own)}
+    return {**methods, "grad_dot": grads["dot"], "grad_cosine": grads["cosine"]}, seconds
 
 
 def run_influence(

@@ -11,7 +11,7 @@ pytest.importorskip("kronfluence")
 import torch  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer  # noqa: E402
 
-from rl_reasoner.influence.ekfac import pairwise_scores  # noqa: E402
+from rl_reasoner.influence.ekfac import pairwise_scores, relative_scores  # noqa: E402
 from rl_reasoner.influence.examples import IGNORE, encode, tracked_modules  # noqa: E402
 from rl_reasoner.influence.gradsim import gradient_similarity  # noqa: E402
 from rl_reasoner.influence.report import spearman  # noqa: E402
@@ -49,7 +49,7 @@ def test_kronfluence_without_preconditioning_equals_the_gradient_dot_product(tin
     modules = tracked_modules(model)
     assert len(modules) == 14  # 2 layers x (q, k, v, o, gate, up, down)
     ours = gradient_similarity(model, modules, docs, docs[:3], pad_id=tokenizer.pad_token_id)
-    theirs = pairwise_scores(
+    theirs, own = pairwise_scores(
         AutoModelForCausalLM.from_pretrained(folder),
         modules,
         docs,
@@ -62,6 +62,11 @@ def test_kronfluence_without_preconditioning_equals_the_gradient_dot_product(tin
     assert theirs.shape == ours["dot"].shape == (3, 6)
     torch.testing.assert_close(theirs, ours["dot"], rtol=1e-3, atol=1e-3)
     assert torch.allclose(ours["cosine"].diagonal(), torch.ones(3), atol=1e-5)
+    # unpreconditioned self-influence is the squared gradient norm, so the relative score is the cosine
+    # times the query's norm
+    torch.testing.assert_close(own[:3], theirs.diagonal(), rtol=1e-3, atol=1e-3)
+    ratio = relative_scores(theirs, own) / ours["cosine"]
+    torch.testing.assert_close(ratio, ratio[:, :1].expand_as(ratio), rtol=1e-3, atol=1e-3)
 
 
 def test_ekfac_ranks_each_document_first_for_itself_and_differs_from_the_baseline(tiny, tmp_path):
@@ -69,7 +74,7 @@ def test_ekfac_ranks_each_document_first_for_itself_and_differs_from_the_baselin
     model = AutoModelForCausalLM.from_pretrained(folder)
     modules = tracked_modules(model)
     grads = gradient_similarity(model, modules, docs, docs, pad_id=tokenizer.pad_token_id)
-    ekfac = pairwise_scores(
+    ekfac, own = pairwise_scores(
         AutoModelForCausalLM.from_pretrained(folder),
         modules,
         docs,
@@ -79,6 +84,7 @@ def test_ekfac_ranks_each_document_first_for_itself_and_differs_from_the_baselin
         batch_size=4,
     )
     assert ekfac.argmax(dim=1).tolist() == list(range(len(docs)))
+    torch.testing.assert_close(own, ekfac.diagonal(), rtol=1e-3, atol=1e-3)  # a document against itself
     assert (tmp_path / "influence" / "factors_ekfac" / "lambda_matrix.safetensors").is_file()  # kept
     # a Hessian that is not a multiple of the identity reorders the documents somewhere
     rhos = [spearman(e.tolist(), g.tolist()) for e, g in zip(ekfac, grads["dot"], strict=True)]
@@ -95,7 +101,7 @@ def test_influence_command_writes_scores_and_reports(sft_smoke_run, run_cli, tmp
     report = json.loads((out / "influence.json").read_text())
     assert len(report["documents"]) == 12 and len(report["queries"]) == 2
     scores = np.load(out / "scores.npz")
-    assert scores["ekfac"].shape == scores["grad_dot"].shape == scores["grad_cosine"].shape == (2, 12)
+    assert all(scores[m].shape == (2, 12) for m in ("ekfac", "ekfac_relative", "grad_dot", "grad_cosine"))
     ids = [d["id"] for d in report["documents"]]
     assert list(scores["document_ids"]) == ids
     sft_rows = {
@@ -106,7 +112,7 @@ def test_influence_command_writes_scores_and_reports(sft_smoke_run, run_cli, tmp
         top = query["top"]["ekfac"]
         assert [t["id"] for t in top] == [ids[j] for j in np.argsort(-scores["ekfac"][i], kind="stable")[:3]]
         assert query["prompt"] in markdown and sft_rows[top[0]["id"]]["completion"] in markdown
-    assert set(report["agreement_with_ekfac"]) == {"grad_dot", "grad_cosine"}
+    assert set(report["agreement_with_ekfac"]) == {"ekfac_relative", "grad_dot", "grad_cosine"}
     again = run_cli(*args)
     assert again.returncode == 2 and "not empty" in again.stderr
 
