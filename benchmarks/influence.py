@@ -151,6 +151,9 @@ def measure(queries: list[dict], docs: list[dict], scores: dict, agreement: dict
         "correlation": im.correlation_test(
             im.correlation_matrix(scores[RANKING]), [q["kind"] for q in queries], "add", "fact", seed=seed
         ),
+        "correlation_raw": im.correlation_test(  # the article's measure is on raw scores
+            im.correlation_matrix(scores["ekfac"]), [q["kind"] for q in queries], "add", "fact", seed=seed
+        ),
         "ranking": RANKING,
         **answer_and_steps(queries, docs, scores[RANKING], seed),
         "right_fact_keys": {queries[i]["id"]: queries[i]["key"] for i in right},
@@ -257,6 +260,7 @@ def summarize(numbers: dict, retrained: dict | None, wall_min: float) -> tuple[d
         ],
         "EK-FAC against the gradient baselines": ek,
         "within-kind correlation of influence (sums vs facts)": numbers["correlation"],
+        "within-kind correlation of influence (sums vs facts), raw EK-FAC": numbers["correlation_raw"],
         "answer among the top documents (facts vs sums)": numbers["answer_in_top"],
         "column steps of sums among their top documents": numbers["steps"],
         "retrain": retrained

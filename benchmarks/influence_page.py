@@ -63,8 +63,8 @@ def _validity(n: dict, retrain: dict | None) -> list[str]:
             )
     else:
         lines.append("(b) not run: no factual query was answered right.")
-    lines += ["", "(c) EK-FAC against the gradient baselines (mean over all queries):", "",
-              "| baseline | mean Spearman | mean top-k overlap |", "|---|---|---|"]  # fmt: skip
+    lines += ["", "(c) Raw EK-FAC against relative EK-FAC and the gradient baselines (mean over queries):",
+              "", "| method | mean Spearman | mean top-k overlap |", "|---|---|---|"]  # fmt: skip
     for method, stats in n["agreement_with_ekfac"].items():
         overlap = next(v for k, v in stats.items() if k.endswith("_overlap_mean"))
         lines.append(f"| {method} | {_num(stats['spearman_mean'])} | {_num(overlap)} |")
@@ -72,15 +72,18 @@ def _validity(n: dict, retrain: dict | None) -> list[str]:
 
 
 def _findings(n: dict) -> list[str]:
-    c, a, s = n["correlation"], n["answer_in_top"], n["steps"]
+    a, s = n["answer_in_top"], n["steps"]
+    lines = ["", "## Replication findings (reported either way)", ""]
+    for name, key in (("relative", "correlation"), ("raw", "correlation_raw")):
+        if c := n.get(key):
+            lines.append(
+                "- Influence correlates across sums more than across facts: mean pairwise Pearson "
+                f"correlation of the {name} EK-FAC score rows {_num(c['add'])} among sums, {_num(c['fact'])} "
+                f"among facts (difference {_num(c['difference'])}, p = {_num(c['p_one_sided'], '.4f')}, "
+                f"{c['test']})."
+            )
     return [
-        "",
-        "## Replication findings (reported either way)",
-        "",
-        f"- Influence correlates across sums more than across facts: mean pairwise Pearson correlation of "
-        f"the "
-        f"relative EK-FAC score rows {_num(c['add'])} among sums, {_num(c['fact'])} among facts (difference "
-        f"{_num(c['difference'])}, p = {_num(c['p_one_sided'], '.4f')}, {c['test']}).",
+        *lines,
         f"- The answer among the top documents: facts {a['fact']['shown']} of {a['fact']['queries']}, sums "
         f"{a['add']['shown']} of {a['add']['queries']} (p = {_num(a['p_one_sided'], '.4g')}, {a['test']}).",
         f"- Intermediate steps: over {s['queries']} sums with column steps, the share of their steps written "

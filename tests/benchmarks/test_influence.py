@@ -66,8 +66,10 @@ def test_answers_steps_and_correlation_findings(numbers):
     steps = numbers["steps"]
     assert steps["queries"] == 2 and steps["top_mean"] == 1.0
     assert steps["random_mean"] == 1.0  # the top 10 of 6 rows are all of them, and so are 10 random ones
-    corr = numbers["correlation"]
-    assert corr["add"] > 0.9 and corr["add"] > corr["fact"]
+    for key in ("correlation", "correlation_raw"):  # relative (the ranking) and raw (the article's)
+        corr = numbers[key]
+        assert corr["add"] > 0.9 and corr["add"] > corr["fact"]
+    assert numbers["correlation"]["add"] != numbers["correlation_raw"]["add"]
 
 
 def test_step_retrieval_against_random_rows(bench):
@@ -106,6 +108,7 @@ def test_the_page_shows_targets_validity_and_findings(bench, numbers):
               "targets": targets, "findings": findings}  # fmt: skip
     page = bench.render(report)
     assert "| EK-FAC, raw | 0.500 |" in page and "the targets' ranking) | 1.000 |" in page
+    assert "of the relative EK-FAC score rows" in page and "of the raw EK-FAC score rows" in page
     assert "| f0 | 0.100 | 5.100 | 0.600 |" in page
     assert "| grad_dot | 0.400 | 0.300 |" in page
     assert "facts 3 of 3, sums 2 of 2" in page
