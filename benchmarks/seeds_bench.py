@@ -41,7 +41,7 @@ from rl_reasoner.recipe import load_recipe, recipe_to_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling benchmarks, also when loaded by path
 from arith_probe import excess, probe_run  # noqa: E402
-from style_trajectory import sampled_styles, trajectory_lines  # noqa: E402
+from style_trajectory import multipliers, sampled_styles, trajectory_lines  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,6 +127,7 @@ def collect_seed(run_dir: Path, seed: int, wall_s: float) -> dict:
         },
         "probe": probe_run(run_dir) if (run_dir / "probe.json").exists() else None,
         "sampled_styles": sampled_styles(run_dir, MAIN),
+        "multipliers": multipliers(run_dir, MAIN),
     }
 
 

@@ -62,6 +62,23 @@ def sampled_styles(run_dir: Path, unit: str = "grpo") -> Trajectory:
     return dict(sorted(out.items(), key=lambda kv: int(kv[0])))
 
 
+def multipliers(run_dir: Path, unit: str = "grpo") -> dict[str, dict[str, float]]:
+    """Per logged step and level, the length constraint's multiplier λ (``constrained_bonus``'s
+    ``length/<reward>_level_<L>_multiplier`` in the newest checkpoint's log); {} for a run without one."""
+    states = sorted(
+        (run_dir / unit).glob("checkpoint-*/trainer_state.json"), key=lambda p: int(p.parent.name[11:])
+    )
+    if not states:
+        return {}
+    out: dict[str, dict[str, float]] = {}
+    for entry in json.loads(states[-1].read_text()).get("log_history", []):
+        for key, value in entry.items():
+            if key.startswith("length/") and key.endswith("_multiplier") and "_level_" in key:
+                level = key[: -len("_multiplier")].rsplit("_level_", 1)[1]
+                out.setdefault(str(entry["step"]), {})[level] = value
+    return out
+
+
 def trajectory_lines(runs: list[dict]) -> list[str]:
     """A page section: per seed, a table of logged steps x levels (empty when no run logged samples)."""
     logged = [run for run in runs if run.get("sampled_styles")]
@@ -73,7 +90,8 @@ def trajectory_lines(runs: list[dict]) -> list[str]:
         "",
         "Per logged step and level, each style's share of the round's samples, how often it was right "
         "and, where logged, its mean GRPO advantage (`share % · right % · advantage`; d direct, c concise, "
-        "v verbose, r draft, o no style opening).",
+        "v verbose, r draft, o no style opening), then the level's length multiplier λ after that step "
+        "where the run logged one.",
     ]
     for run in logged:
         steps = run["sampled_styles"]
@@ -81,15 +99,17 @@ def trajectory_lines(runs: list[dict]) -> list[str]:
         header = "| step | " + " | ".join(f"level {lv}" for lv in levels) + " |"
         lines += ["", f"Seed {run['seed']}:", "", header]
         lines.append("|---|" + "---|" * len(levels))
+        lams = run.get("multipliers") or {}
         for step, by_level in steps.items():
-            cells = [_cell(by_level.get(lv, {})) for lv in levels]
+            cells = [_cell(by_level.get(lv, {}), lams.get(step, {}).get(lv)) for lv in levels]
             lines.append(f"| {step} | " + " | ".join(cells) + " |")
     return lines
 
 
-def _cell(styles: dict[str, list[float]]) -> str:
+def _cell(styles: dict[str, list[float]], lam: float | None = None) -> str:
     short = {"direct": "d", "concise": "c", "verbose": "v", "draft": "r"}
-    return " ".join(
+    parts = [
         f"{short.get(s, 'o')} {v[0]:.0%}·{v[1]:.0%}" + (f"·{v[2]:+.1f}" if len(v) > 2 else "")
         for s, v in styles.items()
-    )
+    ]
+    return " ".join(parts + ([f"λ {lam:.2f}"] if lam is not None else []))

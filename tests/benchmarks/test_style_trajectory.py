@@ -58,3 +58,20 @@ def test_a_run_without_a_completions_log_has_no_trajectory(tmp_path, load_bench)
     mod = load_bench("style_trajectory")
     assert mod.sampled_styles(tmp_path) == {}
     assert mod.trajectory_lines([{"seed": 0, "sampled_styles": {}}]) == []
+
+
+def test_the_multiplier_per_step_and_level_comes_from_the_newest_checkpoints_log(tmp_path, load_bench):
+    mod = load_bench("style_trajectory")
+    assert mod.multipliers(tmp_path) == {}
+    for step, lam in ((12, 0.5), (24, 0.25)):  # checkpoint-24's log holds every step so far
+        folder = tmp_path / "grpo" / f"checkpoint-{step}"
+        folder.mkdir(parents=True)
+        history = [{"step": 5, "length/constrained_bonus_level_1_multiplier": 1.0,
+                    "length/constrained_bonus_level_2_multiplier": lam, "loss": 0.1},
+                   {"step": 10, "length/constrained_bonus_level_1_multiplier": 0.0}]  # fmt: skip
+        (folder / "trainer_state.json").write_text(json.dumps({"log_history": history}))
+    lams = mod.multipliers(tmp_path)
+    assert lams == {"5": {"1": 1.0, "2": 0.25}, "10": {"1": 0.0}}
+    styles = {"5": {"1": {"direct": [1.0, 1.0]}, "2": {"verbose": [1.0, 0.5]}}}
+    page = mod.trajectory_lines([{"seed": 3, "sampled_styles": styles, "multipliers": lams}])
+    assert "| 5 | d 100%·100% λ 1.00 | v 100%·50% λ 0.25 |" in page
