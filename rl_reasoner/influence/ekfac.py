@@ -55,12 +55,16 @@ def pairwise_scores(
     pad_id: int,
     strategy: str = "ekfac",
     batch_size: int = 8,
+    seed: int = 0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(queries, documents) influence scores of :func:`rl_reasoner.influence.examples.encode` dicts, and each
     document's self-influence (documents,).
 
     The factors are fitted once on ``documents`` (kronfluence writes them under ``workdir``) and every query
     is scored against every document. ``model`` is wrapped in place by kronfluence (its parameters frozen).
+    The fit draws its labels from the model (the true Fisher), with torch's random state seeded by ``seed``
+    (unseeded, two fits of the same weights correlated 0.96 and moved the benchmark's top-1 % share 0.958 ->
+    0.917).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {strategy!r}")
@@ -75,6 +79,15 @@ def pairwise_scores(
         output_dir=str(workdir),
     )
     analyzer.set_dataloader_kwargs(DataLoaderKwargs(collate_fn=lambda rows: collate(rows, pad_id)))
+    with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
+        torch.manual_seed(seed)
+        return _fit_and_score(analyzer, strategy, documents, queries, batch_size)
+
+
+def _fit_and_score(
+    analyzer: Analyzer, strategy: str, documents: Sequence[dict], queries: Sequence[dict], batch_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fits the factors on ``documents``, then the pairwise and self scores (:func:`pairwise_scores`)."""
     analyzer.fit_all_factors(
         factors_name=strategy,
         dataset=list(documents),

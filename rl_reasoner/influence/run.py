@@ -76,6 +76,7 @@ def score(
         work,
         pad_id=tokenizer.pad_token_id,
         batch_size=settings.batch_size,
+        seed=settings.seed,
     )
     seconds["ekfac"] = round(time.perf_counter() - start, 2)
     methods = {"ekfac": ekfac, "ekfac_relative": relative_scores(ekfac, own)}

@@ -91,6 +91,21 @@ def test_ekfac_ranks_each_document_first_for_itself_and_differs_from_the_baselin
     assert min(rhos) < 0.99
 
 
+def test_the_fits_sampled_labels_come_from_the_seed_so_a_rerun_scores_the_same(tiny, tmp_path):
+    folder, tokenizer, docs = tiny
+    models = [AutoModelForCausalLM.from_pretrained(folder) for _ in range(3)]
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    fits = [dict(workdir=tmp_path / f"{i}", seed=seed, pad_id=tokenizer.pad_token_id, batch_size=4)
+            for i, seed in enumerate((0, 0, 1))]  # fmt: skip
+    first, again, other = (
+        pairwise_scores(m, tracked_modules(m), docs, docs, **kw) for m, kw in zip(models, fits, strict=True)
+    )
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's random state is untouched
+    assert torch.equal(first[0], again[0]) and torch.equal(first[1], again[1])
+    assert not torch.equal(first[0], other[0])  # the seed is what made them equal
+
+
 def test_influence_command_writes_scores_and_reports(sft_smoke_run, run_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     out = tmp_path / "influence"
