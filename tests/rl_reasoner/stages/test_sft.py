@@ -8,7 +8,7 @@ import pytest
 from datasets import Dataset
 from safetensors.torch import load_file
 
-from rl_reasoner.stages.sft import masked_rows
+from rl_reasoner.stages.sft import mask_labels, masked_rows
 
 SMOKE = "recipes/tiny-arith/smoke.yaml"
 MASKED = range(0, 20)
@@ -58,3 +58,11 @@ def test_a_masked_value_other_than_a_boolean_is_named():
     assert masked_rows(Dataset.from_list([{"prompt": "p"}]), "x") == set()
     with pytest.raises(ValueError, match=r"row 0 of sft\.jsonl has masked='yes'; expected true"):
         masked_rows(Dataset.from_list([{"masked": "yes"}]), "sft.jsonl")
+
+
+def test_masking_is_refused_when_trl_dropped_a_row_and_clears_only_the_masked_rows_labels():
+    rows = [{"input_ids": [1, 2], "labels": [-100, 2]}, {"input_ids": [3], "labels": [3]}]
+    prepared = Dataset.from_list(rows)
+    assert mask_labels(prepared, {1}, 2, "sft.jsonl")["labels"] == [[-100, 2], [-100]]
+    with pytest.raises(ValueError, match=r"rows marked masked, but TRL's prepared dataset has 2 of its 3"):
+        mask_labels(prepared, {1}, 3, "sft.jsonl")
