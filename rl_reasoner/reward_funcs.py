@@ -246,20 +246,16 @@ class ConstrainedLengthReward(GroupLengthReward):
         return super()._group_term(lengths, correct, multiplier=multiplier[0], **params)
 
     def _after_batch(self, groups: list, correct: list[bool | None], log_metric: Callable | None) -> None:
-        if self.measure != "greedy":  # greedy: updated by observe(), before the round is generated
-            self.observe(level_counts(self._batch_levels, groups, correct, measure=self.measure))
-        for lvl, state in sorted(self.levels.items()):
+        counts = level_counts(self._batch_levels, groups, correct, measure=self.measure)
+        for lvl, (hits, scored) in sorted(counts.items()):
+            state = dual_update(self._state(lvl), hits, scored, **self.constraint)
+            self.levels[lvl] = state
             if log_metric is not None:
                 key = f"length/{self.__name__}_level_{lvl}"
                 log_metric(f"{key}_multiplier", state.multiplier)
                 if state.reference is not None:
                     log_metric(f"{key}_accuracy", state.accuracy)
                     log_metric(f"{key}_floor", state.floor(self.constraint["epsilon"]))
-
-    def observe(self, counts: Mapping[str, tuple[int, int]]) -> None:
-        """One dual update per level from ``{level: (right, scored)}``."""
-        for lvl, (hits, scored) in sorted(counts.items()):
-            self.levels[lvl] = dual_update(self._state(lvl), hits, scored, **self.constraint)
 
     def _state(self, level: str) -> ConstraintState:
         """The level's state; a level not seen yet starts at the constraint's ``start_multiplier``."""

@@ -140,8 +140,8 @@ def level_counts(
     >>> level_counts(levels, groups, correct), level_counts(levels, groups, correct, measure="majority")
     ({'2': (7, 8), '3': (2, 4)}, {'2': (2, 2), '3': (0, 1)})
     """
-    if measure not in MEASURES[:2]:
-        raise ValueError(f"measure={measure!r} must be one of {MEASURES[:2]} (greedy is not a batch count)")
+    if measure not in MEASURES:
+        raise ValueError(f"measure={measure!r} must be {RANGES['measure']}")
     verdicts: dict[tuple[str, object], list[bool]] = {}
     for lvl, key, c in zip(levels, groups, correct, strict=True):
         if c is not None:
@@ -155,8 +155,7 @@ def level_counts(
     return counts
 
 
-MEASURES = ("samples", "majority", "greedy")  # what a level's accuracy counts (see level_counts; greedy: the
-# level's greedy answers on the validation split, measured by the GRPO stage each generation round)
+MEASURES = ("samples", "majority")  # what a level's accuracy counts (see level_counts)
 REFERENCES = ("start", "best")  # the reference accuracy: the first steps' pooled one, or the best since
 
 # Valid ranges of the constraint's parameters (checked at ``rl-reasoner check`` through the adapter).
@@ -167,8 +166,7 @@ RANGES = {
     "decay": "a number in [0, 1) (weight of the past in the running accuracy)",
     "reference": f"one of {REFERENCES} (the first steps' pooled accuracy, or the best running one since)",
     "start_multiplier": "a number in [0, 1] (the multiplier while the reference is measured)",
-    "measure": f"one of {MEASURES} (every sampled answer, each prompt group's majority verdict, or greedy "
-    "answers on the validation split)",
+    "measure": f"one of {MEASURES} (every sampled answer, or each prompt group's majority verdict)",
 }
 
 

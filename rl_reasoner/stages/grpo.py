@@ -7,14 +7,12 @@ import json
 from contextlib import contextmanager
 from pathlib import Path
 
-from transformers import TrainerCallback
-
 from rl_reasoner.buckets import CPU_BUCKET_ROWS, bucketed_logps
 from rl_reasoner.console import quiet_trl_deprecations, use_short_console
 from rl_reasoner.data.tables import load_split
 from rl_reasoner.errors import UsageError
 from rl_reasoner.freeze import freeze
-from rl_reasoner.gate import REFERENCE_FILE, ValidationGate, _by_level, hand_on
+from rl_reasoner.gate import REFERENCE_FILE, ValidationGate, hand_on
 from rl_reasoner.recipe_grpo import ReplaySection
 from rl_reasoner.replay import ReplayRows, replay_loss
 from rl_reasoner.reward_funcs import build_reward_funcs
@@ -61,7 +59,6 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
             names = ", ".join(recipe.frozen)
             print(f"[rl-reasoner] {unit}: {frozen:,} of {total:,} parameters frozen ({names})")
         gate = _gate(pipeline, trainer, start, checkpoint)
-        _feed_greedy_constraints(funcs, gate, trainer)
         trainer.train(resume_from_checkpoint=checkpoint)
         if gate is not None:
             hand_on(trainer, gate, out)
@@ -69,35 +66,6 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
         trainer.save_model(str(out))  # every process: ZeRO-3/FSDP gather the sharded weights here
     if trainer.is_world_process_zero():
         tokenizer.save_pretrained(str(out))
-
-
-class GreedyConstraintFeed(TrainerCallback):
-    """Before each generation round, the gate's greedy per-level accuracy on the validation split goes to
-    every length constraint that measures ``greedy`` (the same on every process: the gate broadcasts it)."""
-
-    def __init__(self, rewards: list, gate: ValidationGate) -> None:
-        self.rewards, self.gate = rewards, gate
-        self.sizes = {lvl: len(rows) for lvl, rows in _by_level(gate.rows).items()}
-
-    def on_step_begin(self, args, state, control, model=None, **kwargs):
-        if state.global_step % args.num_iterations == 0:
-            accuracy = self.gate.measure(model)
-            counts = {lvl: (round(acc * self.sizes[lvl]), self.sizes[lvl]) for lvl, acc in accuracy.items()}
-            for reward in self.rewards:
-                reward.observe(counts)
-
-
-def _feed_greedy_constraints(funcs: list, gate: ValidationGate | None, trainer) -> None:
-    greedy = [f for f in funcs if getattr(f, "measure", None) == "greedy"]
-    if not greedy:
-        return
-    if gate is None:
-        raise ValueError(
-            "a length constraint with measure: greedy reads each level's greedy accuracy on the validation "
-            "split, but this run has no validation gate: set gate.max_drop and data.val_per_level > 0, or "
-            "use measure: samples"
-        )
-    trainer.add_callback(GreedyConstraintFeed(greedy, gate))
 
 
 def _gate(pipeline, trainer, start: str, checkpoint: str | None) -> ValidationGate | None:

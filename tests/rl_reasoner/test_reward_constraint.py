@@ -114,7 +114,7 @@ def test_the_adapter_runs_the_pure_update(reference):
         ({"start_multiplier": 1.5}, r"start_multiplier=1.5 must be a number in \[0, 1\]"),
         ({"multiplier": 0.5}, "multiplier is kept per level by the trainer"),
         ({"level_column": 3}, "level_column=3 must be a dataset column name"),
-        ({"measure": "median"}, r"measure='median' must be one of \('samples', 'majority', 'greedy'\)"),
+        ({"measure": "greedy"}, r"measure='greedy' must be one of \('samples', 'majority'\)"),
         ({"epsilonn": 0.1}, r"no parameter\(s\) \['epsilonn'\]"),
     ],
 )
