@@ -13,8 +13,10 @@ Every arm is one run of the real CLI (``rl-reasoner run RECIPE --stages data,sft
 * ``draft`` (cold-start-draft.yaml): one SFT model on all four trace styles, forced into each on the same
   problems; the share of forced drafts whose every column value is right;
 * ``teacher`` (cold-start-teacher.yaml): students from the base model on the shortest correct of k = 1, 4, 8
-  samples of a verbose-leaning SFT model (``--teacher``, default: the demo recipe's SFT trained here), and
-  the control "shortest of 8, right or wrong".
+  samples of a verbose-leaning SFT model (``--teacher``, default: the demo recipe's SFT trained here; a
+  ``{seed}`` in it is replaced by each seed), and the control "shortest of 8, right or wrong". The teacher
+  samples 8 per prompt once per seed (the k8 arm); the other arms re-select from that draw
+  (``data.teacher.samples``), so k = 1 and 4 are its first 1 and 4 samples.
 
 Writes ``benchmarks/results/cold_start.json`` (``targets``: ``{name: {value, bound, met}}``; ``findings``:
 the replications reported either way) and ``docs/cold-start.md``; ``--quick`` (smoke-sized, 1 seed) writes
@@ -58,10 +60,10 @@ ARMS: dict[str, dict[str, list[str]]] = {
         "full-noise-unfiltered": [f"data.revthink.noise={NOISE}", "data.revthink.filter=false"],
     },
     "draft": {"four-styles": []},
-    "teacher": {
+    "teacher": {  # k8 first: it draws the samples the others re-select from
+        "k8": [],
         "k1": ["data.teacher.k=1"],
         "k4": ["data.teacher.k=4"],
-        "k8": [],
         "k8-shortest-unverified": ["data.teacher.select=shortest"],
     },
 }
@@ -79,9 +81,12 @@ _DRAFT = re.compile(r"Draft:\s*(.*)")
 
 
 def run_arm(part: str, arm: str, seed: int, runs: Path, teacher: str | None, extra: list[str]) -> Path:
-    """One arm on one seed through the real CLI (data, SFT, eval); returns its run folder."""
+    """One arm on one seed through the real CLI (data, SFT, eval); returns its run folder. A teacher arm
+    other than k8 re-selects from the k8 arm's samples (that arm runs first)."""
     name = f"{part}-{arm}-seed{seed}"
-    overrides = [*ARMS[part][arm], *([f"data.teacher.model={teacher}"] if part == "teacher" else []), *extra]
+    draw = runs / f"{part}-k8-seed{seed}" / "data" / "teacher-samples.jsonl"
+    teaching = [f"data.teacher.model={teacher}", *([f"data.teacher.samples={draw}"] if arm != "k8" else [])]
+    overrides = [*ARMS[part][arm], *(teaching if part == "teacher" else []), *extra]
     cmd = [
         sys.executable,
         "-m",
@@ -164,17 +169,26 @@ def collect(run_dir: Path) -> dict:
 
 
 def verified_selection(run_dir: Path) -> dict:
-    """Every SFT row a ``shortest_correct`` teacher kept, re-verified here: its completion's boxed answer
-    against the row's (``rewards.verify``), and no more tokens than the teacher recorded for its pick."""
+    """Every SFT row a ``shortest_correct`` teacher kept, re-checked here against all of its prompt's samples
+    (``data/teacher-samples.jsonl``): its completion verifies against the row's answer (``rewards.verify``),
+    and no sample of that prompt that verifies and ended within the budget is shorter."""
     from rewards.verify import verify_batch
     from rl_reasoner.reward_funcs import GRPO_EXTRACTION
 
     rows = [json.loads(line) for line in (run_dir / "data" / "sft.jsonl").read_text().splitlines()]
-    verdicts = verify_batch(
-        [r["answer"] for r in rows], [r["completion"] for r in rows], mode=GRPO_EXTRACTION
-    )
-    correct = sum(v is True and r["teacher"]["correct"] >= 1 for v, r in zip(verdicts, rows, strict=True))
-    return {"rows": len(rows), "verified": correct}
+    drawn = {r["id"]: r["samples"] for r in map(json.loads, (run_dir / "data" / "teacher-samples.jsonl")
+                                                  .read_text().splitlines()[1:])}
+    kept = verify_batch([r["answer"] for r in rows], [r["completion"] for r in rows], mode=GRPO_EXTRACTION)
+    pool = [(r, s) for r in rows for s in drawn[r["id"]] if not s["truncated"]]
+    right = verify_batch([r["answer"] for r, _ in pool], [s["text"] for _, s in pool], mode=GRPO_EXTRACTION)
+    shortest: dict[str, int] = {}
+    for (r, s), ok in zip(pool, right, strict=True):
+        if ok is True:
+            shortest[r["id"]] = min(shortest.get(r["id"], s["tokens"]), s["tokens"])
+    shortest_kept = [v is True and r["teacher"]["tokens"] == shortest.get(r["id"])
+                     and any(s["text"] == r["completion"] for s in drawn[r["id"]])
+                     for v, r in zip(kept, rows, strict=True)]
+    return {"rows": len(rows), "verified": sum(v is True for v in kept), "shortest": sum(shortest_kept)}
 
 
 def teacher_oracle_tokens(teacher: Path) -> float:
@@ -209,7 +223,9 @@ def run_part(part: str, seeds: list[int], runs: Path, teachers: dict[int, Path],
 def merge(out: Path, parts: dict) -> dict:
     """The results file's parts (each with its own command, commit, seeds and wall time) with ``parts`` run
     now in place of their earlier runs; targets and findings of all of them, keyed ``<part>: <name>``."""
-    earlier = json.loads(out.read_text())["parts"] if out.exists() else {}
+    old = json.loads(out.read_text()) if out.exists() else {"parts": {}}
+    shared = {k: old[k] for k in ("command", "git_commit", "seeds", "machine", "wall_seconds") if k in old}
+    earlier = {p: shared | body for p, body in old["parts"].items()}  # a file from before parts had their own
     merged = {p: earlier[p] for p in ARMS if p in earlier and p not in parts} | parts
     merged = {p: merged[p] for p in ARMS if p in merged}  # in the order of ARMS
     return {
@@ -248,8 +264,10 @@ def main(argv: list[str] | None = None) -> int:
     teachers, teacher_s = {}, 0.0
     if "teacher" in parts:  # trained once per seed, its time counted in the teacher part's
         began = time.time()
+        given = args.teacher
         teachers = {
-            s: Path(args.teacher) if args.teacher else train_teacher(s, runs, extra) / "sft" for s in seeds
+            s: Path(given.replace("{seed}", str(s))) if given else train_teacher(s, runs, extra) / "sft"
+            for s in seeds
         }
         teacher_s = time.time() - began
     done = {}

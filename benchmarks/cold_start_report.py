@@ -114,10 +114,10 @@ def teacher_numbers(arms: dict[str, list[dict]], oracle_tokens: list[float]) -> 
         ),
         "tokens fall k=1 -> 4 -> 8 with accuracy within 1 pt": target(spread, 0.01, falls and spread <= 0.01),
         f"shortest without the verifier loses >= 20 pt at level {hard}": target(loss, 0.2, loss >= 0.2),
-        "every kept row verified (re-checked here)": target(
-            sum(r["verified"] for r in rows),
+        "every kept row verified and the shortest verified sample of its prompt (re-checked here)": target(
+            sum(min(r["verified"], r.get("shortest", 0)) for r in rows),
             sum(r["rows"] for r in rows),
-            all(r["verified"] == r["rows"] for r in rows),
+            all(r["verified"] == r.get("shortest") == r["rows"] for r in rows),
         ),
     }
     findings = {

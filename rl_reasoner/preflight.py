@@ -26,8 +26,13 @@ def preflight(recipe: Recipe) -> list[str]:
 
     if recipe.model.base != "tiny":
         _check_model_path("model.base", recipe.model.base, "use 'tiny' to build the offline tiny model, ")
-    if recipe.data.teacher.model is not None:
+    if recipe.data.teacher.model is not None and recipe.data.teacher.samples is None:  # else never loaded
         _check_model_path("data.teacher.model", recipe.data.teacher.model, "use ")
+    if recipe.data.teacher.samples is not None and not Path(recipe.data.teacher.samples).is_file():
+        raise PreflightError(
+            f"data.teacher.samples {recipe.data.teacher.samples!r} is not a file; point it at the "
+            "data/teacher-samples.jsonl of an earlier run with the same teacher, or remove it to sample"
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

@@ -113,10 +113,16 @@ class TeacherSection:
     """Token budget per sample (>= 1); a sample that runs past it never counts as correct."""
     batch_size: int = 64
     """Sequences (prompts x k) per generation batch (>= 1)."""
+    samples: str | None = None
+    """``data/teacher-samples.jsonl`` of an earlier data stage with this teacher, prompts, temperature and
+    token budget: each row selects from the first ``k`` of its samples there instead of sampling again
+    (k = 1, 4, 8 from one draw of 8 are then nested). None: sample."""
 
     def __post_init__(self) -> None:
         _check(self.model is None or bool(self.model.strip()), "'model' must be a folder or hub id, or null "
                "(the task's own traces)")
+        _check(self.samples is None or self.model is not None, "'samples' re-selects an earlier draw of "
+               "data.teacher.model's: set 'model' to the teacher that wrote them, or remove 'samples'")
         _check(self.k >= 1, f"'k' (samples per prompt) must be >= 1, got {self.k}")
         _check(self.select in SELECTIONS, f"'select' must be one of {list(SELECTIONS)}, got {self.select!r}")
         _check(self.temperature > 0, f"'temperature' must be > 0 (it samples), got {self.temperature}")

@@ -14,13 +14,19 @@ teach the model to stop mid-thought). Ties in length go to the earlier sample. T
 ``id``, ``level``, ``prompt`` and ``answer``; its ``completion`` is the sample, its ``style`` the trace
 style the task reads off the completion (dropped when it cannot tell), and ``teacher`` records
 ``{samples, correct, tokens}``: the prompt's sample count, how many verified, the kept sample's tokens.
+
+Every sample is kept in ``data/teacher-samples.jsonl`` (its text, tokens and whether it ran out of budget,
+under a header naming the teacher and its sampling settings), so another selection or a smaller ``k`` can be
+tried without sampling again (``data.teacher.samples``; the verdicts are recomputed, never read back).
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rewards.verify import verify_batch
@@ -43,6 +49,20 @@ class Sample:
     text: str  # the completion, special tokens removed
     tokens: int  # completion tokens, EOS excluded
     correct: bool  # verified against the row's answer and ended within the token budget
+    truncated: bool = False  # ran past the token budget
+
+
+SAMPLES_FILE = "teacher-samples.jsonl"
+DRAW = ("model", "temperature", "max_new_tokens")  # settings that decide what a draw's samples are
+
+
+def verified(rows: Sequence[dict], drawn: Sequence[Sequence[tuple[str, int, bool]]]) -> list[list[Sample]]:
+    """Each row's ``(text, tokens, truncated)`` samples with their verdicts against the row's answer."""
+    golds = [row["answer"] for row, samples in zip(rows, drawn, strict=True) for _ in samples]
+    verdicts = iter(verify_batch(golds, [text for samples in drawn for text, _, _ in samples],
+                                 mode=GRPO_EXTRACTION))
+    return [[Sample(text, tokens, next(verdicts) is True and not cut, cut) for text, tokens, cut in samples]
+            for samples in drawn]
 
 
 def sample_teacher(model, tokenizer, rows: Sequence[dict], teacher: Any, seed: int) -> list[list[Sample]]:
@@ -58,11 +78,45 @@ def sample_teacher(model, tokenizer, rows: Sequence[dict], teacher: Any, seed: i
         seed=seed,
         desc="teacher",
     )
-    golds = [row["answer"] for row, samples in zip(rows, generations, strict=True) for _ in samples]
-    texts = [g.text for samples in generations for g in samples]
-    verdicts = iter(verify_batch(golds, texts, mode=GRPO_EXTRACTION))
-    return [[Sample(g.text, g.tokens, next(verdicts) is True and not g.truncated) for g in samples]
-            for samples in generations]
+    return verified(rows, [[(g.text, g.tokens, g.truncated) for g in samples] for samples in generations])
+
+
+def save_samples(path: Path, rows: Sequence[dict], samples: Sequence[Sequence[Sample]], teacher: Any) -> None:
+    """Every sample of every row: a header line with the draw's settings, then one line per row."""
+    with path.open("w") as f:
+        f.write(json.dumps({"teacher": {key: getattr(teacher, key) for key in (*DRAW, "k")}}) + "\n")
+        for row, row_samples in zip(rows, samples, strict=True):
+            drawn = [{"text": s.text, "tokens": s.tokens, "truncated": s.truncated} for s in row_samples]
+            f.write(json.dumps({"id": row["id"], "prompt": row["prompt"], "samples": drawn}) + "\n")
+
+
+def load_samples(rows: Sequence[dict], teacher: Any) -> list[list[Sample]]:
+    """The first ``teacher.k`` samples of each row from ``teacher.samples`` (:func:`save_samples`' file),
+    verified again; a file of another teacher, draw or set of prompts is a :class:`TeacherError`."""
+    path = Path(teacher.samples)
+    fix = "point data.teacher.samples at the teacher-samples.jsonl of a data stage run with the same teacher"
+    if not path.is_file():
+        raise TeacherError(f"data.teacher.samples {path} is not a file; {fix}, or remove it to sample")
+    header, *lines = path.read_text().splitlines()
+    drawn_with = json.loads(header).get("teacher", {})
+    if differ := [k for k in DRAW if drawn_with.get(k) != getattr(teacher, k)]:
+        theirs = ", ".join(f"{k}: {drawn_with.get(k)!r}" for k in differ)
+        ours = ", ".join(f"{k}: {getattr(teacher, k)!r}" for k in differ)
+        raise TeacherError(f"data.teacher.samples {path} was drawn with {{{theirs}}}, this recipe's "
+                           f"data.teacher has {{{ours}}}; {fix} and settings, or remove it to sample")
+    if teacher.k > drawn_with["k"]:
+        raise TeacherError(f"data.teacher.k is {teacher.k} but data.teacher.samples {path} holds "
+                           f"{drawn_with['k']} samples per prompt; set k <= {drawn_with['k']}, or remove it "
+                           "to sample")
+    records = [json.loads(line) for line in lines]
+    if [(r["id"], r["prompt"]) for r in records] != [(row["id"], row["prompt"]) for row in rows]:
+        raise TeacherError(
+            f"data.teacher.samples {path} holds {len(records)} prompts that are not this run's "
+            f"{len(rows)} SFT prompts (same ids, prompts and order); {fix} and data settings (seed, "
+            "train_size, levels), or remove it to sample"
+        )
+    drawn = [[(s["text"], s["tokens"], s["truncated"]) for s in r["samples"][: teacher.k]] for r in records]
+    return verified(rows, drawn)
 
 
 def select(samples: Sequence[Sample], how: str) -> Sample | None:
@@ -110,17 +164,23 @@ def style_mix_by_level(rows: Sequence[dict]) -> dict[str, dict[str, float]]:
 
 
 def distil_sft_rows(
-    rows: Sequence[dict], teacher: Any, seed: int, style_of: StyleOf
+    rows: Sequence[dict], teacher: Any, seed: int, style_of: StyleOf, out: Path
 ) -> tuple[list[dict], dict]:
     """The SFT rows as the teacher ``teacher.model`` writes them, and the summary the data stage records
-    (``selected``, ``dropped``, ``accuracy`` over all samples, ``style_mix_by_level``)."""
+    (``selected``, ``dropped``, ``accuracy`` over all samples, ``style_mix_by_level``); every sample is
+    saved in ``out`` (:data:`SAMPLES_FILE`), or read from ``teacher.samples`` when it is set."""
     from rl_reasoner.model_ref import resolve_model
 
     if not rows:
         raise TeacherError("data.teacher.model is set but the task gave no SFT rows to write traces for "
                            "(a hub dataset needs data.hub.completion_column); remove data.teacher")
-    model, tokenizer = load_policy(resolve_model(teacher.model).path)
-    samples = sample_teacher(model, tokenizer, rows, teacher, seed)
+    if teacher.samples is not None:
+        samples = load_samples(rows, teacher)
+    else:
+        model, tokenizer = load_policy(resolve_model(teacher.model).path)
+        samples = sample_teacher(model, tokenizer, rows, teacher, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    save_samples(out / SAMPLES_FILE, rows, samples, teacher)
     correct = sum(s.correct for row_samples in samples for s in row_samples)
     accuracy = correct / (len(rows) * teacher.k)
     if correct == 0:

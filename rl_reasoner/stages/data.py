@@ -31,7 +31,7 @@ def run_data(pipeline, unit: str, out: Path) -> dict:
         )
     teacher, distilled = recipe.data.teacher, {}
     if teacher.model is not None:  # SFT traces sampled from a trained model instead of the task's own
-        splits["sft"], distilled = distil_sft_rows(splits["sft"], teacher, recipe.seed, task.style_of)
+        splits["sft"], distilled = distil_sft_rows(splits["sft"], teacher, recipe.seed, task.style_of, out)
         print(f"[rl-reasoner] data: teacher {teacher.model}: {distilled}")
     facts = {}
     if recipe.data.facts.keys:  # a factual table stated in paraphrased SFT rows, queried in eval_facts

@@ -90,7 +90,7 @@ def test_draft_targets_use_the_worst_seed(bench):
 
 
 def test_teacher_targets(bench):
-    sel = {"rows": 10, "verified": 10}
+    sel = {"rows": 10, "verified": 10, "shortest": 10}
     seeds = {
         "k1": [arm({"1": 1.0, "3": 1.0}, tokens=120.0) | {"selection": sel}],
         "k4": [arm({"1": 1.0, "3": 1.0}, tokens=90.0) | {"selection": sel}],
@@ -104,9 +104,11 @@ def test_teacher_targets(bench):
     ] == pytest.approx(80 / 70, abs=1e-4)
     assert targets["tokens fall k=1 -> 4 -> 8 with accuracy within 1 pt"]["met"]
     assert targets["shortest without the verifier loses >= 20 pt at level 3"]["value"] == pytest.approx(0.495)
-    assert targets["every kept row verified (re-checked here)"]["met"]
-    seeds["k8"][0]["selection"] = {"rows": 10, "verified": 9}
-    assert not bench.teacher_numbers(seeds, [70.0])[0]["every kept row verified (re-checked here)"]["met"]
+    kept = "every kept row verified and the shortest verified sample of its prompt (re-checked here)"
+    assert targets[kept]["met"]
+    for broken in ({"rows": 10, "verified": 9, "shortest": 9}, {"rows": 10, "verified": 10, "shortest": 9}):
+        seeds["k8"][0]["selection"] = broken
+        assert not bench.teacher_numbers(seeds, [70.0])[0][kept]["met"]
     assert findings["tokens (mean over seeds)"]["k1"] == 120.0
 
 
@@ -130,14 +132,29 @@ def test_a_draft_counts_only_when_every_column_value_is_right(bench, tmp_path):
     assert bench.draft_columns_right(path) == {"2": 1.0, "3": pytest.approx(1 / 3)}
 
 
-def test_a_teachers_rows_are_rechecked_against_their_answers(bench, tmp_path):
+def test_a_teachers_rows_are_rechecked_against_their_answers_and_all_their_samples(bench, tmp_path):
+    concise, verbose, direct = (trace(478, 356, style) for style in ("concise", "verbose", "direct"))
+    wrong_short = direct.replace("834", "824")
+    samples = {  # id -> (text, tokens, truncated) of every sample the teacher drew for it
+        "a": [(verbose, 150, False), (concise, 40, False), (wrong_short, 12, False)],  # kept concise: right
+        "b": [(concise, 40, False), (verbose, 150, False)],  # its answer is 835: nothing verifies
+        "c": [(verbose, 150, False), (concise, 40, False)],  # kept verbose: a shorter right one existed
+        "d": [(concise, 40, False), (direct, 12, True)],  # the shorter right one ran out of budget
+    }
     rows = [
-        {"answer": "834", "completion": trace(478, 356, "concise"), "teacher": {"correct": 2}},
-        {"answer": "835", "completion": trace(478, 356, "concise"), "teacher": {"correct": 1}},
+        {"id": "a", "answer": "834", "completion": concise, "teacher": {"correct": 2, "tokens": 40}},
+        {"id": "b", "answer": "835", "completion": concise, "teacher": {"correct": 1, "tokens": 40}},
+        {"id": "c", "answer": "834", "completion": verbose, "teacher": {"correct": 2, "tokens": 150}},
+        {"id": "d", "answer": "834", "completion": concise, "teacher": {"correct": 1, "tokens": 40}},
     ]
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "sft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    assert bench.verified_selection(tmp_path) == {"rows": 2, "verified": 1}
+    drawn = [{"id": i, "samples": [{"text": t, "tokens": n, "truncated": cut} for t, n, cut in s]}
+             for i, s in samples.items()]
+    (tmp_path / "data" / "teacher-samples.jsonl").write_text(
+        "".join(json.dumps(line) + "\n" for line in [{"teacher": {}}, *drawn])
+    )
+    assert bench.verified_selection(tmp_path) == {"rows": 4, "verified": 3, "shortest": 2}
 
 
 def test_quick_draft_part_runs_the_real_cli_and_writes_its_page(bench, tmp_path):

@@ -7,6 +7,7 @@ wrong ones and truncated ones, and it is right only on rows whose answer is 12.
 """
 
 import json
+import shutil
 
 import pytest
 
@@ -110,12 +111,12 @@ def test_selected_rows_get_the_style_the_task_reads_off_the_completion():
     assert mix == {"1": {"direct": 0.5, "other": 0.5}, "2": {"concise": 0.5, "direct": 0.5}}
 
 
-def test_a_teacher_that_is_never_right_stops_with_the_prompt_count_and_accuracy(answer_model):
+def test_a_teacher_that_is_never_right_stops_with_the_prompt_count_and_accuracy(answer_model, tmp_path):
     rows = [dict(ROWS[-1], id=f"sft-{i}") for i in range(3)]  # answer 13: the teacher only writes 12
     settings = TeacherSection(model=str(answer_model), k=2, max_new_tokens=16)
     expected = r"none of the 3 SFT prompts correctly \(accuracy 0% over 6 samples"
     with pytest.raises(TeacherError, match=expected):
-        distil_sft_rows(rows, settings, seed=0, style_of=trace_style)
+        distil_sft_rows(rows, settings, seed=0, style_of=trace_style, out=tmp_path)
 
 
 def _data_stage(tmp_path, *overrides):
@@ -144,6 +145,53 @@ def test_data_stage_writes_the_teachers_traces_and_records_them_in_the_manifest(
         assert row["completion"] not in {r["completion"] for r in own["sft"]}
 
 
+def test_an_earlier_draw_is_reselected_from_its_first_k_samples_without_the_teacher(tmp_path, answer_model):
+    teacher = tmp_path / "teacher"
+    shutil.copytree(answer_model, teacher)
+    draw = [f"data.teacher.model={teacher}", "data.teacher.k=4", "data.teacher.max_new_tokens=16"]
+    recipe, first, _ = _data_stage(tmp_path / "a", *draw)
+    saved = tmp_path / "a" / "tiny-arith-smoke" / "data" / "teacher-samples.jsonl"
+    header, *lines = saved.read_text().splitlines()
+    assert json.loads(header)["teacher"] == {"model": str(teacher), "temperature": 1.0, "max_new_tokens": 16,
+                                             "k": 4}
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 120 and {len(r["samples"]) for r in records} == {4}
+    shutil.rmtree(teacher)  # what follows must not sample: the teacher is gone
+    reuse = [*draw, f"data.teacher.samples={saved}"]
+    _, again, _ = _data_stage(tmp_path / "b", *reuse)
+    assert again["sft"] == first["sft"]  # all 4 samples: the same selection
+    _, two, entry = _data_stage(tmp_path / "c", *reuse, "data.teacher.k=2")
+    expected = {}  # the shortest correct of each row's first two samples, judged here from the file
+    for r, row in zip(records, task_of(recipe).splits(recipe)["sft"], strict=True):
+        right = [s for s in r["samples"][:2]
+                 if not s["truncated"] and verify(row["answer"], s["text"], mode="strict") is True]
+        if right:
+            expected[r["id"]] = min(right, key=lambda s: s["tokens"])["text"]
+    assert {row["id"]: row["completion"] for row in two["sft"]} == expected
+    assert all(row["teacher"]["samples"] == 2 for row in two["sft"]) and len(expected) < len(first["sft"])
+    assert entry["result"]["teacher"]["selected"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("data.teacher.k=5", "data.teacher.k is 5 but data.teacher.samples .* holds 4 samples per prompt"),
+        ("data.teacher.temperature=0.7", r"was drawn with {temperature: 1.0}, this recipe's data.teacher has "
+                                         r"{temperature: 0.7}"),
+        ("data.teacher.model=org/other", "was drawn with {model: '.*model'}, .* has {model: 'org/other'}"),
+        ("data.train_size=121", "holds 120 prompts that are not this run's 121 SFT prompts"),
+    ],
+)
+def test_an_earlier_draw_of_another_teacher_setting_or_prompt_set_is_refused(tmp_path, answer_model,
+                                                                            override, message):
+    draw = [f"data.teacher.model={answer_model}", "data.teacher.k=4", "data.teacher.max_new_tokens=16"]
+    saved = tmp_path / "a" / "tiny-arith-smoke" / "data" / "teacher-samples.jsonl"
+    _data_stage(tmp_path / "a", *draw)
+    with pytest.raises(TeacherError, match=message) as caught:
+        _data_stage(tmp_path / "b", *draw, f"data.teacher.samples={saved}", override)
+    assert "\n" not in str(caught.value)
+
+
 def test_without_a_teacher_the_data_stage_writes_the_tasks_own_splits(tmp_path):
     recipe, splits, entry = _data_stage(tmp_path)
     assert splits == task_of(recipe).splits(recipe) and "teacher" not in entry["result"]
@@ -161,7 +209,8 @@ def test_without_a_teacher_the_data_stage_writes_the_tasks_own_splits(tmp_path):
         ("data.teacher.model=''", "'model' must be a folder or hub id, or null"),
         ("data.teacher.model=3", "invalid value for 'data.teacher.model': expected str | None"),
         ("data.teacher.k=two", "invalid value for 'data.teacher.k': expected int"),
-        ("data.teacher.samples=8", "unknown key 'samples' in section 'data.teacher'"),
+        ("data.teacher.draws=8", "unknown key 'draws' in section 'data.teacher'"),
+        ("data.teacher.samples=a.jsonl", "'samples' re-selects an earlier draw of data.teacher.model's"),
     ],
 )
 def test_bad_teacher_settings_are_one_paragraph_recipe_errors(override, message):
@@ -177,3 +226,6 @@ def test_a_teacher_neither_a_folder_nor_a_hub_id_is_refused_before_anything_runs
         preflight(missing)
     preflight(load_recipe(SMOKE, ["report_to=none", f"data.teacher.model={answer_model}"]))
     preflight(load_recipe(SMOKE, ["report_to=none", "data.teacher.model=Qwen/Qwen2.5-Math-1.5B"]))
+    absent = [f"data.teacher.model={answer_model}", f"data.teacher.samples={tmp_path / 'none.jsonl'}"]
+    with pytest.raises(PreflightError, match="data.teacher.samples .*none.jsonl' is not a file; point it at"):
+        preflight(load_recipe(SMOKE, ["report_to=none", *absent]))
