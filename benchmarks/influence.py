@@ -13,13 +13,17 @@ From its scores:
   that state that key) among the top 1 % of EK-FAC scores; the same with the document ids shuffled, and the
   exact chance level;
 * validity (b): ``--retrain-queries`` right-answered factual queries drawn by the seed; the SFT stage is run
-  again (same recipe, seed, steps, base model) once without the union of their top-1 % documents and once
-  without as many random documents, each left out by masking it (kept in its batches, not trained on), so
-  every other row is seen at the same step as before (deleting rows reshuffles all the others: on seed 0,
-  deleting 67 random rows of 750 raised the sampled queries' loss by 4.3 nats); each query's loss (its
-  answer's summed token cross-entropy, the measurement influence scored) is compared with the original
-  model's; target: the mean rise without the top documents >= 5x the mean rise without the random ones. One
-  retrain per arm, not per query (cost);
+  again (same recipe, seed, steps, base model) without the union of their top-1 % documents, and, as the
+  control, without per query as many random documents as its top list, drawn from the rows that are not
+  another sampled query's own rows: one retrain then takes each query's own rows only through its own random
+  draw, as a retrain per query would (the first control, as many random rows drawn from all rows, took 8 of
+  the ten keys' 50 own rows on seed 0, where a per-query draw of 8 takes one for ~5 % of queries; it is run
+  too and reported as a finding). A left-out row is masked (kept in its batches, not trained on), so every
+  other row is seen at the same step as before (deleting rows reshuffles all the others: on seed 0, deleting
+  67 random rows of 750 raised the sampled queries' loss by 4.3 nats); each query's loss (its answer's summed
+  token cross-entropy, the measurement influence scored) is compared with the original model's; target: the
+  mean rise without the top documents >= 5x the mean rise without the per-query random ones. One retrain per
+  arm, not per query (cost);
 * validity (c): EK-FAC against the gradient dot / cosine baseline (mean Spearman, top-k overlap);
 * findings: within-kind correlation of the score rows (sums against facts, permutation test); the answer
   (``\\boxed{answer}``) among the top-k documents (facts against sums, Fisher exact test); the sums' column
@@ -58,7 +62,7 @@ TOP_K = 10  # documents listed per query (answer and step findings, baseline ove
 # factual queries (own row in the top 1 % for 32 of 36 right ones, 2.7 own rows of 5 in the top 8); relative,
 # 36 of 36 and 3.7. Raw EK-FAC is reported beside it.
 RANKING = "ekfac_relative"
-ARMS = ("without-top", "without-random")  # validity (b)'s retrains
+ARMS = ("without-top", "without-random", "without-random-union")  # validity (b)'s retrains
 METHODS = ("ekfac", "ekfac_relative", "grad_dot", "grad_cosine")  # rl_reasoner.influence.report.METHODS
 
 
@@ -170,7 +174,10 @@ def ablate(run: Path, runs: Path, arm: str, drop: set[int], seed: int, extra: li
     SFT rerun on it with the same recipe, seed and base model (``runs/<arm>-masked/<run name>``): every other
     row is drawn into the same batch at the same step as in the original run (rl_reasoner/stages/sft.py)."""
     target = runs / f"{arm}-masked" / run.name
-    if not (target / "sft" / "config.json").exists():
+    done = (target / "sft" / "config.json").exists() and drop == {
+        i for i, row in enumerate(read_jsonl(target / "data" / "sft.jsonl")) if row.get("masked")
+    }  # a finished retrain of these rows is reused; of other rows (an earlier draw), run again
+    if not done:
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
         shutil.copytree(run / "data", target / "data")
@@ -196,31 +203,54 @@ def query_losses(model_dir: Path, queries: list[dict]) -> list[float]:
         return [float(completion_loss(model, collate([e], tokenizer.pad_token_id))) for e in examples]
 
 
+def random_per_query(tops: dict[str, list[int]], own: dict[str, set[int]], documents: int,
+                     rng: random.Random) -> set[int]:
+    """Each query's own random draw, as many rows as its top list, from the rows that are not another sampled
+    query's own rows (and not drawn yet): one retrain then removes, for every query, its own rows only at the
+    chance rate of its own draw, as the issue's per-query control does."""
+    drawn: set[int] = set()
+    for q, top in tops.items():
+        others = set().union(*(rows for k, rows in own.items() if k != q))
+        pool = [j for j in range(documents) if j not in others and j not in drawn]
+        drawn |= set(rng.sample(pool, len(top)))
+    return drawn
+
+
 def retrain(run: Path, runs: Path, numbers: dict, n: int, seed: int, extra: list[str]) -> dict:
-    """Validity (b): the loss rise of ``n`` right factual queries without their top documents, and without
-    random ones."""
+    """Validity (b): the loss rise of ``n`` right factual queries without their top documents, without
+    random ones drawn per query (the target's control), and without as many random rows as the top union
+    drawn from all rows (a finding: the first control, which also takes other queries' own rows)."""
     rng = random.Random(seed)
     right = sorted(numbers["right_fact_keys"])
     ids = sorted(rng.sample(right, min(n, len(right))))
-    top = {j for q in ids for j in numbers["top_1pct_of"][q]}
-    randoms = set(rng.sample(range(numbers["documents"]), len(top)))
+    tops = {q: numbers["top_1pct_of"][q] for q in ids}
+    top = {j for rows in tops.values() for j in rows}
+    union = set(rng.sample(range(numbers["documents"]), len(top)))
+    key_of = numbers["right_fact_keys"]
+    own = {q: {j for j, k in enumerate(numbers["doc_keys"]) if k == key_of[q]} for q in ids}
+    per_query = random_per_query(tops, own, numbers["documents"], rng)
     report = json.loads((run / "influence" / "influence.json").read_text())
     queries = [q for q in report["queries"] if q["id"] in ids]
-    keys = {numbers["right_fact_keys"][q] for q in ids}
     losses = {"original": query_losses(run / "sft", queries)}
-    for arm, drop in ((ARMS[0], top), (ARMS[1], randoms)):
+    arms = dict(zip(ARMS, (top, per_query, union), strict=True))
+    for arm, drop in arms.items():
         losses[arm] = query_losses(ablate(run, runs, arm, drop, seed, extra) / "sft", queries)
     rise = {arm: [a - b for a, b in zip(losses[arm], losses["original"], strict=True)] for arm in ARMS}
+    own_removed = {arm: {q: len(own[q] & drop) for q in ids} for arm, drop in arms.items()}
     return {
         "queries": ids,
-        "removed": len(top),
-        "removed_own_documents": sum(numbers["doc_keys"][j] in keys for j in top),
+        "removed": {arm: len(drop) for arm, drop in arms.items()},
+        "removed_own_documents": {arm: sum(by_q.values()) for arm, by_q in own_removed.items()},
+        "own_removed_per_query": own_removed,
+        "own_removed_by_other_top_lists": {q: len(own[q] & (top - set(tops[q]))) for q in ids},
         "losses": losses,
         "mean_rise": {arm: fmean(r) for arm, r in rise.items()},
-        "protocol": f"SFT rerun from the same base model, recipe, seed and steps with the union of "
-        f"{len(ids)} queries' top-1 % relative EK-FAC documents ({len(top)} rows) masked, and with "
-        f"{len(top)} random rows masked: a masked row stays in its batches and is not trained on, so every "
-        "other row is seen at the same step as in the original run",
+        "protocol": f"SFT rerun from the same base model, recipe, seed and steps, once per arm: the union of "
+        f"{len(ids)} queries' top-1 % relative EK-FAC documents ({len(top)} rows) masked; per query as many "
+        f"random rows as its top list, drawn from the rows that are not another sampled query's own "
+        f"({len(per_query)} rows, the target's control); {len(top)} random rows of all (a finding). A masked "
+        "row stays in its batches and is not trained on, so every other row is seen at the same step as in "
+        "the original run",
     }
 
 
@@ -268,7 +298,9 @@ def summarize(numbers: dict, retrained: dict | None, wall_min: float) -> tuple[d
         "column steps of sums among their top documents": numbers["steps"],
         "retrain": retrained
         and {
-            k: retrained[k] for k in ("queries", "removed", "removed_own_documents", "mean_rise", "protocol")
+            k: retrained.get(k)
+            for k in ("queries", "removed", "removed_own_documents", "own_removed_by_other_top_lists",
+                      "mean_rise", "protocol")
         },
     }
     return targets, findings

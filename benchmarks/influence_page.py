@@ -44,23 +44,23 @@ def _validity(n: dict, retrain: dict | None) -> list[str]:
         "",
     ]
     if retrain:
-        rise = retrain["mean_rise"]
+        rise, masked, own = retrain["mean_rise"], retrain["removed"], retrain["removed_own_documents"]
+        arms = [arm for arm in ("without-top", "without-random", "without-random-union") if arm in rise]
         lines += [
-            f"(b) {retrain['protocol']}. Removed own rows of the sampled queries: "
-            f"{retrain['removed_own_documents']}. Mean rise of the sampled queries' loss (summed nats "
-            f"over the "
-            f"answer): without the top rows {rise['without-top']:.3f}, without random rows "
-            f"{rise['without-random']:.3f}.",
+            f"(b) {retrain['protocol']}. Mean rise of the sampled queries' loss (summed nats over the "
+            "answer) and the sampled queries' own rows each arm removed (of 5 per query):",
             "",
-            "| query | original | without top | without random |",
+            "| arm | rows masked | own rows of the sampled queries | mean loss rise |",
             "|---|---|---|---|",
+            *(f"| {arm} | {_count(masked, arm)} | {_count(own, arm)} | {rise[arm]:.3f} |" for arm in arms),
+            "",
+            "| query | original | " + " | ".join(arm.replace("-", " ") for arm in arms) + " |",
+            "|---" * (2 + len(arms)) + "|",
         ]
         losses = retrain["losses"]
         for i, q in enumerate(retrain["queries"]):
-            lines.append(
-                f"| {q} | {losses['original'][i]:.3f} | {losses['without-top'][i]:.3f} | "
-                f"{losses['without-random'][i]:.3f} |"
-            )
+            lines.append(f"| {q} | {losses['original'][i]:.3f} | "
+                         + " | ".join(f"{losses[arm][i]:.3f}" for arm in arms) + " |")
     else:
         lines.append("(b) not run: no factual query was answered right.")
     lines += ["", "(c) Raw EK-FAC against relative EK-FAC and the gradient baselines (mean over queries):",
@@ -69,6 +69,11 @@ def _validity(n: dict, retrain: dict | None) -> list[str]:
         overlap = next(v for k, v in stats.items() if k.endswith("_overlap_mean"))
         lines.append(f"| {method} | {_num(stats['spearman_mean'])} | {_num(overlap)} |")
     return lines
+
+
+def _count(value, arm: str):
+    """A per-arm count, or the single count results written before the per-query control had."""
+    return value.get(arm, "") if isinstance(value, dict) else value if arm == "without-top" else ""
 
 
 def _findings(n: dict) -> list[str]:

@@ -78,6 +78,21 @@ def test_step_retrieval_against_random_rows(bench):
     assert top == 1.0 and chance == pytest.approx(1 / 6, abs=0.08)  # only row 4 writes them
 
 
+def test_the_per_query_random_control_takes_a_querys_own_rows_only_in_its_own_draw(bench):
+    import random
+
+    own = {"q0": set(range(0, 8)), "q1": set(range(8, 16))}  # 16 of 20 rows are the two queries' own
+    tops = {"q0": [0, 1, 2], "q1": [8, 9, 10]}
+    hits = {"q0": 0, "q1": 0}
+    for seed in range(200):
+        drawn = bench.random_per_query(tops, own, 20, random.Random(seed))
+        assert len(drawn) == 6
+        for q in own:
+            assert len(own[q] & drawn) <= 3  # the other query's 3 rows never come from q's own
+            hits[q] += len(own[q] & drawn)
+    assert min(hits.values()) > 0  # a query's own draw does reach its own rows at the chance rate
+
+
 def test_targets_pass_and_fail_where_they_should(bench, numbers):
     good = {"mean_rise": {"without-top": 5.0, "without-random": 0.5}, "queries": ["f0"], "removed": 1,
             "removed_own_documents": 1, "protocol": "p", "losses": {}}  # fmt: skip
@@ -99,9 +114,13 @@ def test_targets_pass_and_fail_where_they_should(bench, numbers):
 
 
 def test_the_page_shows_targets_validity_and_findings(bench, numbers):
-    retrain = {"mean_rise": {"without-top": 5.0, "without-random": 0.5}, "queries": ["f0"], "removed": 1,
-               "removed_own_documents": 1, "protocol": "SFT rerun", "losses": {
-                   "original": [0.1], "without-top": [5.1], "without-random": [0.6]}}  # fmt: skip
+    arms = ("without-top", "without-random", "without-random-union")
+    retrain = {"mean_rise": dict(zip(arms, (5.0, 0.5, 2.0), strict=True)), "queries": ["f0"],
+               "removed": dict.fromkeys(arms, 8),
+               "removed_own_documents": dict(zip(arms, (5, 0, 1), strict=True)),
+               "protocol": "SFT rerun", "losses": {
+                   "original": [0.1], "without-top": [5.1], "without-random": [0.6],
+                   "without-random-union": [2.1]}}  # fmt: skip
     targets, findings = bench.summarize(numbers, retrain, 30.0)
     report = {"command": "python benchmarks/influence.py", "git_commit": "abc", "machine": "cpu",
               "recipe": "r.yaml", "seed": 0, "wall_minutes": 30.0, "numbers": numbers, "retrain": retrain,
@@ -109,6 +128,7 @@ def test_the_page_shows_targets_validity_and_findings(bench, numbers):
     page = bench.render(report)
     assert "| EK-FAC, raw | 0.500 |" in page and "the targets' ranking) | 1.000 |" in page
     assert "of the relative EK-FAC score rows" in page and "of the raw EK-FAC score rows" in page
-    assert "| f0 | 0.100 | 5.100 | 0.600 |" in page
+    assert "| f0 | 0.100 | 5.100 | 0.600 | 2.100 |" in page
+    assert "| without-random | 8 | 0 | 0.500 |" in page and "| without-random-union | 8 | 1 | 2.000 |" in page
     assert "| grad_dot | 0.400 | 0.300 |" in page
     assert "facts 3 of 3, sums 2 of 2" in page
