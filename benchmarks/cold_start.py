@@ -65,6 +65,7 @@ ARMS: dict[str, dict[str, list[str]]] = {
         "k1": ["data.teacher.k=1"],
         "k4": ["data.teacher.k=4"],
         "k8-shortest-unverified": ["data.teacher.select=shortest"],
+        "k8-reliable": ["data.teacher.select=shortest_reliable"],  # beyond the issue: see cold_start_report
     },
 }
 QUICK = [  # smoke-sized: what makes every arm's data, SFT and eval run in seconds
@@ -168,10 +169,12 @@ def collect(run_dir: Path) -> dict:
     return out
 
 
-def verified_selection(run_dir: Path) -> dict:
+def verified_selection(run_dir: Path, reliable: bool = False) -> dict:
     """Every SFT row a ``shortest_correct`` teacher kept, re-checked here against all of its prompt's samples
     (``data/teacher-samples.jsonl``): its completion verifies against the row's answer (``rewards.verify``),
-    and no sample of that prompt that verifies and ended within the budget is shorter."""
+    and no sample of that prompt that verifies and ended within the budget is shorter. ``reliable``: the rule
+    of ``shortest_reliable`` instead (the shortest such sample longer than every other sample of the prompt,
+    or the longest such one when no right one is longer than every wrong one)."""
     from rewards.verify import verify_batch
     from rl_reasoner.reward_funcs import GRPO_EXTRACTION
 
@@ -179,13 +182,16 @@ def verified_selection(run_dir: Path) -> dict:
     drawn = {r["id"]: r["samples"] for r in map(json.loads, (run_dir / "data" / "teacher-samples.jsonl")
                                                   .read_text().splitlines()[1:])}
     kept = verify_batch([r["answer"] for r in rows], [r["completion"] for r in rows], mode=GRPO_EXTRACTION)
-    pool = [(r, s) for r in rows for s in drawn[r["id"]] if not s["truncated"]]
+    pool = [(r, s) for r in rows for s in drawn[r["id"]]]
     right = verify_batch([r["answer"] for r, _ in pool], [s["text"] for _, s in pool], mode=GRPO_EXTRACTION)
-    shortest: dict[str, int] = {}
+    lengths: dict[str, dict[bool, list[int]]] = {r["id"]: {True: [], False: []} for r in rows}
     for (r, s), ok in zip(pool, right, strict=True):
-        if ok is True:
-            shortest[r["id"]] = min(shortest.get(r["id"], s["tokens"]), s["tokens"])
-    shortest_kept = [v is True and r["teacher"]["tokens"] == shortest.get(r["id"])
+        lengths[r["id"]][ok is True and not s["truncated"]].append(s["tokens"])
+    expected = {}
+    for i, by in lengths.items():
+        longer = [n for n in by[True] if n > max(by[False], default=-1)] if reliable else by[True]
+        expected[i] = min(longer) if longer else max(by[True], default=None)
+    shortest_kept = [v is True and r["teacher"]["tokens"] == expected[r["id"]]
                      and any(s["text"] == r["completion"] for s in drawn[r["id"]])
                      for v, r in zip(kept, rows, strict=True)]
     return {"rows": len(rows), "verified": sum(v is True for v in kept), "shortest": sum(shortest_kept)}
@@ -209,7 +215,7 @@ def run_part(part: str, seeds: list[int], runs: Path, teachers: dict[int, Path],
             run_dir = run_arm(part, arm, seed, runs, str(teachers.get(seed, "")) or None, extra)
             arms[arm].append(collect(run_dir) | {"seed": seed})
             if part == "teacher" and arm != "k8-shortest-unverified":
-                arms[arm][-1]["selection"] = verified_selection(run_dir)
+                arms[arm][-1]["selection"] = verified_selection(run_dir, reliable=arm == "k8-reliable")
     if part == "revthink":
         targets, findings = revthink_numbers(arms)
     elif part == "draft":

@@ -122,11 +122,22 @@ def teacher_numbers(arms: dict[str, list[dict]], oracle_tokens: list[float]) -> 
     }
     findings = {
         "accuracy (mean over seeds)": {k: _mean(v) for k, v in acc.items()},
+        "accuracy (worst seed)": {k: round(min(v), 4) for k, v in acc.items()},
         "tokens (mean over seeds)": {k: round(v, 1) for k, v in tokens.items()},
+        "tokens / the teacher's oracle (worst seed)": {
+            k: round(max(s["sft"]["tokens"] / o for s, o in zip(seeds, oracle_tokens, strict=True)), 4)
+            for k, seeds in arms.items()
+        },
         "teacher selection (per seed)": {
             k: [s["data"].get("teacher") for s in seeds] for k, seeds in arms.items()
         },
     }
+    if "k8-reliable" in arms:  # beyond the issue: selection shortest_reliable (rl_reasoner/data/teacher.py)
+        checked = [s["selection"] for s in arms["k8-reliable"]]
+        findings["k8-reliable: every kept row verified and the rule's pick (re-checked here)"] = {
+            "rows": sum(r["rows"] for r in checked), "verified": sum(r["verified"] for r in checked),
+            "rule's pick": sum(r["shortest"] for r in checked),
+        }
     return targets, findings
 
 
@@ -176,7 +187,9 @@ ABOUT = {
     "optimizer steps of 32 rows for every arm; forward-3n has 3000 problems (as many rows as full).",
     "draft": "Chain-of-Draft (cold-start-draft.yaml): one SFT model on the four styles, forced into each.",
     "teacher": "Shortest correct of k (cold-start-teacher.yaml): students trained from the base model on the "
-    "teacher's selected samples, no RL.",
+    "teacher's selected samples, no RL. One draw of 8 samples per prompt and seed; k1 and k4 select from its "
+    "first 1 and 4. k8-reliable (not in the issue) selects `shortest_reliable`: the shortest correct sample "
+    "longer than every wrong one.",
 }
 
 

@@ -106,7 +106,8 @@ class TeacherSection:
     """Samples per SFT prompt (>= 1)."""
     select: str = "shortest_correct"
     """Which sample a row keeps, one of ``SELECTIONS``: ``shortest_correct`` (rows without a correct sample
-    are dropped), or the controls ``first`` and ``shortest`` (right or wrong)."""
+    are dropped), ``shortest_reliable`` (the shortest correct sample longer than every wrong one), or the
+    controls ``first`` and ``shortest`` (right or wrong)."""
     temperature: float = 1.0
     """Sampling temperature (> 0)."""
     max_new_tokens: int = 256

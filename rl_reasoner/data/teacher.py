@@ -6,6 +6,10 @@ is verified against the row's answer as the GRPO accuracy reward verifies (``rew
 
 * ``shortest_correct`` – the shortest verified sample (rejection sampling with a length preference); a
   prompt with none is dropped;
+* ``shortest_reliable`` – the shortest verified sample longer than every wrong sample of its prompt (the
+  longest verified one when a wrong sample is the longest): a wrong sample is evidence that reasoning that
+  short fails on this prompt, so a short answer that was right by luck is not kept where its length class
+  also fails (with ``shortest_correct`` the student learns the short style wherever it was *ever* right);
 * ``first`` – the first sample, right or wrong (a control: plain distillation, no verifier);
 * ``shortest`` – the shortest sample, right or wrong (a control: length preference without a verifier).
 
@@ -34,7 +38,7 @@ from rl_reasoner.errors import UsageError
 from rl_reasoner.generation import generate_samples, load_policy
 from rl_reasoner.reward_funcs import GRPO_EXTRACTION
 
-SELECTIONS = ("shortest_correct", "first", "shortest")
+SELECTIONS = ("shortest_correct", "first", "shortest", "shortest_reliable")
 OTHER_STYLE = "other"  # style_mix_by_level's name for completions whose style the task cannot tell
 
 StyleOf = Callable[[dict, str], "str | None"]  # (row, completion) -> the trace style, None: cannot tell
@@ -120,17 +124,28 @@ def load_samples(rows: Sequence[dict], teacher: Any) -> list[list[Sample]]:
 
 
 def select(samples: Sequence[Sample], how: str) -> Sample | None:
-    """The sample ``how`` (one of :data:`SELECTIONS`) keeps; None when ``shortest_correct`` finds none.
+    """The sample ``how`` (one of :data:`SELECTIONS`) keeps; None when no sample is correct and ``how``
+    needs one (``shortest_correct``, ``shortest_reliable``).
 
     >>> samples = [Sample("a wrong one", 3, False), Sample("right", 5, True), Sample("right too", 4, True)]
     >>> [select(samples, how).tokens for how in SELECTIONS]
-    [4, 3, 3]
+    [4, 3, 3, 4]
+    >>> select(samples + [Sample("a long wrong one", 9, False), Sample("long and right", 8, True)],
+    ...        "shortest_reliable").tokens
+    8
     """
     if how not in SELECTIONS:
         raise ValueError(f"unknown teacher selection {how!r}; expected one of {SELECTIONS}")
     if how == "first":
         return samples[0]
-    pool = [s for s in samples if s.correct] if how == "shortest_correct" else samples
+    right = [s for s in samples if s.correct]
+    if how == "shortest_reliable":
+        longest_wrong = max((s.tokens for s in samples if not s.correct), default=-1)
+        longer = [s for s in right if s.tokens > longest_wrong]
+        if not longer:  # a wrong sample is the longest: the longest right one
+            return max(right, key=lambda s: s.tokens, default=None)
+        right = longer
+    pool = right if how != "shortest" else samples
     return min(pool, key=lambda s: s.tokens, default=None)  # min keeps the first of equally short ones
 
 

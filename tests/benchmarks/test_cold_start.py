@@ -140,12 +140,15 @@ def test_a_teachers_rows_are_rechecked_against_their_answers_and_all_their_sampl
         "b": [(concise, 40, False), (verbose, 150, False)],  # its answer is 835: nothing verifies
         "c": [(verbose, 150, False), (concise, 40, False)],  # kept verbose: a shorter right one existed
         "d": [(concise, 40, False), (direct, 12, True)],  # the shorter right one ran out of budget
+        "e": [(concise, 40, False), (concise.replace("834", "844"), 41, False), (verbose, 150, False)],
     }
     rows = [
         {"id": "a", "answer": "834", "completion": concise, "teacher": {"correct": 2, "tokens": 40}},
         {"id": "b", "answer": "835", "completion": concise, "teacher": {"correct": 1, "tokens": 40}},
         {"id": "c", "answer": "834", "completion": verbose, "teacher": {"correct": 2, "tokens": 150}},
         {"id": "d", "answer": "834", "completion": concise, "teacher": {"correct": 1, "tokens": 40}},
+        # kept as shortest_reliable keeps it: a concise answer was wrong, so the verbose one, not the concise
+        {"id": "e", "answer": "834", "completion": verbose, "teacher": {"correct": 2, "tokens": 150}},
     ]
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "sft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -154,7 +157,8 @@ def test_a_teachers_rows_are_rechecked_against_their_answers_and_all_their_sampl
     (tmp_path / "data" / "teacher-samples.jsonl").write_text(
         "".join(json.dumps(line) + "\n" for line in [{"teacher": {}}, *drawn])
     )
-    assert bench.verified_selection(tmp_path) == {"rows": 4, "verified": 3, "shortest": 2}
+    assert bench.verified_selection(tmp_path) == {"rows": 5, "verified": 4, "shortest": 2}
+    assert bench.verified_selection(tmp_path, reliable=True) == {"rows": 5, "verified": 4, "shortest": 3}
 
 
 def test_quick_draft_part_runs_the_real_cli_and_writes_its_page(bench, tmp_path):

@@ -81,6 +81,24 @@ def test_shortest_correct_keeps_the_shortest_verified_sample_and_drops_prompts_w
     assert any(first_correct_longer)  # somewhere "the first correct one" would have been the wrong pick
 
 
+def test_shortest_reliable_keeps_the_shortest_verified_sample_longer_than_every_wrong_one(samples):
+    selected = _by_id(teacher_rows(ROWS, samples, "shortest_reliable", trace_style))
+    differs = 0
+    for row, row_samples in zip(ROWS, samples, strict=True):
+        correct = [s for s in row_samples if s.correct]
+        if not correct:
+            assert row["id"] not in selected
+            continue
+        chosen = selected[row["id"]]
+        assert verify(row["answer"], chosen["completion"], mode="strict") is True
+        wrong = max((s.tokens for s in row_samples if not s.correct), default=-1)
+        longer = [s.tokens for s in correct if s.tokens > wrong]
+        expected = min(longer) if longer else max(s.tokens for s in correct)
+        assert chosen["teacher"]["tokens"] == expected
+        differs += expected != min(s.tokens for s in correct)
+    assert differs  # somewhere a right answer as short as a wrong one was passed over
+
+
 def test_first_control_keeps_the_first_sample_right_or_wrong(samples):
     selected = teacher_rows(ROWS, samples, "first", trace_style)
     assert [row["id"] for row in selected] == [row["id"] for row in ROWS]
@@ -201,7 +219,8 @@ def test_without_a_teacher_the_data_stage_writes_the_tasks_own_splits(tmp_path):
     "override, message",
     [
         ("data.teacher.k=0", "'k' (samples per prompt) must be >= 1, got 0"),
-        ("data.teacher.select=longest", "'select' must be one of ['shortest_correct', 'first', 'shortest']"),
+        ("data.teacher.select=longest", "'select' must be one of ['shortest_correct', 'first', 'shortest', "
+                                        "'shortest_reliable']"),
         ("data.teacher.temperature=0", "'temperature' must be > 0"),
         ("data.teacher.temperature=-1.5", "'temperature' must be > 0"),
         ("data.teacher.max_new_tokens=0", "'max_new_tokens' must be >= 1, got 0"),
