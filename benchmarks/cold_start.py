@@ -62,12 +62,15 @@ ARMS: dict[str, dict[str, list[str]]] = {
     "draft": {"four-styles": []},
     "teacher": {  # k8 first: it draws the samples the others re-select from
         "k8": [],
+        "k8-level": ["data.teacher.select=level_reliable"],  # beyond the issue: see cold_start_report
         "k1": ["data.teacher.k=1"],
         "k4": ["data.teacher.k=4"],
         "k8-shortest-unverified": ["data.teacher.select=shortest"],
         "k8-reliable": ["data.teacher.select=shortest_reliable"],  # beyond the issue: see cold_start_report
     },
 }
+# the selection rule each teacher arm's rows are re-checked against (the others: shortest_correct)
+RULES = {"k8-reliable": "shortest_reliable", "k8-level": "level_reliable"}
 QUICK = [  # smoke-sized: what makes every arm's data, SFT and eval run in seconds
     "model.tiny={layers: 1, hidden: 32, heads: 2, intermediate: 64, max_positions: 256}",
     "data.train_size=24",
@@ -169,32 +172,39 @@ def collect(run_dir: Path) -> dict:
     return out
 
 
-def verified_selection(run_dir: Path, reliable: bool = False) -> dict:
-    """Every SFT row a ``shortest_correct`` teacher kept, re-checked here against all of its prompt's samples
-    (``data/teacher-samples.jsonl``): its completion verifies against the row's answer (``rewards.verify``),
-    and no sample of that prompt that verifies and ended within the budget is shorter. ``reliable``: the rule
-    of ``shortest_reliable`` instead (the shortest such sample longer than every other sample of the prompt,
-    or the longest such one when no right one is longer than every wrong one)."""
+def verified_selection(run_dir: Path, rule: str = "shortest_correct") -> dict:
+    """Every SFT row a teacher arm kept, re-checked here against all of its prompt's samples
+    (``data/teacher-samples.jsonl``): its completion verifies against the row's answer (``rewards.verify``)
+    and is the pick of ``rule`` among the prompt's samples that verify and ended within the budget:
+    ``shortest_correct`` the shortest; ``shortest_reliable`` the shortest longer than every other sample of
+    the prompt; ``level_reliable`` the shortest at least as long as its level's reliable length (as the data
+    stage recorded it); for the last two the longest right one when no right one qualifies."""
     from rewards.verify import verify_batch
     from rl_reasoner.reward_funcs import GRPO_EXTRACTION
 
     rows = [json.loads(line) for line in (run_dir / "data" / "sft.jsonl").read_text().splitlines()]
     drawn = {r["id"]: r["samples"] for r in map(json.loads, (run_dir / "data" / "teacher-samples.jsonl")
                                                   .read_text().splitlines()[1:])}
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    floors = manifest["stages"]["data"]["result"]["teacher"].get("reliable_tokens", {})
     kept = verify_batch([r["answer"] for r in rows], [r["completion"] for r in rows], mode=GRPO_EXTRACTION)
     pool = [(r, s) for r in rows for s in drawn[r["id"]]]
     right = verify_batch([r["answer"] for r, _ in pool], [s["text"] for _, s in pool], mode=GRPO_EXTRACTION)
     lengths: dict[str, dict[bool, list[int]]] = {r["id"]: {True: [], False: []} for r in rows}
     for (r, s), ok in zip(pool, right, strict=True):
         lengths[r["id"]][ok is True and not s["truncated"]].append(s["tokens"])
+    level = {r["id"]: str(r.get("level", "")) for r in rows}
     expected = {}
     for i, by in lengths.items():
-        longer = [n for n in by[True] if n > max(by[False], default=-1)] if reliable else by[True]
+        floor = {"shortest_correct": 0, "shortest_reliable": max(by[False], default=-1) + 1,
+                 "level_reliable": floors.get(level[i], 0)}[rule]
+        longer = [n for n in by[True] if n >= floor]
         expected[i] = min(longer) if longer else max(by[True], default=None)
     shortest_kept = [v is True and r["teacher"]["tokens"] == expected[r["id"]]
                      and any(s["text"] == r["completion"] for s in drawn[r["id"]])
                      for v, r in zip(kept, rows, strict=True)]
-    return {"rows": len(rows), "verified": sum(v is True for v in kept), "shortest": sum(shortest_kept)}
+    return {"rows": len(rows), "verified": sum(v is True for v in kept), "shortest": sum(shortest_kept),
+            **({"reliable_tokens": floors} if rule == "level_reliable" else {})}
 
 
 def teacher_oracle_tokens(teacher: Path) -> float:
@@ -215,7 +225,8 @@ def run_part(part: str, seeds: list[int], runs: Path, teachers: dict[int, Path],
             run_dir = run_arm(part, arm, seed, runs, str(teachers.get(seed, "")) or None, extra)
             arms[arm].append(collect(run_dir) | {"seed": seed})
             if part == "teacher" and arm != "k8-shortest-unverified":
-                arms[arm][-1]["selection"] = verified_selection(run_dir, reliable=arm == "k8-reliable")
+                rule = RULES.get(arm, "shortest_correct")
+                arms[arm][-1]["selection"] = verified_selection(run_dir, rule)
     if part == "revthink":
         targets, findings = revthink_numbers(arms)
     elif part == "draft":

@@ -132,11 +132,20 @@ def teacher_numbers(arms: dict[str, list[dict]], oracle_tokens: list[float]) -> 
             k: [s["data"].get("teacher") for s in seeds] for k, seeds in arms.items()
         },
     }
-    if "k8-reliable" in arms:  # beyond the issue: selection shortest_reliable (rl_reasoner/data/teacher.py)
-        checked = [s["selection"] for s in arms["k8-reliable"]]
-        findings["k8-reliable: every kept row verified and the rule's pick (re-checked here)"] = {
+    for arm in ("k8-reliable", "k8-level"):  # beyond the issue: rl_reasoner/data/teacher.py's selections
+        if arm not in arms:
+            continue
+        checked = [s["selection"] for s in arms[arm]]
+        findings[f"{arm}: every kept row verified and the rule's pick (re-checked here)"] = {
             "rows": sum(r["rows"] for r in checked), "verified": sum(r["verified"] for r in checked),
             "rule's pick": sum(r["shortest"] for r in checked),
+        }
+    if "k8-level" in arms:  # the issue's k=8 bounds, met or not by the level-aware selection
+        worst = min(acc["k8-level"])
+        ratio = max(s["sft"]["tokens"] / o for s, o in zip(arms["k8-level"], oracle_tokens, strict=True))
+        findings["k8-level: the k=8 bounds (accuracy >= 99 %, tokens <= 1.25 x oracle, worst seed)"] = {
+            "accuracy": round(worst, 4), "x_oracle": round(ratio, 4), "met": worst >= 0.99 and ratio <= 1.25,
+            "reliable_tokens": [s["selection"].get("reliable_tokens") for s in arms["k8-level"]],
         }
     return targets, findings
 
@@ -188,8 +197,10 @@ ABOUT = {
     "draft": "Chain-of-Draft (cold-start-draft.yaml): one SFT model on the four styles, forced into each.",
     "teacher": "Shortest correct of k (cold-start-teacher.yaml): students trained from the base model on the "
     "teacher's selected samples, no RL. One draw of 8 samples per prompt and seed; k1 and k4 select from its "
-    "first 1 and 4. k8-reliable (not in the issue) selects `shortest_reliable`: the shortest correct sample "
-    "longer than every wrong one.",
+    "first 1 and 4. Not in the issue: k8-reliable selects `shortest_reliable` (the shortest correct sample "
+    "longer than every wrong one of its prompt), k8-level `level_reliable` (the shortest correct sample at "
+    "least as long as its level's reliable length: where the first tenth of the level's samples, by length, "
+    "starts whose accuracy is within `margin` (0.05) of the level's best tenth).",
 }
 
 

@@ -106,8 +106,12 @@ class TeacherSection:
     """Samples per SFT prompt (>= 1)."""
     select: str = "shortest_correct"
     """Which sample a row keeps, one of ``SELECTIONS``: ``shortest_correct`` (rows without a correct sample
-    are dropped), ``shortest_reliable`` (the shortest correct sample longer than every wrong one), or the
+    are dropped), ``shortest_reliable`` (the shortest correct sample longer than every wrong one),
+    ``level_reliable`` (the shortest correct sample at least as long as its level's reliable length), or the
     controls ``first`` and ``shortest`` (right or wrong)."""
+    margin: float = 0.05
+    """``level_reliable``: a length bin of a level's samples is reliable when its accuracy is at most this
+    much below the level's best bin (in [0, 1))."""
     temperature: float = 1.0
     """Sampling temperature (> 0)."""
     max_new_tokens: int = 256
@@ -126,6 +130,7 @@ class TeacherSection:
                "data.teacher.model's: set 'model' to the teacher that wrote them, or remove 'samples'")
         _check(self.k >= 1, f"'k' (samples per prompt) must be >= 1, got {self.k}")
         _check(self.select in SELECTIONS, f"'select' must be one of {list(SELECTIONS)}, got {self.select!r}")
+        _check(0 <= self.margin < 1, f"'margin' must be in [0, 1) (an accuracy gap), got {self.margin}")
         _check(self.temperature > 0, f"'temperature' must be > 0 (it samples), got {self.temperature}")
         _check(self.max_new_tokens >= 1, f"'max_new_tokens' must be >= 1, got {self.max_new_tokens}")
         _check(self.batch_size >= 1, f"'batch_size' must be >= 1, got {self.batch_size}")

@@ -10,6 +10,13 @@ is verified against the row's answer as the GRPO accuracy reward verifies (``rew
   longest verified one when a wrong sample is the longest): a wrong sample is evidence that reasoning that
   short fails on this prompt, so a short answer that was right by luck is not kept where its length class
   also fails (with ``shortest_correct`` the student learns the short style wherever it was *ever* right);
+* ``level_reliable`` – the shortest verified sample at least as long as its *level's* reliable length: the
+  level's samples (all prompts, right or wrong), sorted by length, are cut into ten equal bins, and the
+  reliable length is where the first bin starts whose accuracy is at most ``margin`` below the level's best
+  bin (the longest verified sample when every verified one is shorter). Unlike ``shortest_reliable``, which
+  judges a length from one prompt's k samples, it pools every prompt of a level, so one unlucky sample
+  does not push a reliable short style out, and a style that is right only by luck at that level is not kept
+  where it was right (rows without a ``level`` form one level);
 * ``first`` – the first sample, right or wrong (a control: plain distillation, no verifier);
 * ``shortest`` – the shortest sample, right or wrong (a control: length preference without a verifier).
 
@@ -38,7 +45,8 @@ from rl_reasoner.errors import UsageError
 from rl_reasoner.generation import generate_samples, load_policy
 from rl_reasoner.reward_funcs import GRPO_EXTRACTION
 
-SELECTIONS = ("shortest_correct", "first", "shortest", "shortest_reliable")
+SELECTIONS = ("shortest_correct", "first", "shortest", "shortest_reliable", "level_reliable")
+LENGTH_BINS = 10  # level_reliable: bins of equal sample counts per level
 OTHER_STYLE = "other"  # style_mix_by_level's name for completions whose style the task cannot tell
 
 StyleOf = Callable[[dict, str], "str | None"]  # (row, completion) -> the trace style, None: cannot tell
@@ -123,13 +131,47 @@ def load_samples(rows: Sequence[dict], teacher: Any) -> list[list[Sample]]:
     return verified(rows, drawn)
 
 
-def select(samples: Sequence[Sample], how: str) -> Sample | None:
+def reliable_lengths(
+    rows: Sequence[dict], samples: Sequence[Sequence[Sample]], margin: float
+) -> dict[str, int]:
+    """Per level, the shortest length whose samples are about as often right as the level's best: its
+    samples sorted by length are cut into :data:`LENGTH_BINS` equal bins, and the first bin whose accuracy
+    is at least the best bin's − ``margin`` starts there.
+
+    >>> rows = [{"level": 1}, {"level": 1}, {"level": 3}, {"level": 3}]
+    >>> short, long = [Sample("", 10, True)] * 5, [Sample("", 50, True)] * 5
+    >>> luck = [Sample("", 10, i % 2 == 0) for i in range(5)]  # short samples right half of the time
+    >>> reliable_lengths(rows, [short, long, luck, long], margin=0.05)
+    {'1': 10, '3': 50}
+    """
+    pools: dict[str, dict[int, list[bool]]] = {}
+    for row, row_samples in zip(rows, samples, strict=True):
+        pool = pools.setdefault(str(row.get("level", "")), {})
+        for s in row_samples:
+            pool.setdefault(s.tokens, []).append(s.correct)
+    return {level: _reliable_length(pool, margin) for level, pool in sorted(pools.items())}
+
+
+def _reliable_length(verdicts: dict[int, list[bool]], margin: float) -> int:
+    """``reliable_lengths`` of one level: ``verdicts`` maps a length to its samples' verdicts; a bin holds
+    whole lengths (samples of one length are never split) and closes once it has a tenth of the samples."""
+    size = sum(map(len, verdicts.values())) / LENGTH_BINS
+    bins: list[tuple[int, list[bool]]] = []  # (shortest length, verdicts)
+    for tokens in sorted(verdicts):
+        if not bins or len(bins[-1][1]) >= size:
+            bins.append((tokens, []))
+        bins[-1][1].extend(verdicts[tokens])
+    accuracy = [sum(b) / len(b) for _, b in bins]
+    return next(start for (start, _), a in zip(bins, accuracy, strict=True) if a >= max(accuracy) - margin)
+
+
+def select(samples: Sequence[Sample], how: str, floor: int = 0) -> Sample | None:
     """The sample ``how`` (one of :data:`SELECTIONS`) keeps; None when no sample is correct and ``how``
-    needs one (``shortest_correct``, ``shortest_reliable``).
+    needs one (all but ``first`` and ``shortest``). ``floor``: ``level_reliable``'s reliable length.
 
     >>> samples = [Sample("a wrong one", 3, False), Sample("right", 5, True), Sample("right too", 4, True)]
-    >>> [select(samples, how).tokens for how in SELECTIONS]
-    [4, 3, 3, 4]
+    >>> [select(samples, how, floor=5).tokens for how in SELECTIONS]
+    [4, 3, 3, 4, 5]
     >>> select(samples + [Sample("a long wrong one", 9, False), Sample("long and right", 8, True)],
     ...        "shortest_reliable").tokens
     8
@@ -139,10 +181,11 @@ def select(samples: Sequence[Sample], how: str) -> Sample | None:
     if how == "first":
         return samples[0]
     right = [s for s in samples if s.correct]
-    if how == "shortest_reliable":
-        longest_wrong = max((s.tokens for s in samples if not s.correct), default=-1)
-        longer = [s for s in right if s.tokens > longest_wrong]
-        if not longer:  # a wrong sample is the longest: the longest right one
+    if how in ("shortest_reliable", "level_reliable"):
+        if how == "shortest_reliable":  # longer than every wrong sample of this prompt
+            floor = max((s.tokens for s in samples if not s.correct), default=-1) + 1
+        longer = [s for s in right if s.tokens >= floor]
+        if not longer:  # every right one is shorter: the longest right one
             return max(right, key=lambda s: s.tokens, default=None)
         right = longer
     pool = right if how != "shortest" else samples
@@ -150,12 +193,18 @@ def select(samples: Sequence[Sample], how: str) -> Sample | None:
 
 
 def teacher_rows(
-    rows: Sequence[dict], samples: Sequence[Sequence[Sample]], how: str, style_of: StyleOf
+    rows: Sequence[dict],
+    samples: Sequence[Sequence[Sample]],
+    how: str,
+    style_of: StyleOf,
+    margin: float = 0.05,
 ) -> list[dict]:
-    """The SFT rows with their completions replaced by the selected samples; rows without one are left out."""
+    """The SFT rows with their completions replaced by the selected samples; rows without one are left out.
+    ``margin``: ``level_reliable``'s (see :func:`reliable_lengths`)."""
+    floors = reliable_lengths(rows, samples, margin) if how == "level_reliable" else {}
     out = []
     for row, row_samples in zip(rows, samples, strict=True):
-        chosen = select(row_samples, how)
+        chosen = select(row_samples, how, floors.get(str(row.get("level", "")), 0))
         if chosen is None:
             continue
         kept = {k: v for k, v in row.items() if k not in ("completion", "style")}
@@ -205,7 +254,9 @@ def distil_sft_rows(
             f"{teacher.temperature}, {teacher.max_new_tokens} new tokens): it cannot teach this task; use a "
             "model trained on it, or raise data.teacher.k or data.teacher.max_new_tokens"
         )
-    selected = teacher_rows(rows, samples, teacher.select, style_of)
+    selected = teacher_rows(rows, samples, teacher.select, style_of, teacher.margin)
     dropped = len(rows) - len(selected)
     summary = {"selected": len(selected), "dropped": dropped, "accuracy": round(accuracy, 4)}
+    if teacher.select == "level_reliable":
+        summary["reliable_tokens"] = reliable_lengths(rows, samples, teacher.margin)
     return selected, summary | {"style_mix_by_level": style_mix_by_level(selected)}

@@ -91,13 +91,19 @@ def test_draft_targets_use_the_worst_seed(bench):
 
 def test_teacher_targets(bench):
     sel = {"rows": 10, "verified": 10, "shortest": 10}
+    level_sel = sel | {"reliable_tokens": {"3": 9}}
     seeds = {
         "k1": [arm({"1": 1.0, "3": 1.0}, tokens=120.0) | {"selection": sel}],
         "k4": [arm({"1": 1.0, "3": 1.0}, tokens=90.0) | {"selection": sel}],
         "k8": [arm({"1": 1.0, "3": 0.995}, tokens=80.0) | {"selection": sel}],
         "k8-shortest-unverified": [arm({"1": 1.0, "3": 0.5}, tokens=20.0)],
+        "k8-level": [arm({"1": 1.0, "3": 1.0}, tokens=84.0) | {"selection": level_sel}],
     }
     targets, findings = bench.teacher_numbers(seeds, [70.0])
+    level = findings["k8-level: the k=8 bounds (accuracy >= 99 %, tokens <= 1.25 x oracle, worst seed)"]
+    assert level == {"accuracy": 1.0, "x_oracle": 1.2, "met": True, "reliable_tokens": [{"3": 9}]}
+    checked = findings["k8-level: every kept row verified and the rule's pick (re-checked here)"]
+    assert checked["rule's pick"] == 10
     assert targets["k=8 student accuracy >= 99 % (worst seed)"]["met"]
     assert targets["k=8 student tokens <= 1.25 x the teacher's oracle (worst seed)"][
         "value"
@@ -150,15 +156,23 @@ def test_a_teachers_rows_are_rechecked_against_their_answers_and_all_their_sampl
         # kept as shortest_reliable keeps it: a concise answer was wrong, so the verbose one, not the concise
         {"id": "e", "answer": "834", "completion": verbose, "teacher": {"correct": 2, "tokens": 150}},
     ]
+    rows = [r | {"level": 3} for r in rows]
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "sft.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    floors = {"teacher": {"reliable_tokens": {"3": 100}}}  # level_reliable's, as the data stage records it
+    (tmp_path / "manifest.json").write_text(json.dumps({"stages": {"data": {"result": floors}}}))
     drawn = [{"id": i, "samples": [{"text": t, "tokens": n, "truncated": cut} for t, n, cut in s]}
              for i, s in samples.items()]
     (tmp_path / "data" / "teacher-samples.jsonl").write_text(
         "".join(json.dumps(line) + "\n" for line in [{"teacher": {}}, *drawn])
     )
     assert bench.verified_selection(tmp_path) == {"rows": 5, "verified": 4, "shortest": 2}
-    assert bench.verified_selection(tmp_path, reliable=True) == {"rows": 5, "verified": 4, "shortest": 3}
+    assert bench.verified_selection(tmp_path, "shortest_reliable") == {"rows": 5, "verified": 4,
+                                                                       "shortest": 3}
+    # at least 100 tokens at level 3: c and e keep their verbose answer, d its only right one; a should not
+    # have kept concise
+    assert bench.verified_selection(tmp_path, "level_reliable") == {
+        "rows": 5, "verified": 4, "shortest": 3, "reliable_tokens": {"3": 100}}
 
 
 def test_quick_draft_part_runs_the_real_cli_and_writes_its_page(bench, tmp_path):

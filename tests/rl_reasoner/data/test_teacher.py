@@ -18,6 +18,7 @@ from rl_reasoner.data.teacher import (
     Sample,
     TeacherError,
     distil_sft_rows,
+    reliable_lengths,
     sample_teacher,
     style_mix_by_level,
     teacher_rows,
@@ -97,6 +98,55 @@ def test_shortest_reliable_keeps_the_shortest_verified_sample_longer_than_every_
         assert chosen["teacher"]["tokens"] == expected
         differs += expected != min(s.tokens for s in correct)
     assert differs  # somewhere a right answer as short as a wrong one was passed over
+
+
+def _styled(a: int, b: int, style: str, right: bool) -> Sample:
+    text = trace(a, b, style)
+    return Sample(text if right else text.replace(f"{{{a + b}}}", f"{{{a + b + 1}}}"), len(text), right)
+
+
+def test_level_reliable_keeps_each_levels_shortest_style_that_is_right_about_as_often_as_its_best():
+    # A verbose-leaning teacher: direct right at level 1 only, concise right at levels 1-2 and at level 3
+    # only on every other prompt (by luck), verbose right everywhere but one slipped sample per level.
+    rows, samples = [], []
+    for level, (a, b) in {1: (7, 5), 2: (47, 38), 3: (478, 356)}.items():
+        for i in range(20):
+            prompt = f"{a}+{b}=?\n"
+            rows.append({"id": f"sft-{level}-{i}", "level": level, "prompt": prompt, "answer": str(a + b)})
+            samples.append([_styled(a, b, "direct", level == 1 or i == 0),
+                            _styled(a, b, "concise", level < 3 or i % 2 == 0),
+                            *(_styled(a, b, "verbose", i != 2 or j == 0) for j in range(2))])
+    floors = reliable_lengths(rows, samples, margin=0.05)
+    lengths = {style: [len(trace(a, b, style)) for a, b in ((7, 5), (47, 38), (478, 356))]
+               for style in ("direct", "concise", "verbose")}
+    assert floors == {"1": lengths["direct"][0], "2": lengths["concise"][1], "3": lengths["verbose"][2]}
+    chosen = teacher_rows(rows, samples, "level_reliable", trace_style, margin=0.05)
+    by_level = {lv: {row["style"] for row in chosen if row["level"] == lv} for lv in (1, 2, 3)}
+    assert by_level == {1: {"direct"}, 2: {"concise"}, 3: {"verbose"}}
+    assert len(chosen) == len(rows)
+    assert all(verify(r["answer"], r["completion"], mode="strict") for r in chosen)
+    # the controls: shortest_correct keeps lucky short answers at levels 2 and 3,
+    # shortest_reliable (one prompt's samples) drops level 2's concise where a verbose sample slipped
+    shortest = teacher_rows(rows, samples, "shortest_correct", trace_style)
+    assert {row["style"] for row in shortest if row["level"] == 3} == {"direct", "concise", "verbose"}
+    assert {row["style"] for row in shortest if row["level"] == 2} == {"direct", "concise"}
+    per_prompt = teacher_rows(rows, samples, "shortest_reliable", trace_style)
+    assert "verbose" in {row["style"] for row in per_prompt if row["level"] == 2}
+    # with no margin a level's best bin alone is reliable: level 1's direct answers (20 of 20) still are
+    assert reliable_lengths(rows, samples, margin=0.0)["1"] == lengths["direct"][0]
+
+
+def test_level_reliable_keeps_the_longest_right_sample_where_every_right_one_is_short(samples):
+    floors = reliable_lengths(ROWS, samples, margin=0.05)
+    selected = _by_id(teacher_rows(ROWS, samples, "level_reliable", trace_style, margin=0.05))
+    for row, row_samples in zip(ROWS, samples, strict=True):
+        correct = [s.tokens for s in row_samples if s.correct]
+        if not correct:
+            assert row["id"] not in selected
+            continue
+        floor = floors[str(row["level"])]
+        expected = min((t for t in correct if t >= floor), default=max(correct))
+        assert selected[row["id"]]["teacher"]["tokens"] == expected
 
 
 def test_first_control_keeps_the_first_sample_right_or_wrong(samples):
@@ -220,7 +270,9 @@ def test_without_a_teacher_the_data_stage_writes_the_tasks_own_splits(tmp_path):
     [
         ("data.teacher.k=0", "'k' (samples per prompt) must be >= 1, got 0"),
         ("data.teacher.select=longest", "'select' must be one of ['shortest_correct', 'first', 'shortest', "
-                                        "'shortest_reliable']"),
+                                        "'shortest_reliable', 'level_reliable']"),
+        ("data.teacher.margin=1", "'margin' must be in [0, 1) (an accuracy gap), got 1"),
+        ("data.teacher.margin=-0.1", "'margin' must be in [0, 1) (an accuracy gap), got -0.1"),
         ("data.teacher.temperature=0", "'temperature' must be > 0"),
         ("data.teacher.temperature=-1.5", "'temperature' must be > 0"),
         ("data.teacher.max_new_tokens=0", "'max_new_tokens' must be >= 1, got 0"),
