@@ -65,12 +65,14 @@ ARMS: dict[str, dict[str, list[str]]] = {
         "k8-level": ["data.teacher.select=level_reliable"],  # beyond the issue: see cold_start_report
         "k1": ["data.teacher.k=1"],
         "k4": ["data.teacher.k=4"],
+        "k1-level": ["data.teacher.k=1", "data.teacher.select=level_reliable"],  # the k sweep of k8-level
+        "k4-level": ["data.teacher.k=4", "data.teacher.select=level_reliable"],
         "k8-shortest-unverified": ["data.teacher.select=shortest"],
         "k8-reliable": ["data.teacher.select=shortest_reliable"],  # beyond the issue: see cold_start_report
     },
 }
 # the selection rule each teacher arm's rows are re-checked against (the others: shortest_correct)
-RULES = {"k8-reliable": "shortest_reliable", "k8-level": "level_reliable"}
+RULES = {"k8-reliable": "shortest_reliable"} | {f"k{k}-level": "level_reliable" for k in (1, 4, 8)}
 QUICK = [  # smoke-sized: what makes every arm's data, SFT and eval run in seconds
     "model.tiny={layers: 1, hidden: 32, heads: 2, intermediate: 64, max_positions: 256}",
     "data.train_size=24",

@@ -132,7 +132,7 @@ def teacher_numbers(arms: dict[str, list[dict]], oracle_tokens: list[float]) -> 
             k: [s["data"].get("teacher") for s in seeds] for k, seeds in arms.items()
         },
     }
-    for arm in ("k8-reliable", "k8-level"):  # beyond the issue: rl_reasoner/data/teacher.py's selections
+    for arm in ("k8-reliable", "k1-level", "k4-level", "k8-level"):  # beyond the issue: teacher.py rules
         if arm not in arms:
             continue
         checked = [s["selection"] for s in arms[arm]]
@@ -146,6 +146,14 @@ def teacher_numbers(arms: dict[str, list[dict]], oracle_tokens: list[float]) -> 
         findings["k8-level: the k=8 bounds (accuracy >= 99 %, tokens <= 1.25 x oracle, worst seed)"] = {
             "accuracy": round(worst, 4), "x_oracle": round(ratio, 4), "met": worst >= 0.99 and ratio <= 1.25,
             "reliable_tokens": [s["selection"].get("reliable_tokens") for s in arms["k8-level"]],
+        }
+    if all(f"k{k}-level" in arms for k in (1, 4, 8)):  # the k sweep again, each k selected level_reliable
+        sweep = [f"k{k}-level" for k in (1, 4, 8)]
+        means = [fmean(acc[k]) for k in sweep]
+        falls = tokens[sweep[0]] > tokens[sweep[1]] > tokens[sweep[2]]
+        findings["level_reliable: tokens fall k=1 -> 4 -> 8 with accuracy within 1 pt"] = {
+            "tokens": [round(tokens[k], 1) for k in sweep], "accuracy": [round(a, 4) for a in means],
+            "spread": round(max(means) - min(means), 4), "met": falls and max(means) - min(means) <= 0.01,
         }
     return targets, findings
 

@@ -99,7 +99,15 @@ def test_teacher_targets(bench):
         "k8-shortest-unverified": [arm({"1": 1.0, "3": 0.5}, tokens=20.0)],
         "k8-level": [arm({"1": 1.0, "3": 1.0}, tokens=84.0) | {"selection": level_sel}],
     }
+    assert "level_reliable: tokens fall k=1 -> 4 -> 8 with accuracy within 1 pt" not in bench.teacher_numbers(
+        seeds, [70.0]
+    )[1]
+    seeds["k1-level"] = [arm({"1": 1.0, "3": 1.0}, tokens=118.0) | {"selection": level_sel}]
+    seeds["k4-level"] = [arm({"1": 1.0, "3": 0.97}, tokens=95.0) | {"selection": level_sel}]
     targets, findings = bench.teacher_numbers(seeds, [70.0])
+    sweep = findings["level_reliable: tokens fall k=1 -> 4 -> 8 with accuracy within 1 pt"]
+    assert sweep["tokens"] == [118.0, 95.0, 84.0] and sweep["spread"] == pytest.approx(0.015)
+    assert not sweep["met"]  # level 3 at 97 % for k=4: 1.5 pt below the others over the levels
     level = findings["k8-level: the k=8 bounds (accuracy >= 99 %, tokens <= 1.25 x oracle, worst seed)"]
     assert level == {"accuracy": 1.0, "x_oracle": 1.2, "met": True, "reliable_tokens": [{"3": 9}]}
     checked = findings["k8-level: every kept row verified and the rule's pick (re-checked here)"]
