@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rl_reasoner.data.arith import STYLE_PREFIX, prompt_text  # noqa: E402
+from rl_reasoner.data.arith import prompt_text, size_line, style_prefix  # noqa: E402
 from rl_reasoner.evaluation.backends import load_backend  # noqa: E402
 from rl_reasoner.evaluation.runner import Sampling, Variant, generate_all  # noqa: E402
 
@@ -55,6 +55,13 @@ def eval_rows(problems: list[tuple[int, int]]) -> list[dict]:
         {"id": str(i), "prompt": prompt_text(a, b), "answer": str(a + b), "problem": f"{a}+{b}"}
         for i, (a, b) in enumerate(problems)
     ]
+
+
+def run_head(run_dir: Path) -> str:
+    """The size line the run's traces open with (``data.size_line``; its eval rows carry it), else ""."""
+    eval_rows = run_dir / "data" / "eval.jsonl"
+    sized = eval_rows.is_file() and '"head"' in eval_rows.read_text().partition("\n")[0]
+    return size_line(100, 100) if sized else ""
 
 
 def errors(variant: Variant, records: list[dict]) -> dict:
@@ -126,7 +133,7 @@ def main() -> int:
 
     sets = problem_sets(args.n)
     variants = [(name, name, "") for name in args.models.split(",")]
-    variants.insert(1, ("sft, forced concise", "sft", STYLE_PREFIX["concise"]))
+    variants.insert(1, ("sft, forced concise", "sft", style_prefix("concise", head=run_head(args.run_dir))))
     rows = []
     for label, folder, prefix in variants:
         model_dir = args.run_dir / folder

@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from rl_reasoner.data.arith import STYLE_PREFIX
+from rl_reasoner.data.arith import trace_style
 from rl_reasoner.evaluation.runner import ORIGINAL, SAMPLES_FILE, read_samples
 from rl_reasoner.pipeline import STAGE_INPUTS, fingerprint
 from rl_reasoner.recipe import load_recipe, recipe_to_dict
@@ -165,7 +165,7 @@ def style_shares(samples: Path) -> dict[str, dict[str, float]]:
     by_level: dict[str, Counter] = {}
     for row in (r for r in read_samples(samples) if r["variant"] == ORIGINAL):
         text = row["samples"][0]["text"]  # greedy: one sample per prompt
-        style = next((s for s, pre in STYLE_PREFIX.items() if text.startswith(pre)), "other")
+        style = trace_style({}, text) or "other"
         by_level.setdefault(str(row["level"]), Counter())[style] += 1
     return {lv: {s: n / sum(c.values()) for s, n in c.most_common()} for lv, c in sorted(by_level.items())}
 

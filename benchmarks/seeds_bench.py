@@ -35,7 +35,7 @@ import sys
 import time
 from pathlib import Path
 
-from rl_reasoner.data.arith import STYLE_PREFIX
+from rl_reasoner.data.arith import trace_style
 from rl_reasoner.evaluation.runner import ORIGINAL, read_samples
 from rl_reasoner.recipe import load_recipe, recipe_to_dict
 
@@ -146,7 +146,7 @@ def style_mix(eval_dir: Path) -> dict[str, dict[str, float]]:
         if record["variant"] != ORIGINAL:
             continue
         text = record["samples"][0]["text"]
-        style = next((s for s, opening in STYLE_PREFIX.items() if text.startswith(opening)), "other")
+        style = trace_style(record, text) or "other"
         level = counts.setdefault(str(record["level"]), {})
         level[style] = level.get(style, 0) + 1
     return {lv: {s: n / sum(c.values()) for s, n in c.items()} for lv, c in sorted(counts.items())}

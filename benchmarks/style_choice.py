@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from rl_reasoner.data.arith import STYLE_PREFIX
+from rl_reasoner.data.arith import forced_opening
 from rl_reasoner.data.tables import load_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def style_choice(model_dir: Path, rows: list[dict]) -> dict[str, dict[str, float
     counts: dict[str, int] = {}
     for row in rows:
         scores = torch.tensor(
-            [opening_logprob(model, tokenizer, row["prompt"], STYLE_PREFIX[s]) for s in SCORED]
+            [opening_logprob(model, tokenizer, row["prompt"], forced_opening(s, row)) for s in SCORED]
         )
         probs = scores.softmax(-1).tolist()
         level = str(row["level"])

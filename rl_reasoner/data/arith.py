@@ -42,10 +42,12 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 STYLES = ("direct", "draft", "concise", "verbose")  # shortest first
+THINK_OPEN = "<think>\n"
 STYLE_PREFIX = {
     "direct": "<think>\n</think>",
     "draft": "<think>\nDraft:",
@@ -55,13 +57,25 @@ STYLE_PREFIX = {
 OPS = ("add", "sub")
 DEFAULT_OPS = ("add",)
 SIGN = {"add": "+", "sub": "-"}
+_SIZE_LINE = re.compile(r"\A<think>\n\d+-digit\n")  # a trace's size line (:func:`size_line`)
 # Where an operation's opening differs from STYLE_PREFIX (the addition openings, unchanged since the start).
 OP_PREFIX = {"add": {}, "sub": {"concise": "<think>\nSubtract"}}
 
 
-def style_prefix(style: str, op: str = "add") -> str:
-    """The opening of ``style`` for operation ``op``: appended to a prompt it forces that style."""
-    return OP_PREFIX[op].get(style, STYLE_PREFIX[style])
+def style_prefix(style: str, op: str = "add", head: str = "") -> str:
+    """The opening of ``style`` for operation ``op``: appended to a prompt it forces that style. ``head``:
+    what the trace writes first inside ``<think>`` (:func:`size_line`), before the style's first word.
+
+    >>> style_prefix("concise", head=size_line(478, 356))
+    '<think>\\n3-digit\\nAdd'
+    """
+    opening = OP_PREFIX[op].get(style, STYLE_PREFIX[style])
+    return f"{THINK_OPEN}{head}{opening.removeprefix(THINK_OPEN)}"
+
+
+def size_line(a: int, b: int) -> str:
+    """``data.size_line``'s first thinking line: the operands' size in digits, the problem's level."""
+    return f"{len(str(max(a, b)))}-digit\n"
 
 
 def row_op(row: dict) -> str:
@@ -70,18 +84,21 @@ def row_op(row: dict) -> str:
 
 
 def forced_opening(style: str, row: dict) -> str:
-    """What the eval appends to ``row``'s prompt to force ``style``: that style's opening for its op."""
-    return style_prefix(style, row_op(row))
+    """What the eval appends to ``row``'s prompt to force ``style``: that style's opening for its op (after
+    the row's ``head``, its size line, where it has one)."""
+    return style_prefix(style, row_op(row), row.get("head", ""))
 
 
 def trace_style(row: dict, completion: str) -> str | None:
-    """The style a completion of ``row`` is written in, read off its opening; None when it opens no style.
+    """The style a completion of ``row`` is written in, read off its opening (past a size line, whether
+    or not the row has one); None when it opens no style.
 
     >>> trace_style({}, trace(1, 3, "verbose")), trace_style({"op": "sub"}, trace(9, 3, "concise", op="sub"))
     ('verbose', 'concise')
-    >>> trace_style({}, "15") is None
-    True
+    >>> trace_style({}, trace(47, 38, "concise", head=size_line(47, 38))), trace_style({}, "15") is None
+    ('concise', True)
     """
+    completion = _SIZE_LINE.sub(THINK_OPEN, completion, count=1)
     return next((s for s in STYLES if completion.startswith(style_prefix(s, row_op(row)))), None)
 
 
@@ -178,15 +195,18 @@ def _answer_block(answer: int) -> str:
     return f"</think>\n\\boxed{{{answer}}}"
 
 
-def trace(a: int, b: int, style: str, rechecks: int = 1, op: str = "add", slip: bool = False) -> str:
+def trace(
+    a: int, b: int, style: str, rechecks: int = 1, op: str = "add", slip: bool = False, head: str = ""
+) -> str:
     """The teacher's completion for ``a+b`` (``a-b`` for ``op="sub"``) in one of :data:`STYLES`; ``slip``
-    (addition only): the flawed teacher's, whose carries and answer follow :func:`slipped_sum`."""
+    (addition only): the flawed teacher's, whose carries and answer follow :func:`slipped_sum`; ``head``:
+    its first thinking line (:func:`size_line`), none by default."""
     if op not in OPS:
         raise ValueError(f"unknown op {op!r}; expected one of {OPS}")
     if style not in STYLES:
         raise ValueError(f"unknown trace style {style!r}; expected one of {STYLES}")
     slip = slip and op == "add"
-    answer, opening = slipped_sum(a, b) if slip else result(a, b, op), style_prefix(style, op)
+    answer, opening = slipped_sum(a, b) if slip else result(a, b, op), style_prefix(style, op, head)
     if style == "direct":
         return f"{opening}\n\\boxed{{{answer}}}"
     concise, verbose, draft = _column_lines(a, b, op, slip)
@@ -237,6 +257,7 @@ def build_splits(
     ops: Sequence[str] = DEFAULT_OPS,
     val_per_level: int = 0,
     teacher_slip: float = 0.0,
+    sized: bool = False,
 ) -> dict[str, list[dict]]:
     """Held-out eval split first, then SFT and GRPO splits that avoid the eval problems, then (when
     ``val_per_level`` > 0) a ``val`` split that avoids them too: drawn last, it leaves the others unchanged.
@@ -246,6 +267,8 @@ def build_splits(
     SFT rows, plus ``op`` when ``ops`` is not the default ``["add"]``. ``teacher_slip``: the share of SFT sums
     with a column summing to exactly 10 whose trace the flawed teacher writes (:func:`slipped_sum`; such
     a row's ``answer`` stays the true sum); at 0 no random draw is made, so the data are the same as without.
+    ``sized``: every trace opens with its :func:`size_line` and every row carries it as ``head`` (what the
+    eval's forced openings and style reading put after ``<think>``).
     """
     if not ops or len(set(ops)) != len(ops) or not set(ops) <= set(OPS):
         raise ValueError(f"ops {list(ops)} must be distinct operations among {OPS} (at least one)")
@@ -256,19 +279,19 @@ def build_splits(
     held_out: set[tuple[str, int, int]] = set()
     for level, op, a, b in _rows(levels, ops, eval_per_level * len(levels), rng, set()):
         held_out.add((op, a, b))
-        splits["eval"].append(_row(f"eval-{len(splits['eval'])}", level, op, a, b, with_op))
+        splits["eval"].append(_row(f"eval-{len(splits['eval'])}", level, op, a, b, with_op, sized))
     for level, op, a, b in _rows(levels, ops, train_size, rng, held_out):
         style = rng.choices(*mixes[level])[0]
-        row = _row(f"sft-{len(splits['sft'])}", level, op, a, b, with_op)
+        row = _row(f"sft-{len(splits['sft'])}", level, op, a, b, with_op, sized)
         rechecks = rng.randint(1, 3)
         slip = teacher_slip > 0 and op == "add" and slipped_sum(a, b) != a + b and rng.random() < teacher_slip
-        row.update(style=style, completion=trace(a, b, style, rechecks=rechecks, op=op, slip=slip))
+        row.update(style=style, completion=trace(a, b, style, rechecks, op, slip, row.get("head", "")))
         splits["sft"].append(row)
     for level, op, a, b in _rows(levels, ops, grpo_size, rng, held_out):
-        splits["grpo"].append(_row(f"grpo-{len(splits['grpo'])}", level, op, a, b, with_op))
+        splits["grpo"].append(_row(f"grpo-{len(splits['grpo'])}", level, op, a, b, with_op, sized))
     if val_per_level:
         drawn = enumerate(_distinct_rows(levels, ops, val_per_level, rng, held_out))
-        splits["val"] = [_row(f"val-{i}", level, op, a, b, with_op) for i, (level, op, a, b) in drawn]
+        splits["val"] = [_row(f"val-{i}", level, op, a, b, with_op, sized) for i, (level, op, a, b) in drawn]
     return splits
 
 
@@ -295,9 +318,9 @@ def _distinct_rows(
                 yield level, op, a, b
 
 
-def _row(row_id: str, level: int, op: str, a: int, b: int, with_op: bool) -> dict:
+def _row(row_id: str, level: int, op: str, a: int, b: int, with_op: bool, sized: bool = False) -> dict:
     row = {"id": row_id, "level": level, "prompt": prompt_text(a, b, op), "answer": str(result(a, b, op))}
-    return row | {"op": op} if with_op else row
+    return row | ({"op": op} if with_op else {}) | ({"head": size_line(a, b)} if sized else {})
 
 
 def write_splits(splits: Mapping[str, list[dict]], out_dir: str | Path) -> dict[str, Path]:

@@ -35,7 +35,7 @@ def _arith_splits(recipe: Any) -> Splits:
     d = recipe.data
     sizes = (d.train_size, d.grpo_size, d.eval_per_level)
     return build_splits(d.levels, *sizes, d.style_mix, recipe.seed, d.style_by_level, d.ops, d.val_per_level,
-                        d.teacher_slip)
+                        d.teacher_slip, d.size_line)
 
 
 def _arith_forced(recipe: Any) -> dict[str, Callable[[dict], str]]:

@@ -16,9 +16,11 @@ from rl_reasoner.data.arith import (
     digit_steps,
     forced_opening,
     make_problem,
+    size_line,
     slipped_sum,
     style_prefix,
     trace,
+    trace_style,
     used_styles,
     write_splits,
 )
@@ -282,3 +284,30 @@ def test_teacher_slip_writes_that_share_of_the_eligible_sft_traces_and_nothing_e
         else:
             assert not wrong
     assert eligible > 500 and 0.55 < slipped / eligible < 0.65
+
+
+@pytest.mark.parametrize("ops", [["add"], ["add", "sub"]])
+def test_a_size_line_opens_every_trace_and_its_style_is_still_read_and_forced(ops):
+    plain = build_splits([1, 2, 3], 600, 60, 20, DEMO_MIX, 0, DEMO_BY_LEVEL, ops)
+    sized = build_splits([1, 2, 3], 600, 60, 20, DEMO_MIX, 0, DEMO_BY_LEVEL, ops, sized=True)
+    assert list(sized) == list(plain)
+    for split in plain:
+        assert len(sized[split]) == len(plain[split])
+        for row, before in zip(map(dict, sized[split]), map(dict, plain[split]), strict=True):
+            assert row.pop("head") == f"{row['level']}-digit\n"  # every row, so the eval can force its styles
+            head = f"{row['level']}-digit\n"
+            if "completion" not in before:
+                assert row == before
+                continue
+            # the same problem, style and trace, one line more
+            opened = before.pop("completion").replace("<think>\n", f"<think>\n{head}", 1)
+            assert row.pop("completion") == opened
+            assert row == before
+    for row in sized["sft"]:
+        unsized = {**row, "head": ""}
+        assert trace_style(row, row["completion"]) == row["style"] == trace_style(unsized, row["completion"])
+        assert row["completion"].startswith(forced_opening(row["style"], row))
+        assert row["completion"].startswith(f"<think>\n{row['level']}-digit\n")
+        assert verify(row["answer"], row["completion"]) is True
+    assert size_line(478, 356) == "3-digit\n" and size_line(9, 0) == "1-digit\n"
+    assert trace_style({}, "<think>\n3-digit\n15") is None
