@@ -201,8 +201,9 @@ class DataSection:
     """Share, in [0, 1], of the SFT sums with a column summing to exactly 10 that a flawed teacher writes
     with that carry dropped, one systematic slip (``arith`` only; the weak model for search). 0: none."""
     size_line: bool = False
-    """``arith`` (other tasks ignore it): every trace opens (after ``<think>``) with the operands' size, ``3-digit``, so the model
-    writes its problem's level before the first word that picks a style (see rl_reasoner/data/arith.py)."""
+    """``arith`` (other tasks ignore it): every trace opens (after ``<think>``) with the operands' size,
+    ``3-digit``, so the model writes its problem's level before the first word that picks a style (see
+    rl_reasoner/data/arith.py)."""
     hub: HubDataSection = field(default_factory=HubDataSection)
     """Where ``task: hub`` reads its rows (sizes: ``train_size``, ``grpo_size``, ``eval_per_level``)."""
     teacher: TeacherSection = field(default_factory=TeacherSection)
