@@ -201,9 +201,7 @@ class DataSection:
     """Share, in [0, 1], of the SFT sums with a column summing to exactly 10 that a flawed teacher writes
     with that carry dropped, one systematic slip (``arith`` only; the weak model for search). 0: none."""
     size_line: bool = False
-    """``arith`` (other tasks ignore it): every trace opens (after ``<think>``) with the operands' size,
-    ``3-digit``, so the model writes its problem's level before the first word that picks a style (see
-    rl_reasoner/data/arith.py)."""
+    """``arith`` (others ignore it): traces open with the operands' size, ``3-digit`` (data/arith.py)."""
     hub: HubDataSection = field(default_factory=HubDataSection)
     """Where ``task: hub`` reads its rows (sizes: ``train_size``, ``grpo_size``, ``eval_per_level``)."""
     teacher: TeacherSection = field(default_factory=TeacherSection)
@@ -238,8 +236,7 @@ class DataSection:
         _check(0 <= self.teacher_slip <= 1 and (self.task == "arith" or not self.teacher_slip),
                f"'teacher_slip' must be in [0, 1], and 0 unless 'task: arith', got {self.teacher_slip}")
         _check(not self.size_line or (self.teacher.model is None and self.revthink.objectives is None),
-               "'size_line' writes the arith task's own traces: set it to false with data.teacher.model or "
-               "data.revthink.objectives (whose traces are a model's or RevThink's)")
+               "'size_line' writes the arith task's own traces: set it to false with data.teacher.model or revthink")
         _check(self.task == "arith" or not self.facts.keys,
                f"'facts' only applies to 'task: arith' (task {self.task!r}): set data.facts.keys to 0")
         for where, mix in [("style_mix", self.style_mix), *self.style_by_level.items()]:
