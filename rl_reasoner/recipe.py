@@ -236,7 +236,7 @@ class DataSection:
         _check(0 <= self.teacher_slip <= 1 and (self.task == "arith" or not self.teacher_slip),
                f"'teacher_slip' must be in [0, 1], and 0 unless 'task: arith', got {self.teacher_slip}")
         _check(not self.size_line or (self.teacher.model is None and self.revthink.objectives is None),
-               "'size_line' writes the arith task's own traces: set it to false with data.teacher.model or revthink")
+               "'size_line' writes the arith task's own traces: false with a teacher or revthink")
         _check(self.task == "arith" or not self.facts.keys,
                f"'facts' only applies to 'task: arith' (task {self.task!r}): set data.facts.keys to 0")
         for where, mix in [("style_mix", self.style_mix), *self.style_by_level.items()]:

@@ -263,7 +263,7 @@ def test_value_constraints(full: Path, override: str, fragment: str) -> None:
 def test_a_size_line_only_goes_on_the_task_s_own_traces(full: Path, other: str) -> None:
     assert load_recipe(full, ("data.size_line=true",)).data.size_line is True
     message = error_of(full, ("data.size_line=true", other))
-    assert "'size_line' writes the arith task's own traces: set it to false with" in message
+    assert "'size_line' writes the arith task's own traces: false with a teacher or revthink" in message
 
 
 def test_ops_default_to_addition_and_belong_to_the_arith_task(full: Path) -> None:
