@@ -71,6 +71,7 @@ class ValidationGate(TrainerCallback, ExportableState):
         self.reference: dict[str, float] | None = None
         self.history: list[dict] = []  # {"step", "accuracy", "failing"} per measured candidate, newest first
         self.trainer = None
+        self.tokenizer = None  # without a trainer (``cache_reference``): the start model's tokenizer
 
     def attach(self, trainer, checkpoint: str | None) -> ValidationGate:
         """Registers on ``trainer``; with ``checkpoint`` (a resume) the reference is read back from it."""
@@ -89,12 +90,22 @@ class ValidationGate(TrainerCallback, ExportableState):
         if self.reference is None:
             self.reference = self._cached_reference(model)
 
+    def cache_reference(self, model, tokenizer) -> dict[str, float]:
+        """Without a trainer, in one process: the start model's reference, from the cache or measured and
+        cached, so the trainers that start from it next read it instead of each measuring it again."""
+        self.tokenizer = tokenizer
+        self.reference = self._cached_reference(model)
+        return self.reference
+
+    def _is_main(self) -> bool:
+        return self.trainer is None or self.trainer.is_world_process_zero()
+
     def measure(self, model, *, stop_at_failure: bool = False) -> dict[str, float]:
         """Per-level greedy accuracy of ``model`` on the rows, on every process, one level at a time (lowest
         first); with ``stop_at_failure``, none after the first level below its floor (a failing candidate
         costs only the levels up to its first failure)."""
         accuracy = None
-        if self.trainer.is_world_process_zero():
+        if self._is_main():
             accuracy = {}
             for level, rows in _by_level(self.rows).items():
                 accuracy |= level_accuracy(rows, self._correct(model, rows))
@@ -127,14 +138,14 @@ class ValidationGate(TrainerCallback, ExportableState):
             "by_level": True,  # measured one level at a time (batches never mix levels)
         }
         cached = None
-        if self.trainer.is_world_process_zero() and self.cache.is_file():
+        if self._is_main() and self.cache.is_file():
             saved = json.loads(self.cache.read_text())
             cached = saved["reference"] if saved.get("key") == key else None
         cached = _shared(cached)  # one decision for every process
         if cached is not None:
             return cached
         reference = self.measure(model)
-        if self.trainer.is_world_process_zero():
+        if self._is_main():
             self.cache.write_text(json.dumps({"key": key, "reference": reference}, indent=1) + "\n")
         return reference
 
@@ -142,8 +153,8 @@ class ValidationGate(TrainerCallback, ExportableState):
         from rl_reasoner.evaluation.runner import score
         from rl_reasoner.generation import generate_samples
 
-        tokenizer = self.trainer.processing_class
-        model = self.trainer.accelerator.unwrap_model(model)
+        tokenizer = self.tokenizer if self.trainer is None else self.trainer.processing_class
+        model = model if self.trainer is None else self.trainer.accelerator.unwrap_model(model)
         was_training, side = model.training, tokenizer.padding_side
         model.eval()
         tokenizer.padding_side = "left"

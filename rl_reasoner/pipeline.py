@@ -32,6 +32,7 @@ from rl_reasoner.preflight import preflight
 from rl_reasoner.recipe import Recipe, recipe_to_dict
 from rl_reasoner.side_by_side import cpu_share, start_unit, torch_threads
 from rl_reasoner.stages import STAGES
+from rl_reasoner.stages.grpo import cache_gate_reference
 
 # Recipe sections each stage depends on (upstream stages' sections included).
 STAGE_INPUTS = {
@@ -311,6 +312,9 @@ class Pipeline:
         """The first unit in this process, each other in a child process, all at ``share`` torch threads
         (``rl_reasoner.side_by_side``); waits for every child even when one fails, then names the failures."""
         recipe_file = self._write_resolved_recipe()
+        reference = cache_gate_reference(self)
+        if reference is not None:
+            log(f"[rl-reasoner] gate: start model's val accuracy per level {reference} (once for all units)")
         children = {}
         for unit in units[1:]:
             start = self._begin_unit(unit, log)

@@ -27,7 +27,7 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
 
     recipe = pipeline.recipe
     specs = recipe.baselines[unit.removeprefix("grpo-")].rewards if unit != "grpo" else recipe.rewards
-    start = base_model_path(pipeline) if recipe.model.grpo_from == "base" else str(pipeline.run_dir / "sft")
+    start = start_model(pipeline)
     tokenizer = AutoTokenizer.from_pretrained(start)
     weights, report_to = [spec.weight for spec in specs], pipeline.report_to
     # the gate chooses among all checkpoints after training (rl_reasoner/gate.py): none rotated away before
@@ -68,16 +68,40 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
         tokenizer.save_pretrained(str(out))
 
 
+def start_model(pipeline) -> str:
+    """The folder (or hub id) GRPO starts from: the SFT model, or the base model without an SFT stage."""
+    recipe = pipeline.recipe
+    return base_model_path(pipeline) if recipe.model.grpo_from == "base" else str(pipeline.run_dir / "sft")
+
+
 def _gate(pipeline, trainer, start: str, checkpoint: str | None) -> ValidationGate | None:
     """The recipe's validation gate on ``trainer`` (rl_reasoner/gate.py); None when it is off."""
+    gate = _new_gate(pipeline, start)
+    return None if gate is None else gate.attach(trainer, checkpoint)
+
+
+def _new_gate(pipeline, start: str) -> ValidationGate | None:
     recipe = pipeline.recipe
     if recipe.gate.max_drop is None:
         return None
     rows = load_split(pipeline.run_dir / "data" / "val.jsonl", columns=("id", "level", "prompt", "answer"))
     cache = pipeline.run_dir / REFERENCE_FILE
     budget, batch = eval_budget(recipe), recipe.eval.batch_size
-    gate = ValidationGate(list(rows), recipe.gate.max_drop, budget, batch, start, cache)
-    return gate.attach(trainer, checkpoint)
+    return ValidationGate(list(rows), recipe.gate.max_drop, budget, batch, start, cache)
+
+
+def cache_gate_reference(pipeline) -> dict[str, float] | None:
+    """Before GRPO units train side by side: the gate's reference (the start model's val accuracy) measured
+    once here on every core and cached, where each unit measured the same numbers at the same time on its own
+    share of the cores. None when the gate is off."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    start = start_model(pipeline)
+    gate = _new_gate(pipeline, start)
+    if gate is None:
+        return None
+    model, tokenizer = AutoModelForCausalLM.from_pretrained(start), AutoTokenizer.from_pretrained(start)
+    return gate.cache_reference(model, tokenizer)
 
 
 class ResumeError(UsageError):
