@@ -1,16 +1,20 @@
-"""Run the demo recipe from a clean runs directory; record wall time, the eval table and the targets.
+"""Time the README's demo command as a user runs it, over several seeds, from a clean runs directory.
 
-    python benchmarks/demo_bench.py [--recipe recipes/tiny-arith/demo.yaml] [key=value ...]
+    python benchmarks/demo_bench.py [--seeds 0,1,2] [--recipe recipes/tiny-arith/demo.yaml] [key=value ...]
 
-Writes ``benchmarks/results/demo.json`` and ``docs/demo-results.md`` (+ the plot) and prints the table.
-Targets (issue 2): GRPO with the bonus reaches accuracy >= SFT's and >= 95 %, with mean tokens
-<= 1.25x the oracle's and <= 0.8x the accuracy-only GRPO's; demo wall time <= 15 min (goal 10).
+Each seed is one ``rl-reasoner run RECIPE seed=S`` in its own process, one after another (never two at once:
+they would share the cores), timed from the command's start to its exit. Writes
+``benchmarks/results/demo.json`` and ``docs/demo-results.md`` (+ the first seed's plot) and prints the table.
+Target (issue 12): the demo command <= 10 min on the 2-core machine, on every seed. The eval table's numbers
+(the recipe's 100 eval problems per level) are shown for orientation only: the length-control targets are
+measured on 300 per level by ``benchmarks/seeds_bench.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -20,94 +24,132 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+LIMIT_S = 600.0
 
 
-def targets(results: dict, wall_s: float) -> dict[str, dict]:
-    models, oracle = results["models"], results["oracle"]["overall"]
-    bonus, acc_only, sft = (models[k]["overall"] for k in ("grpo", "grpo-accuracy-only", "sft"))
-    checks = {
-        "bonus accuracy >= SFT accuracy": (
-            bonus["pass@1"],
-            sft["pass@1"],
-            bonus["pass@1"] >= sft["pass@1"],
-        ),
-        "bonus accuracy >= 95 %": (bonus["pass@1"], 0.95, bonus["pass@1"] >= 0.95),
-        "bonus tokens <= 1.25 x oracle": (
-            bonus["mean_tokens"],
-            1.25 * oracle["mean_tokens"],
-            bonus["mean_tokens"] <= 1.25 * oracle["mean_tokens"],
-        ),
-        "bonus tokens <= 0.8 x accuracy-only": (
-            bonus["mean_tokens"],
-            0.8 * acc_only["mean_tokens"],
-            bonus["mean_tokens"] <= 0.8 * acc_only["mean_tokens"],
-        ),
-        "wall time <= 15 min": (wall_s, 900.0, wall_s <= 900),
+def seed_row(seed: int, wall_s: float, manifest: dict, results: dict) -> dict:
+    """One seed's timing and its eval table's headline numbers."""
+    models, oracle = results["models"], results.get("oracle", {}).get("overall", {})
+    overall = {label: m["overall"] for label, m in models.items()}
+    grpo, acc_only, sft = (overall.get(k, {}) for k in ("grpo", "grpo-accuracy-only", "sft"))
+
+    def ratio(a, b):
+        return a / b if a is not None and b else None
+
+    delta = 100 * (grpo["pass@1"] - sft["pass@1"]) if "pass@1" in grpo and "pass@1" in sft else None
+    return {
+        "seed": seed,
+        "wall_seconds": round(wall_s, 1),
+        "stage_seconds": {k: v.get("seconds") for k, v in manifest["stages"].items()},
+        "delta_accuracy_pt": delta,
+        "x_oracle": ratio(grpo.get("mean_tokens"), oracle.get("mean_tokens")),
+        "x_accuracy_only": ratio(grpo.get("mean_tokens"), acc_only.get("mean_tokens")),
+        "overall": overall,
     }
-    return {name: {"value": v, "bound": b, "met": ok} for name, (v, b, ok) in checks.items()}
+
+
+def targets(rows: list[dict]) -> dict[str, dict]:
+    slowest = max(row["wall_seconds"] for row in rows)
+    check = {"value": slowest, "bound": LIMIT_S, "met": slowest <= LIMIT_S}
+    return {"slowest seed's demo command <= 10 min": check}
 
 
 def verdicts(report: dict) -> list[str]:
     return [
-        f"{name}: {t['value']:.3f} vs {t['bound']:.3f} -> {'met' if t['met'] else 'NOT met'}"
+        f"{name}: {t['value']:.1f} s vs {t['bound']:.0f} s -> {'met' if t['met'] else 'NOT met'}"
         for name, t in report["targets"].items()
     ]
 
 
-def render(report: dict, table: str) -> str:
-    """docs/demo-results.md: the command and machine, the run's comparison table, the targets, the plot."""
-    return (
-        "# Demo results (generated)\n\n"
-        f"Command: `{report['command']}` at commit `{report['git_commit']}`, "
-        f"{report['machine']['cpus']} CPU cores, wall time {report['wall_seconds'] / 60:.1f} min "
-        f"(stages: {report['stage_seconds']}).\n\n"
-        + table
-        + "\n## Targets\n\n"
-        + "\n".join(f"- {line}" for line in verdicts(report))
-        + "\n\n![accuracy vs tokens](demo-plot.png)\n"
-    )
+def _fmt(value, spec: str) -> str:
+    return "" if value is None else format(value, spec)
+
+
+def render(report: dict) -> str:
+    """docs/demo-results.md: the command, commit and machine, one row per seed, the target, the plot."""
+    machine = report["machine"]
+    lines = [
+        "# Demo command: wall time per seed (generated by `benchmarks/demo_bench.py`)\n",
+        f"Command: `{report['command']}` at commit `{report['git_commit']}`; machine: "
+        f"{machine['platform']}, {machine['cpu']}, {machine['cpus']} CPU cores. "
+        "Each seed ran `rl-reasoner run RECIPE seed=S` alone on the machine, timed from start to exit.\n",
+        "| seed | wall min | data s | sft s | grpo s | grpo-accuracy-only s | eval s "
+        "| Δacc vs SFT pt | ×oracle | ×accuracy-only |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in report["runs"]:
+        s = row["stage_seconds"]
+        cells = [str(row["seed"]), f"{row['wall_seconds'] / 60:.1f}"]
+        cells += [_fmt(s.get(k), ".0f") for k in ("data", "sft", "grpo", "grpo-accuracy-only", "eval")]
+        cells += [_fmt(row["delta_accuracy_pt"], "+.1f"), _fmt(row["x_oracle"], ".2f")]
+        cells.append(_fmt(row["x_accuracy_only"], ".2f"))
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "The GRPO units train side by side (one core each), so the run's time is data + SFT + the slower "
+        "unit (+ the gate's reference, counted in neither) + eval. The quality columns use the recipe's 100 "
+        "eval problems per level (±3 points per level): for orientation; `docs/demo-seeds-*.md` measures "
+        "them on 300 per level.",
+        "",
+        "## Target",
+        "",
+        *[f"- {line}" for line in verdicts(report)],
+        "",
+        "![accuracy vs tokens, first seed](demo-plot.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _cpu_name() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--recipe", default=str(ROOT / "recipes/tiny-arith/demo.yaml"))
+    parser.add_argument("--recipe", default="recipes/tiny-arith/demo.yaml")
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds, run one after another")
+    parser.add_argument("--runs-dir", help="parent folder of the runs (default: a new temporary folder)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks/results/demo.json"))
+    parser.add_argument("--doc", default=str(ROOT / "docs/demo-results.md"))
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    runs = Path(args.runs_dir or tempfile.mkdtemp(prefix="rl-reasoner-demo-"))
 
-    runs = Path(tempfile.mkdtemp(prefix="rl-reasoner-bench-"))
-    cmd = [sys.executable, "-m", "rl_reasoner", "run", args.recipe, "--runs-dir", str(runs), *args.overrides]
-    start = time.time()
-    subprocess.run(cmd, check=True, cwd=ROOT)
-    wall_s = time.time() - start
+    rows, commit = [], None
+    for seed in seeds:
+        name = f"demo-seed{seed}"
+        cmd = [sys.executable, "-m", "rl_reasoner", "run", args.recipe, "--runs-dir", str(runs)]
+        cmd += [f"seed={seed}", f"name={name}", *args.overrides]
+        start = time.time()
+        subprocess.run(cmd, check=True, cwd=ROOT)
+        wall_s = time.time() - start
+        manifest = json.loads((runs / name / "manifest.json").read_text())
+        results = json.loads((runs / name / "eval" / "results.json").read_text())
+        commit = commit or manifest["git_commit"]
+        rows.append(seed_row(seed, wall_s, manifest, results))
+        print(f"seed {seed}: {wall_s / 60:.1f} min", flush=True)
 
-    run_dir = next(p for p in runs.iterdir() if p.is_dir())
-    results = json.loads((run_dir / "eval" / "results.json").read_text())
-    manifest = json.loads((run_dir / "manifest.json").read_text())
     report = {
-        "command": " ".join(["python", "benchmarks/demo_bench.py", *args.overrides]),
-        "git_commit": manifest["git_commit"],
-        "machine": {"cpus": __import__("os").cpu_count(), "platform": platform.platform()},
-        "wall_seconds": round(wall_s, 1),
-        "stage_seconds": {k: v.get("seconds") for k, v in manifest["stages"].items()},
-        "targets": targets(results, wall_s),
-        "results": results,
+        "command": " ".join(["python", "benchmarks/demo_bench.py", *sys.argv[1:]]),
+        "git_commit": commit,
+        "machine": {"cpus": os.cpu_count(), "cpu": _cpu_name(), "platform": platform.platform()},
+        "runs": rows,
+        "targets": targets(rows),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2))
-
-    table = (run_dir / "eval" / "table.md").read_text()
-    docs = ROOT / "docs"
-    docs.mkdir(exist_ok=True)
-    shutil.copy(run_dir / "eval" / "plot.png", docs / "demo-plot.png")
-    (docs / "demo-results.md").write_text(render(report, table))
-    print(table)
-    print(f"wall time: {wall_s / 60:.1f} min")
-    print("\n".join(verdicts(report)))
-    print(f"run directory kept for inspection: {run_dir}")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(report, indent=2))
+    shutil.copy(runs / f"demo-seed{seeds[0]}" / "eval" / "plot.png", ROOT / "docs" / "demo-plot.png")
+    page = render(report)
+    Path(args.doc).write_text(page)
+    print(page)
+    print(f"runs kept for inspection: {runs}")
     return 0
 
 
