@@ -89,19 +89,6 @@ def test_units_from_the_same_start_measure_its_reference_once(chain_run, run_cli
     assert json.loads((chain_run / "grpo" / "gate.json").read_text())["reference"] == {"1": 1.0, "2": 1.0}
 
 
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="side by side needs two cores")
-def test_units_side_by_side_read_one_reference_measured_before_they_start(chain_run, run_cli):
-    with_baseline = [arg for arg in GRPO if arg != "baselines={}"]  # smoke's accuracy-only baseline
-    args = ["--runs-dir", str(chain_run.parent), "--stages", "grpo", *with_baseline, "gate.max_drop=0.0"]
-    done = run_cli("run", SMOKE, *args)
-    assert done.returncode == 0, done.stderr[-3000:]
-    measured = done.stdout.index("gate: start model's val accuracy per level {'1': 1.0, '2': 1.0}")
-    assert measured < done.stdout.index("grpo-accuracy-only: training beside grpo")
-    reference = json.loads((chain_run / "gate-reference.json").read_text())["reference"]
-    for unit in ("grpo", "grpo-accuracy-only"):
-        assert json.loads((chain_run / unit / "gate.json").read_text())["reference"] == reference
-
-
 def test_a_run_that_keeps_its_answers_hands_on_its_last_step(chain_run, run_cli):
     args = ["--runs-dir", str(chain_run.parent), "--stages", "grpo", *GRPO, "gate.max_drop=0.0"]
     done = run_cli("run", SMOKE, *args)

@@ -1,6 +1,7 @@
 """GRPO units side by side on CPU: the run's GRPO unit trains in this process and each baseline in a child
-process at the same thread share; only the parent writes the manifest, and a unit redone alone ends with
-the weights it had when it trained beside the others."""
+process at the same thread share; only the parent writes the manifest, the gate's reference is measured
+once before they start, and a unit redone alone ends with the weights it had when it trained beside the
+others."""
 
 import json
 import os
@@ -40,11 +41,16 @@ def test_the_baseline_trains_in_a_child_process_and_ends_as_when_redone_alone(tm
     from transformers import AutoModelForCausalLM
 
     args = ["run", os.path.abspath(SMOKE), "--runs-dir", str(tmp_path), "--stages", "data,sft,grpo"]
-    args.append("report_to=none")
+    args += ["report_to=none", "data.val_per_level=2", "gate.max_drop=0.5"]
     out = cli(*args, cwd=Path.cwd())
     assert out.returncode == 0, out.stderr[-2000:]
     run_dir = tmp_path / "tiny-arith-smoke"
-    assert "grpo-accuracy-only: training beside grpo" in out.stdout
+    # the gate's reference is measured once, before the units start, and both units read it
+    measured = out.stdout.index("gate: start model's val accuracy per level")
+    assert measured < out.stdout.index("grpo-accuracy-only: training beside grpo")
+    reference = json.loads((run_dir / "gate-reference.json").read_text())["reference"]
+    for unit in ("grpo", "grpo-accuracy-only"):
+        assert json.loads((run_dir / unit / "gate.json").read_text())["reference"] == reference
     log = (run_dir / "logs" / "grpo-accuracy-only.log").read_text()
     assert "step 2 | loss" in log and "step 2 | loss" not in out.stdout.split("grpo: done")[-1]
     manifest = json.loads((run_dir / "manifest.json").read_text())["stages"]
