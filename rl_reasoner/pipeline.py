@@ -32,6 +32,7 @@ from rl_reasoner.preflight import preflight
 from rl_reasoner.recipe import Recipe, recipe_to_dict
 from rl_reasoner.side_by_side import cpu_share, start_unit, torch_threads
 from rl_reasoner.stages import STAGES
+from rl_reasoner.stages.evaluate import eval_ahead
 from rl_reasoner.stages.grpo import cache_gate_reference
 
 # Recipe sections each stage depends on (upstream stages' sections included).
@@ -261,7 +262,7 @@ class Pipeline:
             if units:
                 self._start_reporting()
             if share is not None and units:
-                self._run_side_by_side(stage, units, share, log)
+                self._run_side_by_side(stage, units, share, log, eval_next="eval" in todo)
                 continue
             for unit in units:
                 self._run_unit(stage, unit, STAGES[stage], log)
@@ -308,9 +309,12 @@ class Pipeline:
         )
         log(f"[rl-reasoner] {unit}: done in {time.time() - start:.0f}s")
 
-    def _run_side_by_side(self, stage: str, units: list[str], share: int, log: Callable[[str], None]) -> None:
+    def _run_side_by_side(
+        self, stage: str, units: list[str], share: int, log: Callable[[str], None], eval_next: bool = False
+    ) -> None:
         """The first unit in this process, each other in a child process, all at ``share`` torch threads
-        (``rl_reasoner.side_by_side``); waits for every child even when one fails, then names the failures."""
+        (``rl_reasoner.side_by_side``); waits for every child even when one fails, then names the failures.
+        With ``eval_next``, this process then evaluates the finished models while the children train."""
         recipe_file = self._write_resolved_recipe()
         reference = cache_gate_reference(self)
         if reference is not None:
@@ -329,6 +333,8 @@ class Pipeline:
                 proc.terminate()
                 self.manifest.update(unit, status="failed", error=f"stopped: {units[0]} beside it failed")
             raise
+        if eval_next and children:  # running or not: each model is always evaluated on the same threads
+            self._eval_beside(list(children), share, log)
         failed = []
         for unit, (start, proc, log_path) in children.items():
             if proc.wait() == 0:
@@ -341,6 +347,18 @@ class Pipeline:
                 f"GRPO unit(s) trained beside {units[0]} failed: {'; '.join(failed)}. The other units are "
                 "finished; re-running the same command resumes the failed ones from their last checkpoint."
             )
+
+    def _eval_beside(self, busy: list[str], share: int, log: Callable[[str], None]) -> None:
+        """The finished models evaluated on this process's share of the cores while ``busy`` train; a failure
+        here stops no training (the eval stage tries again and reports it)."""
+        try:
+            with torch_threads(share):
+                done = eval_ahead(self, busy)
+        except Exception as exc:  # noqa: BLE001 - reported, and the eval stage meets it again
+            log(f"[rl-reasoner] eval: evaluating beside {', '.join(busy)} failed ({exc}); the stage retries")
+            return
+        if done:
+            log(f"[rl-reasoner] eval: {', '.join(done)} evaluated while {', '.join(busy)} trained")
 
     def _write_resolved_recipe(self) -> Path:
         """``<run>/recipe.yaml``: the recipe with overrides applied, what launched or child processes load."""

@@ -13,7 +13,7 @@ holds every model's metrics and the oracle; ``table.md`` and ``plot.png`` compar
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from rl_reasoner.data.tables import load_table
@@ -30,23 +30,10 @@ FORCED = "forced-"  # variant name prefix of a forced style
 def run_eval(pipeline, unit: str, out: Path) -> dict:
     """Evaluates the run's models into ``out`` and prints the comparison table; returns overall numbers."""
     recipe = pipeline.recipe
-    rows = load_table(str(pipeline.run_dir / "data" / "eval.jsonl"), what="eval split").to_list()
-    styles = task_of(recipe).forced_styles(recipe)
-    sampling = Sampling(max_new_tokens=eval_budget(recipe), seed=recipe.seed)  # greedy, one sample
     results: dict = {"models": {}}
     for label, path in eval_models(pipeline).items():
-        variants = {ORIGINAL: Variant(rows)}
-        if label == ORACLE_MODEL:
-            variants |= {FORCED + style: Variant(rows, opening) for style, opening in styles.items()}
-        results["models"][label] = evaluate_model(
-            path,
-            variants,
-            out / label,
-            sampling,
-            backend=recipe.eval.backend,
-            batch_size=recipe.eval.batch_size,
-            data={"source": str(pipeline.run_dir / "data" / "eval.jsonl")},
-        )
+        results["models"][label] = evaluate_one(pipeline, label, path, out / label)
+    styles = task_of(recipe).forced_styles(recipe)
     if styles and ORACLE_MODEL in results["models"]:
         forced = results["models"][ORACLE_MODEL]["variants"]
         results["oracle"] = find_oracle(
@@ -59,12 +46,45 @@ def run_eval(pipeline, unit: str, out: Path) -> dict:
     return overall | {"oracle": results.get("oracle", {}).get("overall")}
 
 
-def eval_models(pipeline) -> dict[str, str]:
+def evaluate_one(pipeline, label: str, path: str, out: Path) -> dict:
+    """One model greedily on the eval split into ``out`` (resumable); the oracle's model with its forced
+    styles too."""
+    recipe = pipeline.recipe
+    rows = load_table(str(pipeline.run_dir / "data" / "eval.jsonl"), what="eval split").to_list()
+    variants = {ORIGINAL: Variant(rows)}
+    if label == ORACLE_MODEL:
+        styles = task_of(recipe).forced_styles(recipe)
+        variants |= {FORCED + style: Variant(rows, opening) for style, opening in styles.items()}
+    return evaluate_model(
+        path,
+        variants,
+        out,
+        Sampling(max_new_tokens=eval_budget(recipe), seed=recipe.seed),  # greedy, one sample
+        backend=recipe.eval.backend,
+        batch_size=recipe.eval.batch_size,
+        data={"source": str(pipeline.run_dir / "data" / "eval.jsonl")},
+    )
+
+
+def eval_ahead(pipeline, busy: Sequence[str]) -> list[str]:
+    """While the units in ``busy`` still train beside it, evaluates the models already trained (SFT, the
+    unit that finished first) into the eval stage's folders, on the core that would otherwise wait; the eval
+    stage then finds their samples done (the engine resumes). A no-op when the eval stage is finished (a
+    ``--force`` rerun moves its folder aside first). Returns the labels evaluated."""
+    if pipeline.manifest.stage("eval").get("status") == "done":
+        return []
+    ready = {label: path for label, path in eval_models(pipeline, quiet=True).items() if label not in busy}
+    for label, path in ready.items():
+        evaluate_one(pipeline, label, path, pipeline.run_dir / "eval" / label)
+    return list(ready)
+
+
+def eval_models(pipeline, quiet: bool = False) -> dict[str, str]:
     """Label -> model folder: the trained units, led by the base model when GRPO starts from it. A unit not
-    trained (``--stages data,sft,eval``: an SFT-only run) is left out, and said so."""
+    trained (``--stages data,sft,eval``: an SFT-only run) is left out, and said so unless ``quiet``."""
     units = (*pipeline.units("sft"), *pipeline.units("grpo"))
     untrained = [u for u in units if pipeline.manifest.stage(u).get("status") != "done"]
-    if untrained:
+    if untrained and not quiet:
         print(f"[rl-reasoner] eval: {', '.join(untrained)} not trained, so not evaluated (to add them later: "
               "rl-reasoner run RECIPE --stages grpo, then --force --stages eval)")
     models = {unit: str(pipeline.run_dir / unit) for unit in units if unit not in untrained}

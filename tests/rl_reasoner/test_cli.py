@@ -73,6 +73,28 @@ def test_pipeline_eval_equals_rl_reasoner_eval_and_reaches_the_model_card(smoke_
     assert f"pass@1 {staged['overall']['pass@1']:.1%}" in card
 
 
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="side by side needs two cores")
+def test_finished_models_are_evaluated_while_the_baseline_trains_as_the_eval_stage_would(smoke_run, tmp_path):
+    """SFT (with the oracle's forced styles) and GRPO are evaluated on the core GRPO freed while the baseline
+    still trains; the eval stage then resumes them. Redone by the eval stage alone, every sample is the same."""
+    import shutil
+
+    run_dir, out = smoke_run
+    ahead = out.stdout.index("eval: sft, grpo evaluated while grpo-accuracy-only trained")
+    assert out.stdout.index("grpo: done") < ahead < out.stdout.index("eval: starting")
+    copy = tmp_path / "runs" / "tiny-arith-smoke"
+    shutil.copytree(run_dir, copy)
+    again = cli("run", os.path.abspath(SMOKE), "--runs-dir", str(copy.parent), "--stages", "eval", "--force",
+                cwd=Path.cwd())
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "evaluated while" not in again.stdout
+    for label in ("sft", "grpo", "grpo-accuracy-only"):
+        first, redone = ((d / "eval" / label / "samples.jsonl").read_text() for d in (run_dir, copy))
+        assert first == redone, label
+    first, redone = (json.loads((d / "eval" / "results.json").read_text()) for d in (run_dir, copy))
+    assert first["oracle"] == redone["oracle"]
+
+
 def wandb_history_keys(run_file: Path) -> set[str]:
     """Metric keys of an offline ``.wandb`` file (a LevelDB-style log of protobuf records), read back."""
     from wandb.proto import wandb_internal_pb2
