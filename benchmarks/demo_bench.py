@@ -86,8 +86,11 @@ def render(report: dict) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
-        "The GRPO units train side by side (one core each), so the run's time is data + SFT + the slower "
-        "unit (+ the gate's reference, counted in neither) + eval. The quality columns use the recipe's 100 "
+        "The GRPO units train side by side (one core each); the core of the unit that finishes first then "
+        "evaluates SFT (with the oracle's forced styles) and that unit's model while the other trains, so "
+        "the run's time is data + SFT + the gate's reference (counted in neither) + the slower unit + what "
+        "eval has left (the slower unit's model; before 0c36a60 it evaluated all). The quality columns use "
+        "the recipe's 100 "
         "eval problems per level (±3 points per level): for orientation; `docs/demo-seeds-*.md` measures "
         "them on 300 per level.",
         "",
