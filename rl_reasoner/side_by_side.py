@@ -10,7 +10,9 @@ whose two vCPUs behaved like one core (README, Benchmarks). The share depends on
 recipe (cores // units), never on which units are left, so a unit resumed or redone alone trains with the
 threads it started with and ends with the same weights. With an accelerator, under a launcher, with one
 unit or one core, units run one after another in this process as before. Only the parent writes the
-manifest.
+manifest. When the eval stage comes next, the parent, its own unit done, evaluates the models already
+trained (SFT with the oracle's forced styles, its unit) on its share while the others train
+(``stages.evaluate.eval_ahead``): on the demo the eval stage then had 4-6 s left instead of 22-28 s.
 """
 
 from __future__ import annotations
