@@ -76,7 +76,7 @@ def test_pipeline_eval_equals_rl_reasoner_eval_and_reaches_the_model_card(smoke_
 @pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="side by side needs two cores")
 def test_finished_models_are_evaluated_while_the_baseline_trains_as_the_eval_stage_would(smoke_run, tmp_path):
     """SFT (with the oracle's forced styles) and GRPO are evaluated on the core GRPO freed while the baseline
-    still trains; the eval stage then resumes them. Redone by the eval stage alone, every sample is the same."""
+    still trains; the eval stage then resumes them. Redone by the eval stage alone: every sample the same."""
     import shutil
 
     run_dir, out = smoke_run
