@@ -334,7 +334,7 @@ class Pipeline:
                 self.manifest.update(unit, status="failed", error=f"stopped: {units[0]} beside it failed")
             raise
         if eval_next and children:  # running or not: each model is always evaluated on the same threads
-            self._eval_beside(list(children), share, log)
+            eval_ahead(self, list(children), share, log)
         failed = []
         for unit, (start, proc, log_path) in children.items():
             if proc.wait() == 0:
@@ -347,18 +347,6 @@ class Pipeline:
                 f"GRPO unit(s) trained beside {units[0]} failed: {'; '.join(failed)}. The other units are "
                 "finished; re-running the same command resumes the failed ones from their last checkpoint."
             )
-
-    def _eval_beside(self, busy: list[str], share: int, log: Callable[[str], None]) -> None:
-        """The finished models evaluated on this process's share of the cores while ``busy`` train; a failure
-        here stops no training (the eval stage tries again and reports it)."""
-        try:
-            with torch_threads(share):
-                done = eval_ahead(self, busy)
-        except Exception as exc:  # noqa: BLE001 - reported, and the eval stage meets it again
-            log(f"[rl-reasoner] eval: evaluating beside {', '.join(busy)} failed ({exc}); the stage retries")
-            return
-        if done:
-            log(f"[rl-reasoner] eval: {', '.join(done)} evaluated while {', '.join(busy)} trained")
 
     def _write_resolved_recipe(self) -> Path:
         """``<run>/recipe.yaml``: the recipe with overrides applied, what launched or child processes load."""

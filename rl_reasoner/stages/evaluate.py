@@ -13,13 +13,14 @@ holds every model's metrics and the oracle; ``table.md`` and ``plot.png`` compar
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from rl_reasoner.data.tables import load_table
 from rl_reasoner.data.tasks import task_of
 from rl_reasoner.evaluation.report import write_comparison
 from rl_reasoner.evaluation.runner import ORIGINAL, Sampling, Variant, evaluate_model
+from rl_reasoner.side_by_side import torch_threads
 from rl_reasoner.stages.data import base_model_path
 from rl_reasoner.trainer_config import eval_budget
 
@@ -66,17 +67,24 @@ def evaluate_one(pipeline, label: str, path: str, out: Path) -> dict:
     )
 
 
-def eval_ahead(pipeline, busy: Sequence[str]) -> list[str]:
+def eval_ahead(pipeline, busy: Sequence[str], threads: int, log: Callable[[str], None]) -> None:
     """While the units in ``busy`` still train beside it, evaluates the models already trained (SFT, the
-    unit that finished first) into the eval stage's folders, on the core that would otherwise wait; the eval
-    stage then finds their samples done (the engine resumes). A no-op when the eval stage is finished (a
-    ``--force`` rerun moves its folder aside first). Returns the labels evaluated."""
+    unit that finished first) into the eval stage's folders on ``threads`` threads, the core that would
+    otherwise wait; the eval stage then finds their samples done (the engine resumes). A no-op when the eval
+    stage is finished (a ``--force`` rerun moves its folder aside first); a failure here stops no training
+    (the eval stage meets it again and reports it)."""
     if pipeline.manifest.stage("eval").get("status") == "done":
-        return []
+        return
     ready = {label: path for label, path in eval_models(pipeline, quiet=True).items() if label not in busy}
-    for label, path in ready.items():
-        evaluate_one(pipeline, label, path, pipeline.run_dir / "eval" / label)
-    return list(ready)
+    try:
+        with torch_threads(threads):
+            for label, path in ready.items():
+                evaluate_one(pipeline, label, path, pipeline.run_dir / "eval" / label)
+    except Exception as exc:  # noqa: BLE001 - reported, and the eval stage meets it again
+        log(f"[rl-reasoner] eval: evaluating beside {', '.join(busy)} failed ({exc}); the stage retries")
+        return
+    if ready:
+        log(f"[rl-reasoner] eval: {', '.join(ready)} evaluated while {', '.join(busy)} trained")
 
 
 def eval_models(pipeline, quiet: bool = False) -> dict[str, str]:
