@@ -37,19 +37,10 @@ def constrained_bonus(
     [1.0, 0.0, 0.0, 0.0]
     >>> [round(v, 3) for v in constrained_bonus([13, 40, 67], [True] * 3, multiplier=0.5)]
     [0.5, 0.0, 0.0]
-
-    A negative multiplier (only reached with ``dual_update``'s ``min_multiplier`` < 0) pays −λ for every right
-    answer instead: the level's accuracy weighs more than the other levels' in a batch-normalised advantage
-    (GRPOConfig ``scale_rewards`` "batch" or "none"; per-group scaling cancels it).
-
-    >>> constrained_bonus([13, 40, 67], [True, False, None], multiplier=-2.0)
-    [2.0, 0.0, 0.0]
     """
-    lam = float(check_number("multiplier", multiplier, minimum=-MAX_BOOST))
-    if not -MAX_BOOST <= lam <= 1:
-        raise ValueError(f"multiplier={multiplier!r} must be in [{-MAX_BOOST:g}, 1]")
-    if lam < 0:  # the level is below its floor: pay its right answers more instead
-        return [-lam if c else 0.0 for c in correct]
+    lam = float(check_number("multiplier", multiplier))
+    if lam > 1:
+        raise ValueError(f"multiplier={multiplier!r} must be in [0, 1]")
     return below_mean_bonus(lengths, correct, weight=lam, mode=mode, mean_over=mean_over, clip=clip)
 
 
@@ -81,7 +72,6 @@ def dual_update(
     decay: float = 0.75,
     reference: str = "start",
     start_multiplier: float = 0.0,
-    min_multiplier: float = 0.0,
 ) -> ConstraintState:
     """λ ← clip(λ + η·(â − (a_ref − ε)), 0, 1), â an EMA of the level's accuracy: projected dual ascent.
 
@@ -91,8 +81,7 @@ def dual_update(
     After that each step's accuracy ``correct / scored`` enters the estimate ``â`` with weight
     ``1 − decay``, and λ moves by ``step_size`` × the slack ``â − floor``: it grows while the level stays
     above its floor and shrinks, down to 0, as soon as it is below. A step without scored items changes
-    nothing. ``min_multiplier`` < 0 lets λ go on falling below 0 while the level stays below its floor,
-    where :func:`constrained_bonus` pays accuracy instead of shortness. ``reference="best"`` raises the reference to every higher running accuracy (the best so far),
+    nothing. ``reference="best"`` raises the reference to every higher running accuracy (the best so far),
     so a level that improved and then slips loses its length term too; ``"start"`` keeps the first one.
 
     >>> s = ConstraintState()
@@ -108,8 +97,7 @@ def dual_update(
     (0.87, 0.0)
     """
     check_constraint(epsilon=epsilon, step_size=step_size, reference_steps=reference_steps, decay=decay,
-                     reference=reference, start_multiplier=start_multiplier,
-                     min_multiplier=min_multiplier)  # fmt: skip
+                     reference=reference, start_multiplier=start_multiplier)  # fmt: skip
     if scored <= 0:
         return state
     if state.steps < reference_steps:
@@ -128,7 +116,7 @@ def dual_update(
     estimate = decay * state.accuracy + (1 - decay) * correct / scored
     ref = max(state.reference, estimate) if reference == "best" else state.reference
     slack = estimate - (ref - epsilon)
-    lam = min(1.0, max(min_multiplier, state.multiplier + step_size * slack))
+    lam = min(1.0, max(0.0, state.multiplier + step_size * slack))
     return replace(state, steps=state.steps + 1, accuracy=estimate, multiplier=lam, reference=ref)
 
 
@@ -167,7 +155,6 @@ def level_counts(
     return counts
 
 
-MAX_BOOST = 10.0  # the most a level below its floor can pay a right answer (min_multiplier >= -MAX_BOOST)
 MEASURES = ("samples", "majority")  # what a level's accuracy counts (see level_counts)
 REFERENCES = ("start", "best")  # the reference accuracy: the first steps' pooled one, or the best since
 
@@ -179,7 +166,6 @@ RANGES = {
     "decay": "a number in [0, 1) (weight of the past in the running accuracy)",
     "reference": f"one of {REFERENCES} (the first steps' pooled accuracy, or the best running one since)",
     "start_multiplier": "a number in [0, 1] (the multiplier while the reference is measured)",
-    "min_multiplier": "a number in [-10, 0] (below 0: how much more a level below its floor pays accuracy)",
     "measure": f"one of {MEASURES} (every sampled answer, or each prompt group's majority verdict)",
 }
 
@@ -192,7 +178,6 @@ def check_constraint(
     decay: float,
     reference: str = "start",
     start_multiplier: float = 0.0,
-    min_multiplier: float = 0.0,
 ) -> None:
     """ValueError naming the first parameter outside :data:`RANGES`."""
     ok = {
@@ -204,7 +189,6 @@ def check_constraint(
         "decay": _real(decay) and 0 <= decay < 1,
         "reference": reference in REFERENCES,
         "start_multiplier": _real(start_multiplier) and 0 <= start_multiplier <= 1,
-        "min_multiplier": _real(min_multiplier) and -MAX_BOOST <= min_multiplier <= 0,
     }
     values = {
         "epsilon": epsilon,
@@ -213,7 +197,6 @@ def check_constraint(
         "decay": decay,
         "reference": reference,
         "start_multiplier": start_multiplier,
-        "min_multiplier": min_multiplier,
     }
     for name, good in ok.items():
         if not good:
