@@ -38,7 +38,7 @@ import yaml
 
 from rl_reasoner.pipeline import fingerprint
 from rl_reasoner.recipe import load_recipe, recipe_from_dict, recipe_to_dict
-from rl_reasoner.reward_funcs import CONSTRAINT_DEFAULTS
+from rl_reasoner.reward_constraint import CONSTRAINT_DEFAULTS
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # run as a script it is already there; loaded from a test it is not

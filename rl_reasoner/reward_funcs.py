@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from rewards.format import think_format
-from rewards.length import METHODS, ConstraintState, apply_per_group, dual_update
-from rewards.length.constrained import MEASURES, RANGES, check_constraint, level_counts
+from rewards.length import METHODS, apply_per_group
 from rewards.verify import MODES, counters_snapshot, verify_batch
 
 GATE_PARAMS = ("warmup_steps", "min_accuracy")  # accepted by every length reward
@@ -63,7 +61,7 @@ class SharedCorrectness:
         return [len(ids) - (1 if ids and ids[-1] in self.eos_token_ids else 0) for ids in completion_ids]
 
 
-def _gather(values: list) -> list:
+def gather(values: list) -> list:
     """Concatenate a per-rank list over all ranks, in rank order (identity on one process)."""
     from accelerate.state import PartialState
     from accelerate.utils import gather_object
@@ -98,7 +96,7 @@ class AccuracyReward:
         if log_metric is not None:
             lengths = self.shared.lengths(completion_ids)
             if level is not None:
-                log_per_level(log_metric, _gather(list(level)), _gather(lengths), _gather(list(correct)))
+                log_per_level(log_metric, gather(list(level)), gather(lengths), gather(list(correct)))
             for label, flag in (("correct", True), ("wrong", False)):
                 picked = [n for n, c in zip(lengths, correct, strict=True) if c is flag]
                 if picked:
@@ -149,7 +147,7 @@ class GroupLengthReward:
         self.__name__ = name
         params = dict(params)
         self.warmup_steps = _check_count(name, "warmup_steps", params.pop("warmup_steps", 0))
-        self.min_accuracy = _check_fraction(name, "min_accuracy", params.pop("min_accuracy", 0.0))
+        self.min_accuracy = check_fraction(name, "min_accuracy", params.pop("min_accuracy", 0.0))
         self.target_column = params.pop(TARGET_COLUMN, None)
         self.columns = () if self.target_column is None else (self.target_column,)
         self.fn, self.params, self.shared, self.num_generations = fn, params, shared, num_generations
@@ -167,7 +165,7 @@ class GroupLengthReward:
                 return [0.0] * len(completions)
         correct = self.shared.correct(completions, answer)
         lengths = self.shared.lengths(completion_ids)
-        all_ids, all_lengths, all_correct = _gather(list(id)), _gather(lengths), _gather(list(correct))
+        all_ids, all_lengths, all_correct = gather(list(id)), gather(lengths), gather(list(correct))
         keys = [(i // self.num_generations, pid) for i, pid in enumerate(all_ids)]
         self._open = []
         per_item = self._per_item(columns, len(all_ids))
@@ -176,14 +174,16 @@ class GroupLengthReward:
         )
         if log_metric is not None and self._open:
             log_metric(f"length/{self.__name__}_open_groups", sum(self._open) / len(self._open))
-        self._after_batch(keys, all_correct, log_metric)
+        self._after_batch(keys, all_lengths, all_correct, log_metric)
         return values[_local_range(len(completions))]
 
     def _per_item(self, columns: dict[str, Any], size: int) -> dict[str, list]:
         """Per-item params of the pure function over the gathered batch (L1's targets)."""
         return self._gathered_targets(columns)
 
-    def _after_batch(self, groups: list, correct: list[bool | None], log_metric: Callable | None) -> None:
+    def _after_batch(
+        self, groups: list, lengths: list[int], correct: list[bool | None], log_metric: Callable | None
+    ) -> None:
         """Called once per batch after the values are computed, with each item's prompt-group key (state kept
         across steps goes here)."""
 
@@ -197,7 +197,7 @@ class GroupLengthReward:
                 f"reward {self.__name__!r}: target_column {self.target_column!r} is no dataset column; "
                 f"the batch has {have}"
             )
-        return {"targets": _gather(list(columns[self.target_column]))}
+        return {"targets": gather(list(columns[self.target_column]))}
 
     def _group_term(self, lengths: list[int], correct: list[bool | None], **params: Any) -> list[float]:
         """The pure function's values, or 0 for all when the group's accuracy is below ``min_accuracy``."""
@@ -205,68 +205,6 @@ class GroupLengthReward:
         is_open = bool(scored) and sum(scored) / len(scored) >= self.min_accuracy
         self._open.append(is_open)
         return self.fn(lengths, correct, **params) if is_open else [0.0] * len(lengths)
-
-
-CONSTRAINT_DEFAULTS = {  # epsilon, step_size, reference_steps, ...: dual_update's own defaults
-    p.name: p.default
-    for p in inspect.signature(dual_update).parameters.values()
-    if p.kind is inspect.Parameter.KEYWORD_ONLY
-}
-LEVEL_COLUMN = "level_column"  # dataset column of difficulty levels (default "level"; absent: one level)
-
-
-class ConstrainedLengthReward(GroupLengthReward):
-    """``constrained_bonus`` with one Lagrange multiplier per difficulty level, kept across steps.
-
-    Each batch pays every group its level's current multiplier × the relative bonus, then updates every
-    level's :class:`~rewards.length.ConstraintState` with that level's accuracy in the batch
-    (:func:`~rewards.length.dual_update`; ``measure``: of every sample or of each prompt group's majority,
-    :func:`~rewards.length.constrained.level_counts`). The update uses the batch gathered over all
-    processes, so the state is the same on every process; ``state_dict``/``load_state_dict`` carry it
-    through TRL checkpoints (the GRPO stage saves it in ``trainer_state.json`` and restores it on resume).
-    Logged each step, per level: the multiplier, the running accuracy and its floor (reference − ε).
-    """
-
-    def __init__(self, name: str, fn: Callable[..., list[float]], params: dict, shared, num_generations: int,
-                 *, constraint: dict, level_column: str, measure: str = "samples"):  # fmt: skip
-        super().__init__(name, fn, params, shared, num_generations)
-        self.constraint, self.level_column, self.measure = constraint, level_column, measure
-        self.levels: dict[str, ConstraintState] = {}
-        self._batch_levels: list[str] = []
-
-    def _per_item(self, columns: dict[str, Any], size: int) -> dict[str, list]:
-        given = columns.get(self.level_column)
-        self._batch_levels = [str(v) for v in _gather(list(given))] if given is not None else ["all"] * size
-        lam = {lvl: self._state(lvl).multiplier for lvl in set(self._batch_levels)}
-        return {"multiplier": [lam[lvl] for lvl in self._batch_levels]}
-
-    def _group_term(
-        self, lengths: list[int], correct: list[bool | None], *, multiplier: list[float], **params: Any
-    ) -> list[float]:  # a group lies within one level: one multiplier
-        return super()._group_term(lengths, correct, multiplier=multiplier[0], **params)
-
-    def _after_batch(self, groups: list, correct: list[bool | None], log_metric: Callable | None) -> None:
-        counts = level_counts(self._batch_levels, groups, correct, measure=self.measure)
-        for lvl, (hits, scored) in sorted(counts.items()):
-            state = dual_update(self._state(lvl), hits, scored, **self.constraint)
-            self.levels[lvl] = state
-            if log_metric is not None:
-                key = f"length/{self.__name__}_level_{lvl}"
-                log_metric(f"{key}_multiplier", state.multiplier)
-                if state.reference is not None:
-                    log_metric(f"{key}_accuracy", state.accuracy)
-                    log_metric(f"{key}_floor", state.floor(self.constraint["epsilon"]))
-
-    def _state(self, level: str) -> ConstraintState:
-        """The level's state; a level not seen yet starts at the constraint's ``start_multiplier``."""
-        return self.levels.get(level, ConstraintState(multiplier=self.constraint["start_multiplier"]))
-
-    def state_dict(self) -> dict:
-        """The per-level constraint states as plain JSON data."""
-        return {lvl: asdict(state) for lvl, state in sorted(self.levels.items())}
-
-    def load_state_dict(self, state: Mapping[str, Mapping[str, Any]]) -> None:
-        self.levels = {str(lvl): ConstraintState(**values) for lvl, values in state.items()}
 
 
 def _accuracy(spec: Any, shared: SharedCorrectness, num_generations: int) -> AccuracyReward:
@@ -292,11 +230,12 @@ def _format(spec: Any, shared: SharedCorrectness, num_generations: int) -> Forma
 
 
 def _length(fn: Callable[..., list[float]]) -> Callable[..., GroupLengthReward]:
-    adapter = ConstrainedLengthReward if fn.__name__ == "constrained_bonus" else GroupLengthReward
-
     def build(spec: Any, shared: SharedCorrectness, num_generations: int) -> GroupLengthReward:
-        params = dict(spec.params)
-        extra = _split_constraint(spec.name, params) if adapter is ConstrainedLengthReward else {}
+        params, adapter, extra = dict(spec.params), GroupLengthReward, {}
+        if fn.__name__ == "constrained_bonus":  # its adapter builds on GroupLengthReward: imported here
+            from rl_reasoner.reward_constraint import ConstrainedLengthReward, split_constraint
+
+            adapter, extra = ConstrainedLengthReward, split_constraint(spec.name, params)
         _check_params(spec.name, fn, params)
         return adapter(spec.name, fn, params, shared, num_generations, **extra)
 
@@ -358,31 +297,13 @@ def _check_params(name: str, fn: Callable, params: dict) -> None:
         raise ValueError(f"reward {name!r}: {exc}") from None
 
 
-def _split_constraint(name: str, params: dict) -> dict:
-    """Pops the constraint's params (checked against their ranges) and the level column from ``params``."""
-    if "multiplier" in params:
-        raise ValueError(f"reward {name!r}: multiplier is kept per level by the trainer; it is no parameter")
-    constraint = {key: params.pop(key, value) for key, value in CONSTRAINT_DEFAULTS.items()}
-    try:
-        check_constraint(**constraint)
-    except ValueError as exc:
-        raise ValueError(f"reward {name!r}: {exc}") from None
-    column = params.pop(LEVEL_COLUMN, "level")
-    if not (isinstance(column, str) and column):
-        raise ValueError(f"reward {name!r}: {LEVEL_COLUMN}={column!r} must be a dataset column name")
-    measure = params.pop("measure", "samples")
-    if measure not in MEASURES:
-        raise ValueError(f"reward {name!r}: measure={measure!r} must be {RANGES['measure']}")
-    return {"constraint": constraint, "level_column": column, "measure": measure}
-
-
 def _check_count(name: str, key: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"reward {name!r}: {key}={value!r} must be a whole number >= 0")
     return value
 
 
-def _check_fraction(name: str, key: str, value: Any) -> float:
+def check_fraction(name: str, key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
         raise ValueError(f"reward {name!r}: {key}={value!r} must be a number in [0, 1]")
     return float(value)

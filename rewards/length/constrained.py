@@ -11,11 +11,12 @@ length term fades out on a level whose answers start failing and comes back whil
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 from rewards.length._checks import check_number
 from rewards.length.relative import below_mean_bonus
+from rewards.length.reliable import unpaid
 
 
 def constrained_bonus(
@@ -26,22 +27,28 @@ def constrained_bonus(
     mode: str = "continuous",
     mean_over: str = "correct",
     clip: float = 1.0,
+    unreliable: Collection[int] = (),
 ) -> list[float]:
     """λ·clip((mean_c − L)/std_c, 0, clip) for correct L < mean_c; DRPO arXiv:2510.04474, times a Lagrange λ.
 
     ``multiplier`` (λ in [0, 1]) is its level's current multiplier, which the adapter keeps (see
     :func:`dual_update`); the rest is :func:`below_mean_bonus` with DRPO's choice of statistics, the mean
-    and std of the group's *correct* lengths, so a wrong sample never moves the bar.
+    and std of the group's *correct* lengths, so a wrong sample never moves the bar. ``unreliable``: the
+    length bins that fail at this level (:func:`~rewards.length.reliable.unreliable_bins`); answers in them
+    earn nothing and stay out of the statistics.
 
     >>> [round(v, 3) for v in constrained_bonus([13, 40, 40, 90], [True, True, True, False])]
     [1.0, 0.0, 0.0, 0.0]
     >>> [round(v, 3) for v in constrained_bonus([13, 40, 67], [True] * 3, multiplier=0.5)]
     [0.5, 0.0, 0.0]
+    >>> [round(v, 3) for v in constrained_bonus([45, 130, 150, 170], [True] * 4, unreliable={17})]
+    [0.0, 1.0, 0.0, 0.0]
     """
     lam = float(check_number("multiplier", multiplier))
     if lam > 1:
         raise ValueError(f"multiplier={multiplier!r} must be in [0, 1]")
-    return below_mean_bonus(lengths, correct, weight=lam, mode=mode, mean_over=mean_over, clip=clip)
+    kept = unpaid(lengths, correct, unreliable) if unreliable else correct
+    return below_mean_bonus(lengths, kept, weight=lam, mode=mode, mean_over=mean_over, clip=clip)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ import yaml
 from rl_reasoner.evaluation.runner import ORIGINAL
 from rl_reasoner.pipeline import Pipeline, fingerprint
 from rl_reasoner.recipe import load_recipe, recipe_from_dict, recipe_to_dict
-from rl_reasoner.reward_funcs import CONSTRAINT_DEFAULTS, REWARDS, build_reward_funcs
+from rl_reasoner.reward_constraint import CONSTRAINT_DEFAULTS
+from rl_reasoner.reward_funcs import REWARDS, build_reward_funcs
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from rewards.length import ConstraintState, constrained_bonus, dual_update
+from rewards.length.reliable import bin_start, length_bin
 
 sys.path.insert(0, os.path.dirname(__file__))  # the sibling test modules (pytest imports with importlib)
 from test_cli import CRASH_AFTER_FIRST_GRPO_CHECKPOINT, SMOKE, cli  # noqa: E402
@@ -92,6 +93,35 @@ def test_state_round_trips_through_json():
     assert fresh.levels == reward.levels and call(fresh) == call(reward)
 
 
+def twice(func, **extra):
+    """``func`` on BATCH twice over (24 items, six groups): each length bin gets twice the samples."""
+    columns = ("completions", "completion_ids", "answer", "id", "level")
+    return func(prompts=["q"] * 24, **{key: BATCH[key] * 2 for key in columns}, **extra)
+
+
+def test_reliable_margin_learns_each_levels_failing_lengths_and_carries_them_through_json():
+    """Level 2's shortest answers (11 tokens) are right half the time and level 1's 9-10-token ones 3 of 4
+    times, their longer ones always: after a few batches those length bins are unreliable on their level,
+    a right answer there earns no bonus, and the level's accuracy is measured without them."""
+    params = dict(FAST, reliable_margin=0.1)
+    (reward,) = build(spec("constrained_bonus", **params))
+    (plain,) = build(spec("constrained_bonus", **FAST))
+    logged = {}
+    for _ in range(4):
+        values, without = twice(reward, log_metric=logged.__setitem__), twice(plain)
+    assert reward._unreliable("2") == {length_bin(11)} and reward._unreliable("1") == {length_bin(9)}
+    for level in ("1", "2"):  # same reference (no bin known yet), a higher running accuracy since
+        assert reward.levels[level].reference == plain.levels[level].reference
+        assert reward.levels[level].accuracy > plain.levels[level].accuracy
+    for i in (0, 4):  # level 1's right 9-token answer, level 2's right 11-token one
+        assert without[i] > 0 and values[i] == 0.0
+    assert without[5] == 0.0 and values[5] > 0  # level 2's 15-token answer: now below the mean of 15 and 19
+    assert logged["length/constrained_bonus_level_2_reliable_tokens"] == bin_start(length_bin(15))
+    (fresh,) = build(spec("constrained_bonus", **params))
+    fresh.load_state_dict(json.loads(json.dumps(reward.state_dict())))
+    assert fresh.bins == reward.bins and fresh.levels == reward.levels and twice(fresh) == twice(reward)
+
+
 @pytest.mark.parametrize("reference", ["start", "best"])
 def test_the_adapter_runs_the_pure_update(reference):
     (reward,) = build(spec("constrained_bonus", reference=reference))
@@ -113,8 +143,10 @@ def test_the_adapter_runs_the_pure_update(reference):
         ({"reference": "sft"}, r"reference='sft' must be one of \('start', 'best'\)"),
         ({"start_multiplier": 1.5}, r"start_multiplier=1.5 must be a number in \[0, 1\]"),
         ({"multiplier": 0.5}, "multiplier is kept per level by the trainer"),
+        ({"unreliable": [11]}, "unreliable is kept per level by the trainer"),
         ({"level_column": 3}, "level_column=3 must be a dataset column name"),
         ({"measure": "greedy"}, r"measure='greedy' must be one of \('samples', 'majority'\)"),
+        ({"reliable_margin": 2}, r"reliable_margin=2 must be a number in \[0, 1\]"),
         ({"epsilonn": 0.1}, r"no parameter\(s\) \['epsilonn'\]"),
     ],
 )
