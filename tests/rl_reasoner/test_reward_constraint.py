@@ -162,7 +162,8 @@ WORKER = textwrap.dedent(
     sys.path.insert(0, sys.argv[1])
     from test_reward_funcs import BATCH, build, call, spec
     state = PartialState(cpu=True)
-    (reward,) = build(spec("constrained_bonus", reference_steps=1, epsilon=0.05, step_size=10.0))
+    (reward,) = build(spec("constrained_bonus", reference_steps=1, epsilon=0.05, step_size=10.0,
+                           reliable_margin=0.1))
     n = len(BATCH["id"]) // state.num_processes
     mine = slice(state.process_index * n, (state.process_index + 1) * n)
     values = [call(reward, mine) for _ in range(3)]
@@ -190,7 +191,7 @@ def test_two_real_processes_keep_the_same_state_as_one(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
-    (single,) = build(spec("constrained_bonus", **FAST))
+    (single,) = build(spec("constrained_bonus", **FAST, reliable_margin=0.1))
     expected = [call(single) for _ in range(3)]
     assert ranks[0]["state"] == ranks[1]["state"] == single.state_dict()
     for step in range(3):
@@ -199,7 +200,8 @@ def test_two_real_processes_keep_the_same_state_as_one(tmp_path):
 
 
 CONSTRAINED = (
-    "rewards.1={name: constrained_bonus, weight: 0.5, params: {reference_steps: 1, step_size: 50.0}}"
+    "rewards.1={name: constrained_bonus, weight: 0.5, params: {reference_steps: 1, step_size: 50.0, "
+    "reliable_margin: 0.1}}"
 )
 GATE = ["data.val_per_level=2", "gate.max_drop=0.5"]  # its record must survive the kill too
 GRPO = ["grpo.max_steps=3", "grpo.save_steps=1", "report_to=none", CONSTRAINED, *GATE]
@@ -225,6 +227,7 @@ def test_killed_mid_grpo_resumes_with_its_saved_multipliers_and_ends_as_an_unint
     # 2 prompts per step: each step updates the level(s) it drew; a fresh state after the resume would
     # count only the last two steps
     assert saved[0] == saved[1] and sum(level["steps"] for level in saved[0].values()) >= 3
+    assert all(level["bins"] for level in saved[0].values())  # the length-bin counts came back too
     assert (a / "model.safetensors").read_bytes() == (b / "model.safetensors").read_bytes()
     gates = [json.loads((d / "gate.json").read_text()) for d in (a, b)]
     assert gates[0] == gates[1] and gates[0]["history"][0]["step"] == 3
