@@ -12,7 +12,7 @@ from typing import Any
 from rewards.length import ConstraintState, dual_update
 from rewards.length.constrained import MEASURES, RANGES, check_constraint, level_counts
 from rewards.length.reliable import length_bin, shortest_reliable, unreliable_bins, update_bins
-from rl_reasoner.reward_funcs import GroupLengthReward, check_fraction, gather
+from rl_reasoner.reward_groups import GroupLengthReward, check_fraction, gather
 
 CONSTRAINT_DEFAULTS = {  # epsilon, step_size, reference_steps, ...: dual_update's own defaults
     p.name: p.default
