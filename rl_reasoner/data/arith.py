@@ -57,7 +57,7 @@ STYLE_PREFIX = {
 OPS = ("add", "sub")
 DEFAULT_OPS = ("add",)
 SIGN = {"add": "+", "sub": "-"}
-_SIZE_LINE = re.compile(r"\A<think>\n(?:\d+-digit|digits \d+)\n")  # a trace's size line (:func:`size_line`)
+_SIZE_LINE = re.compile(r"\A<think>\n\d+-digit\n")  # a trace's size line (:func:`size_line`)
 # Where an operation's opening differs from STYLE_PREFIX (the addition openings, unchanged since the start).
 OP_PREFIX = {"add": {}, "sub": {"concise": "<think>\nSubtract"}}
 
@@ -75,7 +75,7 @@ def style_prefix(style: str, op: str = "add", head: str = "") -> str:
 
 def size_line(a: int, b: int) -> str:
     """``data.size_line``'s first thinking line: the operands' size in digits, the problem's level."""
-    return f"digits {len(str(max(a, b)))}\n"
+    return f"{len(str(max(a, b)))}-digit\n"
 
 
 def row_op(row: dict) -> str:
