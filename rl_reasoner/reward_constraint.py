@@ -148,8 +148,4 @@ def split_constraint(name: str, params: dict) -> dict:
     margin = params.pop("reliable_margin", None)
     if margin is not None:
         margin = check_fraction(name, "reliable_margin", margin)
-    elif params.get("penalty"):
-        raise ValueError(f"reward {name!r}: penalty={params['penalty']!r} charges right answers in a level's "
-                         "unreliable length bins, which only reliable_margin measures: set reliable_margin "
-                         "(e.g. 0.1) or drop penalty")  # fmt: skip
     return {"constraint": constraint, "level_column": column, "measure": measure, "reliable_margin": margin}

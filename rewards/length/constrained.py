@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from rewards.length._checks import check_number
 from rewards.length.relative import below_mean_bonus
-from rewards.length.reliable import length_bin, unpaid
+from rewards.length.reliable import unpaid
 
 
 def constrained_bonus(
@@ -28,7 +28,6 @@ def constrained_bonus(
     mean_over: str = "correct",
     clip: float = 1.0,
     unreliable: Collection[int] = (),
-    penalty: float = 0.0,
 ) -> list[float]:
     """λ·clip((mean_c − L)/std_c, 0, clip) for correct L < mean_c; DRPO arXiv:2510.04474, times a Lagrange λ.
 
@@ -36,9 +35,7 @@ def constrained_bonus(
     :func:`dual_update`); the rest is :func:`below_mean_bonus` with DRPO's choice of statistics, the mean
     and std of the group's *correct* lengths, so a wrong sample never moves the bar. ``unreliable``: the
     length bins that fail at this level (:func:`~rewards.length.reliable.unreliable_bins`); answers in them
-    earn nothing and stay out of the statistics, and with ``penalty`` (in [0, 1], not scaled by λ) a *right*
-    answer in them earns −penalty: at 1 a style that is right only sometimes at a level is worth what a wrong
-    answer is there (under a unit accuracy reward), so a lucky right answer does not reinforce it.
+    earn nothing and stay out of the statistics.
 
     >>> [round(v, 3) for v in constrained_bonus([13, 40, 40, 90], [True, True, True, False])]
     [1.0, 0.0, 0.0, 0.0]
@@ -46,22 +43,12 @@ def constrained_bonus(
     [0.5, 0.0, 0.0]
     >>> [round(v, 3) for v in constrained_bonus([45, 130, 150, 170], [True] * 4, unreliable={17})]
     [0.0, 1.0, 0.0, 0.0]
-    >>> [round(v, 3) for v in constrained_bonus([45, 45, 150], [True, False, True], unreliable={17}, penalty=1)]
-    [-1.0, 0.0, 0.0]
     """
     lam = float(check_number("multiplier", multiplier))
     if lam > 1:
         raise ValueError(f"multiplier={multiplier!r} must be in [0, 1]")
-    cost = float(check_number("penalty", penalty))
-    if not 0 <= cost <= 1:
-        raise ValueError(f"penalty={penalty!r} must be a number in [0, 1] (what a right answer in an unreliable "
-                         "length bin loses)")  # fmt: skip
     kept = unpaid(lengths, correct, unreliable) if unreliable else correct
-    values = below_mean_bonus(lengths, kept, weight=lam, mode=mode, mean_over=mean_over, clip=clip)
-    if not cost:
-        return values
-    return [-cost if ok and length_bin(n) in unreliable else v
-            for v, n, ok in zip(values, lengths, correct, strict=True)]  # fmt: skip
+    return below_mean_bonus(lengths, kept, weight=lam, mode=mode, mean_over=mean_over, clip=clip)
 
 
 @dataclass(frozen=True)

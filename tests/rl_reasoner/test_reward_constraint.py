@@ -122,21 +122,6 @@ def test_reliable_margin_learns_each_levels_failing_lengths_and_carries_them_thr
     assert fresh.bins == reward.bins and fresh.levels == reward.levels and twice(fresh) == twice(reward)
 
 
-def test_a_penalty_charges_the_right_answers_of_unreliable_lengths_and_nothing_else():
-    """Same batches as above with ``penalty: 1``: once level 2's 11-token bin is unreliable its right answer
-    earns -1 (its accuracy reward then cancels), while every other answer gets what it got without."""
-    (reward,) = build(spec("constrained_bonus", **FAST, reliable_margin=0.1))
-    (charged,) = build(spec("constrained_bonus", **FAST, reliable_margin=0.1, penalty=1.0))
-    for _ in range(4):
-        values, with_penalty = twice(reward), twice(charged)
-    assert charged.bins == reward.bins and charged.levels == reward.levels  # the penalty moves no state
-    levels, lengths, correct = BATCH["level"] * 2, LENGTHS * 2, CORRECT * 2
-    bad = [i for i, (lvl, n, ok) in enumerate(zip(levels, lengths, correct, strict=True))
-           if ok and length_bin(n) in charged._unreliable(str(lvl))]  # fmt: skip
-    assert bad and all(with_penalty[i] == -1.0 for i in bad)
-    assert all(with_penalty[i] == values[i] for i in range(len(values)) if i not in bad)
-
-
 @pytest.mark.parametrize("reference", ["start", "best"])
 def test_the_adapter_runs_the_pure_update(reference):
     (reward,) = build(spec("constrained_bonus", reference=reference))
@@ -162,8 +147,6 @@ def test_the_adapter_runs_the_pure_update(reference):
         ({"level_column": 3}, "level_column=3 must be a dataset column name"),
         ({"measure": "greedy"}, r"measure='greedy' must be one of \('samples', 'majority'\)"),
         ({"reliable_margin": 2}, r"reliable_margin=2 must be a number in \[0, 1\]"),
-        ({"penalty": 0.5}, r"penalty=0.5 charges .* set reliable_margin"),
-        ({"penalty": 2, "reliable_margin": 0.1}, r"penalty=2 must be a number in \[0, 1\]"),
         ({"epsilonn": 0.1}, r"no parameter\(s\) \['epsilonn'\]"),
     ],
 )
