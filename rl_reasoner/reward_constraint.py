@@ -36,9 +36,8 @@ class ConstrainedLengthReward(GroupLengthReward):
     (:mod:`rewards.length.reliable`, decaying like the running accuracy), pays no bonus in the bins that
     fail at that level and measures the level's accuracy on the other answers only (its shortest reliable
     length is logged as ``…_reliable_tokens``).
-    The validation gate's watch (``gate.watch``, :mod:`rl_reasoner.gate`) may *hold* levels: a held level's
-    term turns round (multiplier −1: a correct answer shorter than its group's correct mean loses what it
-    would have earned) until the gate releases it; its multiplier and bins keep updating.
+    The validation gate's watch (``gate.watch``, :mod:`rl_reasoner.gate`) may *hold* levels: a held level is
+    paid no length term (multiplier 0) until the gate releases it; its multiplier and bins keep updating.
     """
 
     def __init__(self, name: str, fn: Callable[..., list[float]], params: dict, shared, num_generations: int,
@@ -60,8 +59,7 @@ class ConstrainedLengthReward(GroupLengthReward):
     def _per_item(self, columns: dict[str, Any], size: int) -> dict[str, list]:
         given = columns.get(self.level_column)
         self._batch_levels = [str(v) for v in gather(list(given))] if given is not None else ["all"] * size
-        levels = set(self._batch_levels)
-        lam = {lvl: -1.0 if lvl in self.held else self._state(lvl).multiplier for lvl in levels}
+        lam = {lvl: self._state(lvl).multiplier * (lvl not in self.held) for lvl in set(self._batch_levels)}
         unreliable = {lvl: self._unreliable(lvl) for lvl in set(self._batch_levels)}
         return {
             "multiplier": [lam[lvl] for lvl in self._batch_levels],
@@ -77,11 +75,9 @@ class ConstrainedLengthReward(GroupLengthReward):
         unreliable: list[frozenset[int]],
         **params: Any,
     ) -> list[float]:  # a group lies within one level: one multiplier, one set of unreliable bins
-        lam = multiplier[0]  # < 0: a held level, the term turned round
-        values = super()._group_term(
-            lengths, correct, multiplier=abs(lam), unreliable=unreliable[0], **params
+        return super()._group_term(
+            lengths, correct, multiplier=multiplier[0], unreliable=unreliable[0], **params
         )
-        return [-v for v in values] if lam < 0 else values
 
     def _unreliable(self, level: str) -> frozenset[int]:
         """The level's length bins that fail so far (none without ``reliable_margin``)."""
