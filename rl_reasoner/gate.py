@@ -15,15 +15,6 @@ where measuring every checkpoint as it is written cost one pass per save; levels
 and a candidate's stop at its first failing one. Every checkpoint therefore stays on
 disk until the verdict, then those that are neither the newest nor the kept one are removed. The record goes
 to the trainer's log (``gate/level_L/accuracy``, ``.../floor``, ``gate/kept_step``) and to ``gate.json``.
-
-With ``watch`` the gate also steers: at every checkpoint save it measures the model being saved (all levels),
-and each reward that can hold levels (``constrained_bonus``, :mod:`rl_reasoner.reward_constraint`) pays no
-length term at the levels below their floor until a later save finds them back. Why: the length term's own
-constraint reads sampled accuracy, and sampled and greedy accuracy can disagree about a style: on seed 114
-(docs/demo-seeds-l3mix10-113-114.md) concise level-2 samples were right 89-100 % of the time, more often than
-verbose ones, the policy went concise there, and its greedy level-2 answers fell below the floor from step 24
-on while the multiplier stayed at 1; the gate then handed on step 12. These checks are kept with the
-checkpoints (``checks``), and ``hand_on`` reuses them instead of measuring the same weights again.
 """
 
 from __future__ import annotations
@@ -79,8 +70,6 @@ class ValidationGate(TrainerCallback, ExportableState):
         self.start, self.cache = start, cache
         self.reference: dict[str, float] | None = None
         self.history: list[dict] = []  # {"step", "accuracy", "failing"} per measured candidate, newest first
-        self.checks: list[dict] = []  # the same, per save during training (``watch``), oldest first
-        self.watched: list = []  # rewards the checks steer (``hold_levels``)
         self.trainer = None
         self.tokenizer = None  # without a trainer (``cache_reference``): the start model's tokenizer
 
@@ -91,33 +80,11 @@ class ValidationGate(TrainerCallback, ExportableState):
             saved = json.loads((Path(checkpoint) / "trainer_state.json").read_text())
             attrs = saved.get("stateful_callbacks", {}).get(type(self).__name__, {}).get("attributes", {})
             self.reference = attrs.get("reference")
-            self.checks = attrs.get("checks") or []
         trainer.add_callback(self)
         return self
 
-    def watch(self, funcs: Sequence) -> ValidationGate:
-        """Steers ``funcs`` that can hold levels (``hold_levels``) from a check at every save (module doc)."""
-        self.watched = [f for f in funcs if hasattr(f, "hold_levels")]
-        return self
-
     def state(self) -> dict:
-        return {"args": {}, "attributes": {"reference": self.reference, "checks": self.checks}}
-
-    def on_step_end(self, args, state, control, **kwargs):
-        """Before a save: measures the weights being saved and holds the levels below their floor (those
-        rewards' state is saved with the checkpoint, so a resumed run holds the same levels)."""
-        if not (self.watched and control.should_save):
-            return
-        accuracy = self.measure(self.trainer.model)
-        failing = failing_levels(accuracy, self.reference, self.max_drop)
-        self.checks.append({"step": state.global_step, "accuracy": accuracy, "failing": failing})
-        for func in self.watched:
-            func.hold_levels(failing)
-        if failing:
-            print(f"[rl-reasoner] gate: step {state.global_step} below the floor at level(s) {failing}: "
-                  "no length term there until a later save finds them back")  # fmt: skip
-        metrics = {f"gate/level_{level}/check": acc for level, acc in accuracy.items()}
-        Trainer.log(self.trainer, metrics | {"gate/held_levels": float(len(failing))})
+        return {"args": {}, "attributes": {"reference": self.reference}}
 
     def on_train_begin(self, args, state, control, model=None, **kwargs):
         if self.reference is None:
@@ -157,7 +124,6 @@ class ValidationGate(TrainerCallback, ExportableState):
             "max_drop": self.max_drop,
             "reference": self.reference,
             "history": self.history,
-            "checks": self.checks,
             "kept_step": self.kept_step(),
         }
 
@@ -215,8 +181,7 @@ def hand_on(trainer, gate: ValidationGate, out: Path) -> None:
     for step in [last, *saved]:
         if step != last:
             trainer._load_from_checkpoint(str(folder / f"checkpoint-{step}"))
-        checked = [c["accuracy"] for c in gate.checks if c["step"] == step]  # measured at its save
-        accuracy = checked[-1] if checked else gate.measure(trainer.model, stop_at_failure=True)
+        accuracy = gate.measure(trainer.model, stop_at_failure=True)
         measured = {level: ref for level, ref in gate.reference.items() if level in accuracy}
         failing = failing_levels(accuracy, measured, gate.max_drop)  # the levels after it were not measured
         gate.history.append({"step": step, "accuracy": accuracy, "failing": failing})

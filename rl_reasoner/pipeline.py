@@ -55,7 +55,6 @@ LATER_DEFAULTS: dict[str, dict[str, Callable[[Any], bool]]] = {
     "data": {"ops": lambda ops: ops == ["add"], "teacher": lambda teacher: teacher.get("model") is None,
              "revthink": lambda revthink: revthink.get("objectives") is None,
              "facts": lambda facts: not facts.get("keys"), "val_per_level": lambda n: n == 0},
-    "gate": {"watch": lambda watch: not watch},
     "": {"gate": lambda gate: gate.get("max_drop") is None,  # whole sections: left out while off
          "frozen": lambda names: not names},
 }

@@ -30,12 +30,7 @@ class GateSection:
     max_drop: float | None = None
     """Every GRPO run hands on its last checkpoint whose greedy accuracy on the val split is at most this
     below the start model's at every level (rl_reasoner/gate.py); null: off, the last step is handed on."""
-    watch: bool = False
-    """Also measure at every checkpoint save during training; a level below its floor there gets no length
-    term (``constrained_bonus``) until a later save finds it back within the floor (rl_reasoner/gate.py)."""
 
     def __post_init__(self) -> None:
         _check(self.max_drop is None or 0 <= self.max_drop < 1,
                f"'gate.max_drop' must be in [0, 1) (an accuracy drop) or null, got {self.max_drop}")
-        _check(not self.watch or self.max_drop is not None,
-               "'gate.watch: true' measures against the gate's floor, needs 'gate.max_drop' (e.g. 0.02)")

@@ -36,8 +36,6 @@ class ConstrainedLengthReward(GroupLengthReward):
     (:mod:`rewards.length.reliable`, decaying like the running accuracy), pays no bonus in the bins that
     fail at that level and measures the level's accuracy on the other answers only (its shortest reliable
     length is logged as ``…_reliable_tokens``).
-    The validation gate's watch (``gate.watch``, :mod:`rl_reasoner.gate`) may *hold* levels: a held level is
-    paid no length term (multiplier 0) until the gate releases it; its multiplier and bins keep updating.
     """
 
     def __init__(self, name: str, fn: Callable[..., list[float]], params: dict, shared, num_generations: int,
@@ -48,18 +46,12 @@ class ConstrainedLengthReward(GroupLengthReward):
         self.reliable_margin = reliable_margin
         self.levels: dict[str, ConstraintState] = {}
         self.bins: dict[str, dict[int, tuple[float, float]]] = {}
-        self.held: frozenset[str] = frozenset()  # levels the validation gate holds at multiplier 0
         self._batch_levels: list[str] = []
-
-    def hold_levels(self, levels) -> None:
-        """Pays no length term at ``levels`` (the levels the gate found below their floor) until the next
-        call; the levels not named are released."""
-        self.held = frozenset(str(level) for level in levels)
 
     def _per_item(self, columns: dict[str, Any], size: int) -> dict[str, list]:
         given = columns.get(self.level_column)
         self._batch_levels = [str(v) for v in gather(list(given))] if given is not None else ["all"] * size
-        lam = {lvl: self._state(lvl).multiplier * (lvl not in self.held) for lvl in set(self._batch_levels)}
+        lam = {lvl: self._state(lvl).multiplier for lvl in set(self._batch_levels)}
         unreliable = {lvl: self._unreliable(lvl) for lvl in set(self._batch_levels)}
         return {
             "multiplier": [lam[lvl] for lvl in self._batch_levels],
@@ -98,7 +90,6 @@ class ConstrainedLengthReward(GroupLengthReward):
             if log_metric is not None:
                 key = f"length/{self.__name__}_level_{lvl}"
                 log_metric(f"{key}_multiplier", state.multiplier)
-                log_metric(f"{key}_held", float(lvl in self.held))
                 if state.reference is not None:
                     log_metric(f"{key}_accuracy", state.accuracy)
                     log_metric(f"{key}_floor", state.floor(self.constraint["epsilon"]))
@@ -129,14 +120,11 @@ class ConstrainedLengthReward(GroupLengthReward):
         for lvl, bins in self.bins.items():
             if bins:
                 out.setdefault(lvl, {})["bins"] = [[b, *counts] for b, counts in sorted(bins.items())]
-        for lvl in self.held:
-            out.setdefault(lvl, {})["held"] = True
         return out
 
     def load_state_dict(self, state: Mapping[str, Mapping[str, Any]]) -> None:
         state = {str(lvl): dict(values) for lvl, values in state.items()}
         bins = {lvl: values.pop("bins", None) for lvl, values in state.items()}
-        self.held = frozenset(lvl for lvl, values in state.items() if values.pop("held", False))
         self.bins = {lvl: {int(b): (r, n) for b, r, n in rows} for lvl, rows in bins.items() if rows}
         self.levels = {lvl: ConstraintState(**values) for lvl, values in state.items() if values}
 

@@ -59,8 +59,6 @@ def run_grpo(pipeline, unit: str, out: Path) -> None:
             names = ", ".join(recipe.frozen)
             print(f"[rl-reasoner] {unit}: {frozen:,} of {total:,} parameters frozen ({names})")
         gate = _gate(pipeline, trainer, start, checkpoint)
-        if gate is not None and recipe.gate.watch:
-            gate.watch(funcs)
         trainer.train(resume_from_checkpoint=checkpoint)
         if gate is not None:
             hand_on(trainer, gate, out)
