@@ -19,9 +19,10 @@ pipeline time excludes data and SFT.
 Targets (issue 12), for the main GRPO model (``grpo``) over the seeds: mean accuracy >= SFT's mean - 0.5
 pt; every level's mean >= SFT's - 1 pt; no seed below its own SFT - 2 pt; every seed's mean tokens <=
 1.10x its own oracle's and <= 0.8x accuracy-only GRPO's; each seed's demo run <= 10 min and the whole
-benchmark <= 45 min; ``benchmarks/arith_probe.py`` on each seed's models (``probe.json`` in the run): no set's
-errors more than 1 % of its problems above SFT's. The adaptation check: a seed shows it when its oracle is
-``direct`` at some level and only the long style is reliable at another.
+benchmark <= 45 min; ``benchmarks/arith_probe.py`` on each seed's models (``probe.json`` in the run): no
+set's errors more than 1 % of its problems above SFT's (``PROBE_N`` problems per set: why 1,000,
+arith_probe.py). The adaptation check: a seed shows it when its oracle is ``direct`` at some level and only
+the long style is reliable at another.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from rl_reasoner.evaluation.runner import ORIGINAL, read_samples
 from rl_reasoner.recipe import load_recipe, recipe_to_dict
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling benchmarks, also when loaded by path
-from arith_probe import excess, probe_run  # noqa: E402
+from arith_probe import PROBE_N, excess, probe_run  # noqa: E402
 from style_trajectory import multipliers, sampled_styles, trajectory_lines  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,7 +61,7 @@ def run_seed(
     cmd = [sys.executable, "-m", "rl_reasoner", "run", recipe, *sets, *overrides, "--runs-dir", str(runs)]
     start = time.time()
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    probe_run(runs / name)  # benchmarks/arith_probe.py on the run's models, kept in its probe.json
+    probe_run(runs / name, PROBE_N)  # benchmarks/arith_probe.py on the run's models, kept in its probe.json
     return collect_seed(runs / name, seed, time.time() - start)
 
 
@@ -249,7 +250,8 @@ def _probe(probe: dict | None) -> str:
     if not probe:
         return "not run"
     errors = probe["errors"]
-    return " / ".join(str(errors[m]["zero-middle"]) for m in (SFT, MAIN, ACC_ONLY) if m in errors)
+    counts = " / ".join(str(errors[m]["zero-middle"]) for m in (SFT, MAIN, ACC_ONLY) if m in errors)
+    return f"{counts} of {probe['n']}"
 
 
 def seed_table(runs: list[dict], summary: dict) -> list[str]:

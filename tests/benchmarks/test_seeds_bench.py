@@ -119,4 +119,4 @@ def test_a_probe_beside_the_run_is_read_and_judged_against_its_own_sft(tmp_path,
         "command": "x", "git_commit": "abc", "eval_per_level": 10, "machine": {"cpus": 2, "platform": "t"},
         "total_seconds": 600.0, "summary": summary, "targets": bench.targets(summary, 600.0), "runs": [run],
     }  # fmt: skip
-    assert "| 15 / 24 / 16 |" in bench.render(report)
+    assert "| 15 / 24 / 16 of 300 |" in bench.render(report)
