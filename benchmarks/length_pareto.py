@@ -3,6 +3,7 @@
     python benchmarks/length_pareto.py --from-runs DIR [--seeds 0,1] [--runs-dir DIR2] [--reuse DIR3]
                                        [--max-steps N] [--quick] [--methods a,b] [--recipe FILE] [k=v ...]
     python benchmarks/length_pareto.py --from-runs DIR --runs-dir DIR2 --collect-only [the same seeds, k=v]
+    python benchmarks/length_pareto.py --rebuild
 
 ``--from-runs DIR``: a finished ``benchmarks/seeds_bench.py`` run's ``--runs-dir``, one folder per seed
 (``<recipe stem>-seed<N>``; default: every seed there). Per seed a new run ``length-pareto-seed<N>`` in
@@ -14,6 +15,7 @@ Writes RESULTS, DOC and PLOT; ``--quick`` (smoke.yaml, 1 GRPO step, each method'
 strength; ``--from-runs`` from seeds_bench.py on smoke.yaml) writes them into the runs folder.
 ``--collect-only`` re-reads the finished runs in ``--runs-dir`` (after a change to what is collected or
 shown); the command, commit, machine and times stay those of the JSON written when they were made.
+``--rebuild`` needs no runs: it recomputes the summary and verdicts of RESULTS' per-seed numbers.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ RECIPE, QUICK_RECIPE = "recipes/tiny-arith/demo.yaml", "recipes/tiny-arith/smoke
 RESULTS = "benchmarks/results/length_pareto.json"
 DOC, PLOT = "docs/length-methods.md", "docs/length-pareto.png"
 RUN_PREFIX, MAIN = "length-pareto", "grpo"
+LONG_STYLE = "verbose"  # the longest trace style: a level whose oracle is this one needs long reasoning
 NUMBERS = {"accuracy": "pass@1", "tokens": "mean_tokens"}  # our key: the eval summary's
 
 
@@ -203,10 +206,20 @@ def collect_seed(run_dir: Path, seed: int, source: Path, points: list[Point], wa
     return out
 
 
+def long_levels(seed: dict) -> list[str]:
+    """The levels where this seed's SFT model is reliable only in the longest style (its oracle is verbose):
+    where a length reward that shortens cuts reasoning the model needs. None such: the hardest level."""
+    styles = seed["oracle"].get("styles") or {}
+    return sorted((lv for lv, st in styles.items() if st == LONG_STYLE), key=int) or [
+        max(seed["sft"]["levels"], key=int)
+    ]
+
+
 def summarize(seeds: list[dict], labels: list[str]) -> dict[str, dict]:
     """Per label (a point, "sft" or "oracle"), over the seeds that have it: mean and worst seed of its
-    accuracy minus its seed's SFT (points), of the hardest level's, and of its tokens / its seed's oracle."""
-    hard, out = max(seeds[0]["sft"]["levels"], key=int), {}
+    accuracy minus its seed's SFT (points), of the same over that seed's :func:`long_levels` (their mean),
+    and of its tokens / its seed's oracle; the long levels' mean tokens."""
+    out = {}
     for label in labels:
         have = [s for s in seeds if label in ("sft", "oracle") or label in s["points"]]
         if not have:
@@ -214,50 +227,74 @@ def summarize(seeds: list[dict], labels: list[str]) -> dict[str, dict]:
         own = [s[label] if label in ("sft", "oracle") else s["points"][label] for s in have]
         pairs = list(zip(own, have, strict=True))
         delta = [100 * (r["accuracy"] - s["sft"]["accuracy"]) for r, s in pairs]
-        hard_delta = [
-            100 * (r["levels"][hard]["accuracy"] - s["sft"]["levels"][hard]["accuracy"]) for r, s in pairs
+        long_delta = [
+            fmean(
+                100 * (r["levels"][lv]["accuracy"] - s["sft"]["levels"][lv]["accuracy"])
+                for lv in long_levels(s)
+            )
+            for r, s in pairs
         ]
         x = [r["tokens"] / s["oracle"]["tokens"] for r, s in pairs]
         out[label] = {"seeds": [s["seed"] for s in have]}
         out[label] |= {"mean_delta_pt": fmean(delta), "worst_delta_pt": min(delta)}
-        out[label] |= {"mean_hard_delta_pt": fmean(hard_delta), "worst_hard_delta_pt": min(hard_delta)}
+        out[label] |= {"mean_long_delta_pt": fmean(long_delta), "worst_long_delta_pt": min(long_delta)}
         out[label] |= {"mean_x_oracle": fmean(x), "worst_x_oracle": max(x)}
-        out[label]["mean_hard_tokens"] = fmean([r["levels"][hard]["tokens"] for r in own])
+        out[label]["mean_long_tokens"] = fmean(
+            fmean(r["levels"][lv]["tokens"] for lv in long_levels(s)) for r, s in pairs
+        )
     return out
 
 
-def verdicts(summary: dict[str, dict], points: list[Point], hard: str) -> dict[str, str]:
-    """Per method: whether some strength costs the hardest level more than 1 pt beyond accuracy-only GRPO's
-    own change there while its mean tokens are below accuracy-only's (the trade-off), with the figures."""
-    ref, base, out = summary[ACC_ONLY]["mean_hard_tokens"], summary[ACC_ONLY]["mean_hard_delta_pt"], {}
+def verdicts(summary: dict[str, dict], points: list[Point]) -> dict[str, str]:
+    """Per method: whether some strength costs the long levels more than 1 pt beyond accuracy-only GRPO's
+    own change there while their mean tokens are below accuracy-only's (the trade-off), with the figures."""
+    ref, base, out = summary[ACC_ONLY]["mean_long_tokens"], summary[ACC_ONLY]["mean_long_delta_pt"], {}
     for method in dict.fromkeys(p.method for p in points if p.method not in (ACC_ONLY, "recipe")):
         rows = [(p.strength, summary[p.label]) for p in points if p.method == method and p.label in summary]
-        each = [(w, s["mean_hard_delta_pt"], s["mean_hard_tokens"]) for w, s in rows]
-        figures = "; ".join(f"{w:g}: {d:+.1f} pt at {t:.1f} tokens" for w, d, t in each) + "; accuracy-only: "
-        cost = any(d < base + TRADE_OFF_PT and t < ref for _, d, t in each)
-        what = "shortens but costs the hardest level" if cost else "does not show the trade-off"
+        each = [
+            (w, s["mean_long_delta_pt"], s["mean_long_tokens"], s["worst_long_delta_pt"]) for w, s in rows
+        ]
+        figures = "; ".join(
+            f"{w:g}: {d:+.1f} pt (worst seed {m:+.1f}) at {t:.1f} tokens" for w, d, t, m in each
+        )
+        cost = any(d < base + TRADE_OFF_PT and t < ref for _, d, t, _ in each)
+        what = "shortens but costs the long levels" if cost else "does not show the trade-off"
         if each:
-            out[method] = f"{what} (level {hard}, by strength: {figures}{base:+.1f} pt at {ref:.1f} tokens)"
+            out[method] = (
+                f"{what} (by strength: {figures}; accuracy-only: {base:+.1f} pt at {ref:.1f} tokens)"
+            )
     return out
 
 
 def build_report(seeds: list[dict], points: list[Point], recipe: dict, meta: dict) -> dict:
     """The JSON report: ``meta`` (command, commit, machine, wall time, from_runs), the points (the recipe's
     own first), the per-seed numbers, the summary and the verdicts."""
-    listed, hard = with_recipe(points, recipe["rewards"]), max(seeds[0]["sft"]["levels"], key=int)
-    summary = summarize(seeds, ["sft", "oracle", *(p.label for p in listed)])
-    report = meta | {"seeds": [s["seed"] for s in seeds], "hardest_level": hard, "grpo": recipe["grpo"]}
+    listed = with_recipe(points, recipe["rewards"])
+    report = meta | {"seeds": [s["seed"] for s in seeds], "grpo": recipe["grpo"]}
     report["prompts"] = recipe["data"]["eval_per_level"] * len(seeds[0]["sft"]["levels"])
     report["oracle_threshold"] = recipe["eval"]["oracle_threshold"]
     report["gate"] = (recipe.get("gate") or {}).get("max_drop")  # None: every point is its run's last step
     report["points"] = [asdict(p) | {"unit": p.unit} for p in listed]
-    return report | {"summary": summary, "verdicts": verdicts(summary, listed, hard), "per_seed": seeds}
+    return summarized(report | {"per_seed": seeds})
+
+
+def summarized(report: dict) -> dict:
+    """``report`` with its summary, verdicts and long levels computed from its points and per-seed numbers."""
+    seeds, listed = report["per_seed"], [_point(p) for p in report["points"]]
+    report = {k: v for k, v in report.items() if k not in ("hardest_level", "per_seed")}
+    report["long_levels"] = {str(s["seed"]): long_levels(s) for s in seeds}
+    summary = summarize(seeds, ["sft", "oracle", *(p.label for p in listed)])
+    return report | {"summary": summary, "verdicts": verdicts(summary, listed), "per_seed": seeds}
+
+
+def _point(p: dict) -> Point:
+    return Point(p["label"], p["method"], p["strength"], tuple(p["rewards"]))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=fmt)
-    parser.add_argument("--from-runs", type=Path, required=True, help="--runs-dir of a seeds_bench.py run")
+    parser.add_argument("--from-runs", type=Path, help="--runs-dir of a seeds_bench.py run (required)")
     parser.add_argument("--seeds", help="comma-separated seeds (default: every seed folder in --from-runs)")
     parser.add_argument("--runs-dir", type=Path, help="where the new runs go (default: a new temp folder)")
     parser.add_argument("--reuse", type=Path, help="an earlier --runs-dir: copy its units whose inputs match")
@@ -270,8 +307,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help=f"re-read --runs-dir's finished runs; times and command from the earlier {RESULTS}",
     )
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help=f"no runs: recompute the summary and verdicts of {RESULTS}'s per-seed numbers, rewrite the page",
+    )
     parser.add_argument("overrides", nargs="*", help="key=value recipe overrides, e.g. eval.batch_size=50")
     args = parser.parse_args(argv)
+    if not args.from_runs and not args.rebuild:
+        parser.error("--from-runs DIR is required (the --runs-dir of a seeds_bench.py run)")
     if args.collect_only and not args.runs_dir:
         parser.error("--collect-only re-reads finished runs: give their --runs-dir")
     return args
@@ -314,6 +358,11 @@ def run_all(
 
 def main(argv: list[str] | None = None) -> int:
     args, start = parse_args(argv), time.time()
+    if args.rebuild:  # the numbers, command, commit and machine stay those of the JSON
+        paths = [ROOT / p for p in (RESULTS, DOC, PLOT)]
+        write_outputs(summarized(json.loads(paths[0].read_text())), *paths)
+        print(f"rewrote {', '.join(map(str, paths))} from its per-seed numbers")
+        return 0
     methods = args.methods.split(",") if args.methods else None
     if unknown := sorted(set(methods or []) - set(POINTS)):
         raise SystemExit(f"unknown method(s) {unknown}; choose among {list(POINTS)}")

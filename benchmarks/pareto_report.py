@@ -9,15 +9,16 @@ from pathlib import Path
 from typing import Any
 
 ACC_ONLY = "accuracy-only"
-TRADE_OFF_PT = -1.0  # hardest-level accuracy change (points) below which a point "costs the hardest level"
+TRADE_OFF_PT = -1.0  # long levels' accuracy change (points) below which a point "costs the long levels"
 INITIALS = {"direct": "d", "concise": "c", "verbose": "v", "draft": "r", "other": "o"}
 MARKS = ((ACC_ONLY, "s", "black"), ("recipe", "D", "grey"), ("sft", "v", "brown"), ("oracle", "*", "k"))
 
 
 def table(report: dict) -> str:
     """SFT, the oracle, every point (a sweep point with the recipe's own rewards is marked "(the recipe)")."""
-    summary, hard = report["summary"], report["hardest_level"]
-    head = f"| method | strength | mean Δacc pt | worst Δacc pt | L{hard} mean Δ pt | mean tokens ×oracle "
+    summary = report["summary"]
+    head = "| method | strength | mean Δacc pt | worst Δacc pt | long levels mean Δ pt (worst) "
+    head += "| mean tokens ×oracle "
     lines = [head + "| worst ×oracle |", "|---|---|---|---|---|---|---|"]
     rows = [("sft", "sft", None), ("oracle", "oracle", None)]
     rows += [(p["label"], p["method"], p["strength"]) for p in report["points"]]
@@ -26,7 +27,8 @@ def table(report: dict) -> str:
         at = "" if strength is None else f"{strength:g}" + (label == "recipe") * " (the recipe)"
         lines.append(
             f"| {what} | {at} | {s['mean_delta_pt']:+.1f} | {s['worst_delta_pt']:+.1f} | "
-            f"{s['mean_hard_delta_pt']:+.1f} | {s['mean_x_oracle']:.2f} | {s['worst_x_oracle']:.2f} |"
+            f"{s['mean_long_delta_pt']:+.1f} ({s['worst_long_delta_pt']:+.1f}) | {s['mean_x_oracle']:.2f} | "
+            f"{s['worst_x_oracle']:.2f} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -79,7 +81,7 @@ def _panel(ax: Any, report: dict, key: str, title: str) -> None:
 
 
 def plot(report: dict, path: Path) -> None:
-    """Two panels, x = mean tokens / own oracle: y = mean accuracy Δ vs SFT, then the hardest level's Δ."""
+    """Two panels, x = mean tokens / own oracle: y = mean accuracy Δ vs SFT, then the long levels' Δ."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,7 +90,7 @@ def plot(report: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8), sharex=True)
     seeds = f"mean over seeds {report['seeds']}"
     _panel(axes[0], report, "mean_delta_pt", f"all levels, {seeds}")
-    _panel(axes[1], report, "mean_hard_delta_pt", f"hardest level ({report['hardest_level']}), {seeds}")
+    _panel(axes[1], report, "mean_long_delta_pt", f"levels only the long style solves, {seeds}")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -98,7 +100,8 @@ def plot(report: dict, path: Path) -> None:
 def render(report: dict, png: str) -> str:
     """The Markdown page: command, commit, machine, wall time; the table and the plot; the verdicts."""
     dirty = " (with uncommitted changes)" if report["uncommitted_changes"] else ""
-    machine, hard = report["machine"], report["hardest_level"]
+    machine = report["machine"]
+    long = "; ".join(f"seed {s}: {', '.join(lv)}" for s, lv in report["long_levels"].items())
     reused = "; ".join(f"seed {s['seed']}: {s.get('reused') or 'none'}" for s in report["per_seed"])
     rewards = [f"| {p['label']} | `{json.dumps(p['rewards'])}` |" for p in report["points"]]
     gate = report.get("gate", "not recorded")
@@ -120,7 +123,9 @@ reward at that strength (absolute: alpha per token; the others: recipe weight), 
 config, seed and steps: `{json.dumps(report["grpo"])}`. "recipe" is the main `grpo` unit (the recipe's own \
 rewards); a sweep point with the same rewards is that unit, not a second run (its row: "(the recipe)"). \
 Greedy decoding on the held-out split ({report["prompts"]} prompts per seed). Δacc: accuracy (pass@1) minus \
-its seed's SFT checkpoint's, in points; mean over seeds and worst seed. L{hard}: the hardest level. \
+its seed's SFT checkpoint's, in points; mean over seeds and worst seed. Long levels: per seed, the levels \
+whose oracle is the verbose style (the SFT model is reliable in no shorter one), where a length reward that \
+shortens cuts reasoning the model needs; their mean Δ ({long}). \
 ×oracle: mean tokens / its seed's oracle's (per level, the shortest trace style SFT gets right \
 >= {report["oracle_threshold"]:.0%} of the time when forced into it).
 
@@ -138,9 +143,9 @@ o other; seeds in the order {report["seeds"]}).
 {level_table(report)}
 ## Trade-off per method
 
-Shown when at some strength the level-{hard} mean Δ is more than {-TRADE_OFF_PT:g} pt below accuracy-only \
-GRPO's own Δ there (a loss GRPO has without a length term is not the length term's) while that level's \
-mean tokens are below accuracy-only's.
+Shown when at some strength the long levels' mean Δ is more than {-TRADE_OFF_PT:g} pt below accuracy-only \
+GRPO's own Δ there (a loss GRPO has without a length term is not the length term's) while their mean tokens \
+are below accuracy-only's.
 
 {chr(10).join(f"- **{m}**: {v}" for m, v in report["verdicts"].items())}
 
