@@ -28,6 +28,7 @@ def constrained_bonus(
     mean_over: str = "correct",
     clip: float = 1.0,
     unreliable: Collection[int] = (),
+    saturation: float | None = None,
 ) -> list[float]:
     """λ·clip((mean_c − L)/std_c, 0, clip) for correct L < mean_c; DRPO arXiv:2510.04474, times a Lagrange λ.
 
@@ -35,7 +36,10 @@ def constrained_bonus(
     :func:`dual_update`); the rest is :func:`below_mean_bonus` with DRPO's choice of statistics, the mean
     and std of the group's *correct* lengths, so a wrong sample never moves the bar. ``unreliable``: the
     length bins that fail at this level (:func:`~rewards.length.reliable.unreliable_bins`); answers in them
-    earn nothing and stay out of the statistics.
+    earn nothing and stay out of the statistics. ``saturation`` (a share in (0, 1], None: off): a group
+    where at least that share of the paid-for right answers earn a bonus pays none, so a prompt whose
+    samples are already mostly short stops pushing its last long ones (with per-group std scaling a lone
+    long sample among short ones gets an advantage near −√(n−1), whatever the bonus's size).
 
     >>> [round(v, 3) for v in constrained_bonus([13, 40, 40, 90], [True, True, True, False])]
     [1.0, 0.0, 0.0, 0.0]
@@ -43,12 +47,22 @@ def constrained_bonus(
     [0.5, 0.0, 0.0]
     >>> [round(v, 3) for v in constrained_bonus([45, 130, 150, 170], [True] * 4, unreliable={17})]
     [0.0, 1.0, 0.0, 0.0]
+    >>> [round(v, 2) for v in constrained_bonus([13] * 5 + [90] * 3, [True] * 8, saturation=0.75)]
+    [0.77, 0.77, 0.77, 0.77, 0.77, 0.0, 0.0, 0.0]
+    >>> constrained_bonus([13] * 6 + [90] * 2, [True] * 8, saturation=0.75)  # 6 of 8 short: converged
+    [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     """
     lam = float(check_number("multiplier", multiplier))
     if lam > 1:
         raise ValueError(f"multiplier={multiplier!r} must be in [0, 1]")
+    if saturation is not None and not (_real(saturation) and 0 < saturation <= 1):
+        raise ValueError(f"saturation={saturation!r} must be {RANGES['saturation']}")
     kept = unpaid(lengths, correct, unreliable) if unreliable else correct
-    return below_mean_bonus(lengths, kept, weight=lam, mode=mode, mean_over=mean_over, clip=clip)
+    bonus = below_mean_bonus(lengths, kept, weight=lam, mode=mode, mean_over=mean_over, clip=clip)
+    right = sum(bool(c) for c in kept)
+    if saturation is not None and right and sum(b > 0 for b in bonus) >= saturation * right:
+        return [0.0] * len(bonus)
+    return bonus
 
 
 @dataclass(frozen=True)
@@ -174,6 +188,8 @@ RANGES = {
     "reference": f"one of {REFERENCES} (the first steps' pooled accuracy, or the best running one since)",
     "start_multiplier": "a number in [0, 1] (the multiplier while the reference is measured)",
     "measure": f"one of {MEASURES} (every sampled answer, or each prompt group's majority verdict)",
+    "saturation": "null or a number in (0, 1] (share of a group's right answers earning a bonus at which "
+    "the group pays none)",
 }
 
 

@@ -135,3 +135,36 @@ def test_majority_counts_one_verdict_per_group_and_samples_count_every_answer(ba
 def test_level_counts_rejects_an_unknown_measure():
     with pytest.raises(ValueError, match=r"measure='greedy' must be one of \('samples', 'majority'\)"):
         level_counts(["1"], ["a"], [True], measure="greedy")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lengths=st.lists(st.integers(1, 300), min_size=2, max_size=16),
+    verdicts=st.lists(verdict, min_size=16, max_size=16),
+    share=st.floats(0.05, 1.0),
+)
+def test_saturation_pays_the_unsaturated_bonus_or_nothing(lengths, verdicts, share):
+    correct = verdicts[: len(lengths)]
+    plain = constrained_bonus(lengths, correct)
+    capped = constrained_bonus(lengths, correct, saturation=share)
+    right = sum(c is True for c in correct)
+    earning = sum(v > 0 for v in plain)
+    assert capped == ([0.0] * len(lengths) if right and earning >= share * right else plain)
+
+
+def test_a_converged_group_stops_pushing_its_last_long_answers():
+    """Level 1 on seed 114: seven direct answers and one verbose, all right; unsaturated, the bonus made the
+    verbose one the group's loser (with per-group std scaling, an advantage near -2.5 however small the
+    bonus); saturated at 0.75 the group pays nothing, while a group still mostly long keeps its bonus."""
+    converged, starting = [13] * 7 + [97], [13] * 2 + [97] * 6
+    assert constrained_bonus(converged, [True] * 8)[0] > 0
+    assert constrained_bonus(converged, [True] * 8, saturation=0.75) == [0.0] * 8
+    assert constrained_bonus(starting, [True] * 8, saturation=0.75) == constrained_bonus(starting, [True] * 8)
+    wrong_short = [True] * 2 + [False] * 5 + [True]  # 2 of its 3 right answers short: still paid
+    assert constrained_bonus(converged, wrong_short, saturation=0.75)[0] > 0
+
+
+@pytest.mark.parametrize("bad", [0, -0.5, 1.5, float("nan"), True, "high"])
+def test_saturation_outside_its_range_is_refused(bad):
+    with pytest.raises(ValueError, match=r"^saturation=.* must be null or a number in \(0, 1\]"):
+        constrained_bonus([1, 2], [True, True], saturation=bad)
