@@ -74,13 +74,19 @@ POINTS: dict[str, tuple[tuple[float, ...], Callable[[float], dict]]] = {
     "below_mean_bonus": (WEIGHTS, lambda w: _reward("below_mean_bonus", w, mode="discrete", mean_over="all")),
     # Kimi k1.5 adds its term with weight 1
     "kimi": (WEIGHTS, lambda w: _reward("kimi", w)),
-    # the demo recipe's constraint (term on from step 1, 2-round reference, reliable_margin 0.1 since 7fdfca1:
-    # docs/length-methods.md was measured before it), its other params at their defaults; the weight scales
+    # the demo recipe's constraint (term on from step 1, 2-round reference, reliable_margin 0.1 since 7fdfca1,
+    # saturation 0.75 since the seeds 115-117 sweep in docs/length-methods.md), its other params at their
+    # defaults; the weight scales
     # the bonus as for below_mean_bonus
     "constrained_bonus": (
         WEIGHTS,
         lambda w: _reward(
-            "constrained_bonus", w, start_multiplier=1.0, reference_steps=2, reliable_margin=0.1
+            "constrained_bonus",
+            w,
+            start_multiplier=1.0,
+            reference_steps=2,
+            reliable_margin=0.1,
+            saturation=0.75,
         ),
     ),
 }

@@ -446,6 +446,7 @@ def test_the_sweep_point_with_the_recipes_own_rewards_is_the_recipe(bench):
     points = bench.sweep_points()
     demo = recipe_to_dict(load_recipe(ROOT / bench.RECIPE, ["rewards.1.weight=2"]))  # a sweep point
     params = {"epsilon": 0.02, "start_multiplier": 1.0, "reference_steps": 2, "reliable_margin": 0.1}
+    params["saturation"] = 0.75
     assert demo["rewards"][1] == {"name": "constrained_bonus", "weight": 2.0, "params": params}
     listed = bench.with_recipe(points, demo["rewards"])
     assert [p.label for p in listed] == [

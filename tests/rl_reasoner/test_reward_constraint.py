@@ -147,6 +147,7 @@ def test_the_adapter_runs_the_pure_update(reference):
         ({"level_column": 3}, "level_column=3 must be a dataset column name"),
         ({"measure": "greedy"}, r"measure='greedy' must be one of \('samples', 'majority'\)"),
         ({"reliable_margin": 2}, r"reliable_margin=2 must be a number in \[0, 1\]"),
+        ({"saturation": 0}, r"saturation=0 must be null or a number in \(0, 1\]"),
         ({"epsilonn": 0.1}, r"no parameter\(s\) \['epsilonn'\]"),
     ],
 )
@@ -163,7 +164,7 @@ WORKER = textwrap.dedent(
     from test_reward_funcs import BATCH, build, call, spec
     state = PartialState(cpu=True)
     (reward,) = build(spec("constrained_bonus", reference_steps=1, epsilon=0.05, step_size=10.0,
-                           reliable_margin=0.1))
+                           reliable_margin=0.1, saturation=0.75))
     n = len(BATCH["id"]) // state.num_processes
     mine = slice(state.process_index * n, (state.process_index + 1) * n)
     values = [call(reward, mine) for _ in range(3)]
@@ -191,7 +192,7 @@ def test_two_real_processes_keep_the_same_state_as_one(tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text()) for r in (0, 1)]
-    (single,) = build(spec("constrained_bonus", **FAST, reliable_margin=0.1))
+    (single,) = build(spec("constrained_bonus", **FAST, reliable_margin=0.1, saturation=0.75))
     expected = [call(single) for _ in range(3)]
     assert ranks[0]["state"] == ranks[1]["state"] == single.state_dict()
     for step in range(3):
