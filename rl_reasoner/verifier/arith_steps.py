@@ -9,8 +9,10 @@ character for character, the first lines of a trace the task's teacher (``data.a
 ``concise`` (``Add a+b:`` then ``x+y=s`` per column from the right); ``verbose`` (``Let me add a and b.``,
 then ``x+y+carry=sum`` per column from the right, then any number of ``Check:`` blocks -- zero or more, the
 teacher writes one to three -- each repeating those column lines, then ``So the sum is N.`` with
-``N = a+b``), each style closed by ``</think>`` and ``\\boxed{N}``. Any other line at that point (wrong
-operands, digit, carry or order, a style switch, an extra line) makes that step and every later one wrong.
+``N = a+b``), each style closed by ``</think>`` and ``\\boxed{N}``; with or without the size line
+(``data.size_line``: ``d-digit`` first inside ``<think>``, d the operands' digits). Any other line at
+that point (wrong operands, digit, carry or order, a style switch, an extra line) makes that step and every
+later one wrong.
 The final step (the whole completion) must be a whole trace (a trailing newline aside). Subtraction and
 other tasks are not checked (:func:`addition_operands` gives None).
 """
@@ -18,8 +20,9 @@ other tasks are not checked (:func:`addition_operands` gives None).
 from __future__ import annotations
 
 import re
+from itertools import product
 
-from rl_reasoner.data.arith import STYLES, row_op, trace
+from rl_reasoner.data.arith import STYLES, row_op, size_line, trace
 from rl_reasoner.verifier.steps import step_prefixes
 
 ADDITION_PROMPT = re.compile(r"(\d+)\+(\d+)=\?\n")
@@ -50,14 +53,17 @@ def prefix_correct(a: int, b: int, prefix: str, complete: bool) -> bool:
     True
     >>> prefix_correct(47, 35, trace(47, 35, "concise").replace("82", "72"), complete=True)
     False
+    >>> sized = trace(47, 35, "concise", head=size_line(47, 35))
+    >>> prefix_correct(47, 35, sized, complete=True), prefix_correct(47, 35, sized.replace("2-", "3-"), True)
+    (True, False)
     """
     if complete:
         lines = prefix.removesuffix("\n").split("\n")
     else:
         lines = prefix.split("\n")[:-1]  # the text after the last newline is not a finished line
     rechecks = lines.count("Check:")
-    for style in STYLES:
-        expected = trace(a, b, style, rechecks=rechecks).split("\n")
+    for style, head in product(STYLES, ("", size_line(a, b))):
+        expected = trace(a, b, style, rechecks=rechecks, head=head).split("\n")
         if lines == expected or (not complete and lines == expected[: len(lines)]):
             return True
     return False

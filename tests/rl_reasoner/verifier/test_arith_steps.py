@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from rl_reasoner.data.arith import STYLES, make_problem, trace
+from rl_reasoner.data.arith import STYLES, make_problem, size_line, trace
 from rl_reasoner.verifier.arith_steps import addition_operands, exact_step_labels, prefix_correct
 
 
@@ -16,15 +16,17 @@ def problems(n: int = 30) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize("rechecks", [0, 1, 3, 5])
-def test_every_step_of_every_teacher_trace_is_correct(style, rechecks):
+@pytest.mark.parametrize("sized", [False, True])  # data.size_line's traces open with "d-digit"
+def test_every_step_of_every_teacher_trace_is_correct(style, rechecks, sized):
     for a, b in problems():
-        completion = trace(a, b, style, rechecks=rechecks)
+        completion = trace(a, b, style, rechecks=rechecks, head=size_line(a, b) if sized else "")
         assert exact_step_labels(a, b, completion) == [True] * (completion.count("\n") + 1)
 
 
-def test_a_wrong_digit_fails_its_step_and_every_later_one():
+@pytest.mark.parametrize("sized", [False, True])
+def test_a_wrong_digit_fails_its_step_and_every_later_one(sized):
     for a, b in problems():
-        lines = trace(a, b, "verbose", rechecks=2).split("\n")
+        lines = trace(a, b, "verbose", rechecks=2, head=size_line(a, b) if sized else "").split("\n")
         for i, line in enumerate(lines):
             digits = [j for j, char in enumerate(line) if char.isdigit()]
             if not digits:
