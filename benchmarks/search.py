@@ -42,10 +42,18 @@ HARDEST = 3
 VERIFIER = ["--samples-per-prompt", "8", "--prompts", "500", "--steps", "600"]  # 4000 labelled samples
 
 
+SECONDS: dict[str, float] = {}  # "<command> <out folder>" -> wall seconds of each call this invocation made
+
+
 def cli(*args: str) -> None:
-    """``rl-reasoner ARGS`` as a user runs it; its console output is dropped, a failure stops the bench."""
+    """``rl-reasoner ARGS`` as a user runs it; its console output is dropped, a failure stops the bench.
+    Its wall time goes to :data:`SECONDS` (the report's ``seconds``: where the bench's minutes go)."""
     cmd = [sys.executable, "-m", "rl_reasoner", *args]
+    start = time.time()
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    out = Path(args[args.index("--out") + 1]) if "--out" in args else Path(args[1])
+    where = next((a[5:] for a in args if a.startswith("name=")), f"{out.parent.name}/{out.name}")
+    SECONDS[f"{args[0]} {where}"] = round(time.time() - start, 1)
 
 
 def hardest_rows(run: Path) -> Path:
@@ -364,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         "git_commit": _git_commit(),
         "machine": f"{platform.processor() or platform.machine()}, {platform.platform()}",
         "wall_minutes": wall,
+        "seconds": SECONDS,
         "n": n,
         "seeds": numbers,
         "targets": targets,
