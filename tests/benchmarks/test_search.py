@@ -103,3 +103,22 @@ def test_majority_at_equal_tokens_interpolates_in_log_tokens_and_clamps(bench):
     assert bench.maj_at(curve, 200.0) == pytest.approx(0.6)
     assert bench.maj_at(curve, 50.0) == 0.5
     assert bench.maj_at(curve, 1600.0) == 0.7
+
+
+def test_rebuild_makes_the_page_again_from_the_json_alone_with_its_minutes(bench, tmp_path):
+    numbers = {0: seed(0.5, 0.6, 0.7, 0.95, 0.9, 0.5), 1: seed(0.6, 0.6, 0.66, 0.93, 0.88, 0.55)}
+    targets, findings = bench.summarize(numbers, 4, 30.0)
+    seconds = {"run weak-seed0": 300.0, "eval weak-seed0/bon": 120.0, "eval weak-seed1/bon": 150.0}
+    report = {"command": "python benchmarks/search.py", "git_commit": "abc", "machine": "cpu", "n": 4,
+              "wall_minutes": 30.0, "seconds": seconds, "seeds": numbers, "targets": targets,
+              "findings": findings}  # fmt: skip
+    results = tmp_path / bench.RESULTS
+    results.parent.mkdir(parents=True)
+    (tmp_path / bench.DOC).parent.mkdir(parents=True)
+    results.write_text(bench.json.dumps(report))  # the JSON's keys are strings now, as on disk
+    page = bench.rebuild(tmp_path)
+    assert (tmp_path / bench.DOC).read_text() == page and (tmp_path / bench.PLOT).stat().st_size > 0
+    assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 72.0% | 95.0% |" in page
+    assert "Wall minutes" in page and "run 5.0, eval 4.5." in page
+    assert "| `eval weak-seed1/bon` | 2.5 |" in page
+    assert "Where the minutes go" not in bench.render({**report, "seconds": {}})
