@@ -41,7 +41,7 @@ from search_rstar import MCTS, discriminators, rstar_flags, rstar_numbers, rstar
 VERIFIER = ["--samples-per-prompt", "8", "--prompts", "500", "--steps", "600"]  # 4000 labelled samples
 
 
-SECONDS: dict[str, float] = {}  # "<command> <out folder>" -> wall seconds of each call this invocation made
+SECONDS: dict[str, float] = {}  # "<command> <run>[/<output>]" -> wall seconds of each call made
 
 
 def cli(*args: str) -> None:
@@ -50,8 +50,10 @@ def cli(*args: str) -> None:
     cmd = [sys.executable, "-m", "rl_reasoner", *args]
     start = time.time()
     subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    out = Path(args[args.index("--out") + 1]) if "--out" in args else Path(args[1])
-    where = next((a[5:] for a in args if a.startswith("name=")), f"{out.parent.name}/{out.name}")
+    if args[0] == "run":  # "run weak-seed1"; "verifier weak-seed1/verifier-orm", "eval weak-seed1/bon"
+        where = next(a.removeprefix("name=") for a in args if a.startswith("name="))
+    else:
+        where = f"{Path(args[1]).name}/{Path(args[args.index('--out') + 1]).name}"
     SECONDS[f"{args[0]} {where}"] = round(time.time() - start, 1)
 
 

@@ -60,13 +60,15 @@ def render(report: dict) -> str:
             f"| {k} | {c['spent_tokens']:.0f} | {c['maj']:.1%} | {c['bon']:.1%} | {c['vote']:.1%} | "
             f"{c['pass']:.1%} |"
         )
-    lines += _prm_lines(report) + rstar_lines(report) + _minutes_lines(report.get("seconds", {}))
+    lines += _prm_lines(report) + rstar_lines(report)
+    lines += _minutes_lines(report.get("seconds", {}), report.get("seconds_note"))
     lines += ["", f"![accuracy vs spent tokens]({Path(PLOT).name})"]
     return "\n".join(lines) + "\n"
 
 
-def _minutes_lines(seconds: dict[str, float]) -> list[str]:
-    """The page's time section: minutes per CLI call this invocation made (none when it resumed them all)."""
+def _minutes_lines(seconds: dict[str, float], note: str | None = None) -> list[str]:
+    """The page's time section: minutes per CLI call this invocation made (none when it resumed them all),
+    and the JSON's ``seconds_note`` where a hand has corrected them."""
     if not seconds:
         return []
     kinds: dict[str, float] = {}
@@ -79,6 +81,7 @@ def _minutes_lines(seconds: dict[str, float]) -> list[str]:
         "Wall minutes of each `rl-reasoner` call this invocation made (calls resumed from finished outputs "
         "take seconds): " + ", ".join(f"{kind} {sec / 60:.1f}" for kind, sec in kinds.items()) + ".",
         "",
+        *([f"**Note (by hand):** {note}", ""] if note else []),
         "| call | minutes |",
         "|---|---|",
         *(f"| `{call}` | {sec / 60:.1f} |" for call, sec in seconds.items()),
