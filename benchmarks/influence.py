@@ -348,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         "git_commit": _git_commit(),
         "machine": f"{platform.processor() or platform.machine()}, {platform.platform()}",
         "recipe": RECIPE,
+        "sft_max_steps": json.loads((run / "manifest.json").read_text())["recipe"]["sft"]["max_steps"],
         "seed": args.seed,
         "wall_minutes": wall,
         "run_minutes": runs_min,

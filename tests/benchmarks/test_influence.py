@@ -132,3 +132,30 @@ def test_the_page_shows_targets_validity_and_findings(bench, numbers):
     assert "| without-random | 8 | 0 | 0.500 |" in page and "| without-random-union | 8 | 1 | 2.000 |" in page
     assert "| grad_dot | 0.400 | 0.300 |" in page
     assert "facts 3 of 3, sums 2 of 2" in page
+
+
+def _report(bench, numbers, rise_top: float, minutes: float) -> dict:
+    retrain = {"mean_rise": {"without-top": rise_top, "without-random": 1.0}, "queries": ["f0"], "removed": 1,
+               "removed_own_documents": 1, "protocol": "p", "losses": {}}  # fmt: skip
+    targets, findings = bench.summarize(numbers, retrain, minutes)
+    return {"command": "python benchmarks/influence.py", "git_commit": "abc", "machine": "cpu",
+            "recipe": "r.yaml", "sft_max_steps": 3000, "numbers": numbers, "retrain": retrain,
+            "targets": targets, "findings": findings}  # fmt: skip
+
+
+def test_over_seeds_a_target_is_met_only_when_its_worst_seed_meets_it(bench, numbers, load_bench):
+    seeds = load_bench("influence_seeds")
+    reports = {0: _report(bench, numbers, 20.0, 30.0), 4: _report(bench, numbers, 4.0, 44.0)}
+    summary = seeds.combine(reports)
+    ratio = summary["targets"]["loss rise without top documents >= 5x rise without random ones"]
+    assert ratio["values"] == {0: 20.0, 4: 4.0} and ratio["mean"] == 12.0 and ratio["worst"] == 4.0
+    assert not ratio["met"]  # 12x on the mean, 4x on seed 4
+    minutes = summary["targets"]["benchmark <= 45 min"]
+    assert minutes["worst"] == 44.0 and minutes["met"]
+    pooled = summary["findings"]["answer among the top documents, pooled"]
+    assert pooled["shown"] == {"fact": 6, "add": 4} and pooled["queries"] == {"fact": 6, "add": 4}
+    page = seeds.render(summary)
+    assert "random ones | 20 | 4 | 12 | 4 | 5.0 | **no** |" in page
+    reports[4] = {**reports[4], "sft_max_steps": 2000}
+    with pytest.raises(SystemExit, match="different recipes or SFT step counts"):
+        seeds.combine(reports)
