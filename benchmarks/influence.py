@@ -329,6 +329,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retrain-queries", type=int, default=10)
     parser.add_argument("--runs-dir", type=Path)
     args, extra = parser.parse_known_args(argv)
+    from rl_reasoner.influence.inputs import InfluenceError, require_kronfluence
+
+    try:
+        require_kronfluence()  # before the SFT run, not after it
+    except InfluenceError as exc:
+        raise SystemExit(f"benchmarks/influence.py: {exc}") from None
     runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="rl-reasoner-influence-"))
     start = time.time()
     run = train(runs, f"influence-seed{args.seed}", args.seed, extra)

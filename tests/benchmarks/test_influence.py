@@ -159,3 +159,10 @@ def test_over_seeds_a_target_is_met_only_when_its_worst_seed_meets_it(bench, num
     reports[4] = {**reports[4], "sft_max_steps": 2000}
     with pytest.raises(SystemExit, match="different recipes or SFT step counts"):
         seeds.combine(reports)
+
+
+def test_without_the_extra_the_bench_stops_before_training(bench, monkeypatch, tmp_path):
+    monkeypatch.setitem(__import__("sys").modules, "kronfluence", None)  # import kronfluence now fails
+    with pytest.raises(SystemExit, match="needs the `influence` extra"):
+        bench.main(["--runs-dir", str(tmp_path / "runs")])
+    assert not (tmp_path / "runs").exists()  # no SFT run was started
