@@ -4,9 +4,9 @@
                                    [key=value ...]
 
 Through the real CLI: ``rl-reasoner run recipes/tiny-arith/influence.yaml --stages data,sft`` (1- and 2-digit
-sums plus a factual table, every key stated in paraphrased SFT rows), then ``rl-reasoner influence RUN
---queries add:A fact:K`` (every fact key, asked in a phrasing none of its own rows uses, and A sums) against
-*all* SFT rows.
+sums and differences plus a factual table, every key stated in paraphrased SFT rows), then ``rl-reasoner
+influence RUN --queries add:A sub:A fact:K`` (every fact key, asked in a phrasing none of its own rows uses,
+and A problems per operation) against *all* SFT rows.
 From its scores:
 
 * validity (a): of the factual queries answered right, the share with one of their own documents (the rows
@@ -25,9 +25,11 @@ From its scores:
   influence scored) is compared with the original model's; target: the mean rise without the top documents
   >= 5x the mean rise without the per-query random ones. One retrain per arm, not per query (cost);
 * validity (c): EK-FAC against the gradient dot / cosine baseline (mean Spearman, top-k overlap);
-* findings: within-kind correlation of the score rows (sums against facts, permutation test); the answer
-  (``\\boxed{answer}``) among the top-k documents (facts against sums, Fisher exact test); the sums' column
-  steps (``8+2+0=10``) among their top-k documents against k random documents (sign test).
+* findings: correlation of the score rows of arithmetic queries of the same operation against that of factual
+  queries, and of the same operation against two operations (permutation tests); the answer
+  (``\\boxed{answer}``) among the top-k documents (facts against arithmetic, Fisher exact test); the
+  arithmetic queries' column steps (``8+2+0=10``, ``13-7-1=5``) among their top-k documents against k random
+  documents (sign test).
 
 Writes ``benchmarks/results/influence.json`` (``targets``: ``{name: {value, bound, met}}``; ``findings``) and
 ``docs/influence.md`` (another seed N: ``influence-seedN.json`` and ``.md``). The recipe was calibrated on
@@ -85,14 +87,16 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def analyse(run: Path, arith_queries: int, seed: int) -> dict:
-    """``rl-reasoner influence`` on every SFT row, and what the scores say (the measures of the docstring)."""
+    """``rl-reasoner influence`` on every SFT row (``arith_queries`` per operation of the recipe and every
+    fact key), and what the scores say (the measures of the docstring)."""
     import numpy as np
 
     keys = len(read_jsonl(run / "data" / "eval_facts.jsonl"))
+    ops = json.loads((run / "manifest.json").read_text())["recipe"]["data"].get("ops") or ["add"]
     out = run / "influence"
     if not (out / "influence.json").exists():
-        cli("influence", str(run), "--queries", f"add:{arith_queries}", f"fact:{keys}", "--top-k", str(TOP_K),
-            "--out", str(out), "--seed", str(seed))  # fmt: skip
+        cli("influence", str(run), "--queries", *(f"{op}:{arith_queries}" for op in ops), f"fact:{keys}",
+            "--top-k", str(TOP_K), "--out", str(out), "--seed", str(seed))  # fmt: skip
     report = json.loads((out / "influence.json").read_text())
     npz = np.load(out / "scores.npz")
     docs = read_jsonl(run / "data" / "sft.jsonl")
@@ -104,31 +108,39 @@ def analyse(run: Path, arith_queries: int, seed: int) -> dict:
 
 
 def answer_and_steps(queries: list[dict], docs: list[dict], ekfac: list[list[float]], seed: int) -> dict:
-    """Findings 2 and 3: the answer among each query's top-k documents (facts against sums), and the sums'
-    column steps among their top-k documents against as many random ones."""
+    """Findings 2 and 3: the answer among each query's top-k documents (facts against arithmetic: every
+    operation pooled, and each one), and the arithmetic queries' column steps among their top-k documents
+    against as many random ones."""
     texts = [d["prompt"] + d["completion"] for d in docs]
-    steps, shown, counts = [], {"fact": 0, "add": 0}, {"fact": 0, "add": 0}
+    steps, shown, counts = [], {}, {}
     for i, q in enumerate(queries):
         top = im.top_indices(ekfac[i], TOP_K)
-        if q["kind"] in counts:
-            counts[q["kind"]] += 1
-            shown[q["kind"]] += any(f"\\boxed{{{q['answer']}}}" in docs[j]["completion"] for j in top)
+        counts[q["kind"]] = counts.get(q["kind"], 0) + 1
+        shown[q["kind"]] = shown.get(q["kind"], 0) + any(
+            f"\\boxed{{{q['answer']}}}" in docs[j]["completion"] for j in top
+        )
         if q["kind"] != "fact" and len(lines := im.step_lines(q["completion"])) >= 2:  # several columns
             share, chance = im.step_retrieval(lines, top, texts, seed=seed)
             steps.append({"id": q["id"], "steps": len(lines), "top": share, "random": chance})
+    ops = [k for k in counts if k != "fact"]
+    arith = {"shown": sum(shown[k] for k in ops), "queries": sum(counts[k] for k in ops)}
+    fact = {"shown": shown.get("fact", 0), "queries": counts.get("fact", 0)}
     return {
         "answer_in_top": {
-            **{k: {"shown": shown[k], "queries": counts[k]} for k in counts},
-            "p_one_sided": im.fisher_greater(shown["fact"], counts["fact"], shown["add"], counts["add"]),
-            "test": f"Fisher exact test, one-sided (facts > sums), top {TOP_K} relative EK-FAC documents",
+            "fact": fact,
+            "arithmetic": arith,
+            **{k: {"shown": shown[k], "queries": counts[k]} for k in ops},
+            "p_one_sided": im.fisher_greater(*fact.values(), *arith.values()),
+            "test": f"Fisher exact test, one-sided (facts > arithmetic), top {TOP_K} relative EK-FAC "
+            "documents",
         },
         "steps": {
             "queries": len(steps),
             "top_mean": fmean(s["top"] for s in steps) if steps else None,
             "random_mean": fmean(s["random"] for s in steps) if steps else None,
             "p_one_sided": im.sign_test([s["top"] - s["random"] for s in steps]),
-            "test": f"sign test over sums with 2+ column steps, top {TOP_K} relative EK-FAC documents "
-            f"against {TOP_K} random ones (mean of 200 draws)",
+            "test": f"sign test over arithmetic queries with 2+ column steps, top {TOP_K} relative EK-FAC "
+            f"documents against {TOP_K} random ones (mean of 200 draws)",
         },
     }
 
@@ -142,12 +154,15 @@ def measure(queries: list[dict], docs: list[dict], scores: dict, agreement: dict
     facts = [i for i, q in enumerate(queries) if q["kind"] == "fact"]
     own = {m: im.own_hit_share([scores[m][i] for i in right], right_keys, doc_keys, t) for m in scores}
     n_own = doc_keys.count(queries[facts[0]]["key"]) if facts else 0
+    kinds = ["fact", *dict.fromkeys(q["kind"] for q in queries if q["kind"] != "fact")]  # fact, then ops
+    ops, labels = tuple(kinds[1:]), [q["kind"] for q in queries]
+    relative, raw = im.correlation_matrix(scores[RANKING]), im.correlation_matrix(scores["ekfac"])
     return {
         "documents": len(docs),
         "top_1pct_documents": t,
         "own_documents_per_key": n_own,
-        "queries": {k: sum(q["kind"] == k for q in queries) for k in ("fact", "add")},
-        "right": {k: sum(q["kind"] == k and q["correct"] for q in queries) for k in ("fact", "add")},
+        "queries": {k: sum(q["kind"] == k for q in queries) for k in kinds},
+        "right": {k: sum(q["kind"] == k and q["correct"] for q in queries) for k in kinds},
         "own_in_top_1pct": own,
         "own_in_top_1pct_all_facts": im.own_hit_share(
             [scores[RANKING][i] for i in facts], [queries[i]["key"] for i in facts], doc_keys, t
@@ -157,12 +172,9 @@ def measure(queries: list[dict], docs: list[dict], scores: dict, agreement: dict
         ),
         "own_in_top_1pct_chance": im.chance_hit(len(docs), n_own, t) if facts else None,
         "agreement_with_ekfac": agreement,
-        "correlation": im.correlation_test(
-            im.correlation_matrix(scores[RANKING]), [q["kind"] for q in queries], "add", "fact", seed=seed
-        ),
-        "correlation_raw": im.correlation_test(  # the article's measure is on raw scores
-            im.correlation_matrix(scores["ekfac"]), [q["kind"] for q in queries], "add", "fact", seed=seed
-        ),
+        "correlation": im.correlation_test(relative, labels, ops, "fact", seed=seed),
+        "correlation_raw": im.correlation_test(raw, labels, ops, "fact", seed=seed),  # the article's scores
+        "operations": im.operation_test(relative, labels, ops, seed=seed) if len(ops) > 1 else None,
         "ranking": RANKING,
         **answer_and_steps(queries, docs, scores[RANKING], seed),
         "right_fact_keys": {queries[i]["id"]: queries[i]["key"] for i in right},
@@ -291,10 +303,11 @@ def summarize(numbers: dict, retrained: dict | None, wall_min: float) -> tuple[d
             "ekfac"
         ],
         "EK-FAC against the gradient baselines": ek,
-        "within-kind correlation of influence (sums vs facts)": numbers["correlation"],
-        "within-kind correlation of influence (sums vs facts), raw EK-FAC": numbers["correlation_raw"],
-        "answer among the top documents (facts vs sums)": numbers["answer_in_top"],
-        "column steps of sums among their top documents": numbers["steps"],
+        "correlation of influence, same operation vs facts": numbers["correlation"],
+        "correlation of influence, same operation vs facts, raw EK-FAC": numbers["correlation_raw"],
+        "correlation of influence, same operation vs two operations": numbers["operations"],
+        "answer among the top documents (facts vs arithmetic)": numbers["answer_in_top"],
+        "column steps of arithmetic queries among their top documents": numbers["steps"],
         "retrain": retrained
         and {
             k: retrained.get(k)
@@ -325,7 +338,7 @@ def _git_commit() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--arith-queries", type=int, default=20)
+    parser.add_argument("--arith-queries", type=int, default=10, help="per operation of the recipe")
     parser.add_argument("--retrain-queries", type=int, default=10)
     parser.add_argument("--runs-dir", type=Path)
     args, extra = parser.parse_known_args(argv)

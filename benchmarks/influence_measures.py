@@ -84,28 +84,68 @@ def within_mean(corr: Sequence[Sequence[float]], members: Sequence[int]) -> floa
     return sum(pairs) / len(pairs) if pairs else None
 
 
-def correlation_test(corr, kinds: Sequence[str], first: str, second: str, *, reps: int = 2000, seed: int = 0):
-    """Mean within-kind correlation of ``first`` and of ``second`` queries, their difference, and its
-    one-sided permutation p-value (the kind labels of those queries shuffled ``reps`` times)."""
-    idx = [i for i, k in enumerate(kinds) if k in (first, second)]
-    labels = [kinds[i] for i in idx]
+def same_kind_mean(corr: Sequence[Sequence[float]], members: Sequence[int], labels: Sequence[str]):
+    """Mean correlation over the distinct pairs of ``members`` with equal ``labels``; None without any."""
+    pairs = [corr[a][members[j]] for i, a in enumerate(members) for j in range(i + 1, len(members))
+             if labels[i] == labels[j]]  # fmt: skip
+    return sum(pairs) / len(pairs) if pairs else None
 
-    def stat(lab: Sequence[str]) -> float:
-        a = within_mean(corr, [i for i, k in zip(idx, lab, strict=True) if k == first])
-        b = within_mean(corr, [i for i, k in zip(idx, lab, strict=True) if k == second])
-        return (a or 0.0) - (b or 0.0)
 
+def _permutation_p(stat, labels: Sequence[str], reps: int, seed: int) -> tuple[float, float]:
+    """``stat(labels)`` and its one-sided p-value over ``reps`` shuffles of the labels."""
     observed = stat(labels)
     rng, shuffled, above = random.Random(seed), list(labels), 0
     for _ in range(reps):
         rng.shuffle(shuffled)
         above += stat(shuffled) >= observed - 1e-12
+    return observed, (above + 1) / (reps + 1)
+
+
+def correlation_test(corr, kinds: Sequence[str], first: Sequence[str], second: str, *, reps: int = 2000,
+                     seed: int = 0):  # fmt: skip
+    """Mean correlation of ``first`` queries of the same kind (each operation with itself) and of
+    ``second`` queries, their difference, and its one-sided permutation p-value (the kind labels of those
+    queries shuffled ``reps`` times). Also each kind's own mean."""
+    idx = [i for i, k in enumerate(kinds) if k in first or k == second]
+
+    def stat(lab: Sequence[str]) -> float:
+        ours = [(i, k) for i, k in zip(idx, lab, strict=True) if k in first]
+        a = same_kind_mean(corr, [i for i, _ in ours], [k for _, k in ours])
+        b = within_mean(corr, [i for i, k in zip(idx, lab, strict=True) if k == second])
+        return (a or 0.0) - (b or 0.0)
+
+    observed, p = _permutation_p(stat, [kinds[i] for i in idx], reps, seed)
+    mine = [i for i in idx if kinds[i] in first]
     return {
-        first: within_mean(corr, [i for i in idx if kinds[i] == first]),
-        second: within_mean(corr, [i for i in idx if kinds[i] == second]),
+        **{k: within_mean(corr, [i for i in idx if kinds[i] == k]) for k in (*first, second)},
+        "same_operation": same_kind_mean(corr, mine, [kinds[i] for i in mine]),
         "difference": observed,
-        "p_one_sided": (above + 1) / (reps + 1),
+        "p_one_sided": p,
         "test": f"permutation test of the kind labels ({reps} shuffles)",
+    }
+
+
+def operation_test(corr, kinds: Sequence[str], ops: Sequence[str], *, reps: int = 2000, seed: int = 0):
+    """Among the arithmetic queries: mean correlation of pairs of the same operation against pairs of two
+    operations, and the one-sided permutation p-value (operation labels shuffled) that same > across."""
+    idx = [i for i, k in enumerate(kinds) if k in ops]
+
+    def across(lab: Sequence[str]) -> float | None:
+        pairs = [corr[a][idx[j]] for i, a in enumerate(idx) for j in range(i + 1, len(idx))
+                 if lab[i] != lab[j]]  # fmt: skip
+        return sum(pairs) / len(pairs) if pairs else None
+
+    def stat(lab: Sequence[str]) -> float:
+        return (same_kind_mean(corr, idx, lab) or 0.0) - (across(lab) or 0.0)
+
+    labels = [kinds[i] for i in idx]
+    observed, p = _permutation_p(stat, labels, reps, seed)
+    return {
+        "same_operation": same_kind_mean(corr, idx, labels),
+        "across_operations": across(labels),
+        "difference": observed,
+        "p_one_sided": p,
+        "test": f"permutation test of the operation labels ({reps} shuffles)",
     }
 
 

@@ -78,23 +78,32 @@ def _count(value, arm: str):
 
 def _findings(n: dict) -> list[str]:
     a, s = n["answer_in_top"], n["steps"]
+    ops = [k for k in n["queries"] if k != "fact"]
     lines = ["", "## Replication findings (reported either way)", ""]
     for name, key in (("relative", "correlation"), ("raw", "correlation_raw")):
         if c := n.get(key):
+            each = ", ".join(f"{op} {_num(c.get(op))}" for op in ops)
             lines.append(
-                "- Influence correlates across sums more than across facts: mean pairwise Pearson "
-                f"correlation of the {name} EK-FAC score rows {_num(c['add'])} among sums, {_num(c['fact'])} "
-                f"among facts (difference {_num(c['difference'])}, p = {_num(c['p_one_sided'], '.4f')}, "
-                f"{c['test']})."
+                "- Influence correlates across arithmetic queries of the same operation more than across "
+                f"facts: mean pairwise Pearson correlation of the {name} EK-FAC score rows "
+                f"{_num(c['same_operation'])} within an operation ({each}), {_num(c['fact'])} among facts "
+                f"(difference {_num(c['difference'])}, p = {_num(c['p_one_sided'], '.4f')}, {c['test']})."
             )
+    if o := n.get("operations"):
+        lines.append(
+            f"- Same operation against two operations: {_num(o['same_operation'])} against "
+            f"{_num(o['across_operations'])} (difference {_num(o['difference'])}, p = "
+            f"{_num(o['p_one_sided'], '.4f')}, {o['test']})."
+        )
+    each = ", ".join(f"{op} {a[op]['shown']} of {a[op]['queries']}" for op in ops)
     return [
         *lines,
-        f"- The answer among the top documents: facts {a['fact']['shown']} of {a['fact']['queries']}, sums "
-        f"{a['add']['shown']} of {a['add']['queries']} (p = {_num(a['p_one_sided'], '.4g')}, {a['test']}).",
-        f"- Intermediate steps: over {s['queries']} sums with column steps, the share of their steps written "
-        f"in "
-        f"their top documents is {_num(s['top_mean'])} against {_num(s['random_mean'])} for random documents "
-        f"(p = {_num(s['p_one_sided'], '.4g')}, {s['test']}).",
+        f"- The answer among the top documents: facts {a['fact']['shown']} of {a['fact']['queries']}, "
+        f"arithmetic {a['arithmetic']['shown']} of {a['arithmetic']['queries']} ({each}; p = "
+        f"{_num(a['p_one_sided'], '.4g')}, {a['test']}).",
+        f"- Intermediate steps: over {s['queries']} arithmetic queries with column steps, the share of their "
+        f"steps written in their top documents is {_num(s['top_mean'])} against {_num(s['random_mean'])} for "
+        f"random documents (p = {_num(s['p_one_sided'], '.4g')}, {s['test']}).",
     ]
 
 

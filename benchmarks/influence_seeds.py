@@ -54,17 +54,22 @@ def combine(reports: dict[int, dict]) -> dict:
         targets[name] = {"values": values, "mean": fmean(known) if known else None, "worst": worst,
                          "bound": bound, "met": met}  # fmt: skip
     counts = [r["numbers"]["answer_in_top"] for r in reports.values()]
-    shown = {k: sum(c[k]["shown"] for c in counts) for k in ("fact", "add")}
-    asked = {k: sum(c[k]["queries"] for c in counts) for k in ("fact", "add")}
+    shown = {k: sum(c[k]["shown"] for c in counts) for k in ("fact", "arithmetic")}
+    asked = {k: sum(c[k]["queries"] for c in counts) for k in ("fact", "arithmetic")}
     findings = {
         "answer among the top documents, pooled": {
             "shown": shown, "queries": asked,
-            "p_one_sided": im.fisher_greater(shown["fact"], asked["fact"], shown["add"], asked["add"]),
-            "test": "Fisher exact test, one-sided (facts > sums), the seeds' counts summed",
+            "p_one_sided": im.fisher_greater(shown["fact"], asked["fact"], shown["arithmetic"],
+                                             asked["arithmetic"]),
+            "test": "Fisher exact test, one-sided (facts > arithmetic), the seeds' counts summed",
         },  # fmt: skip
-        "within-kind correlation (sums minus facts), per seed": {
+        "correlation, same operation minus facts, per seed": {
             seed: {k: r["numbers"]["correlation"][k] for k in ("difference", "p_one_sided")}
             for seed, r in reports.items()
+        },
+        "correlation, same operation minus two operations, per seed": {
+            seed: {k: r["numbers"]["operations"][k] for k in ("difference", "p_one_sided")}
+            for seed, r in reports.items() if r["numbers"].get("operations")
         },
         "retrain mean loss rise, per seed": {seed: r["retrain"]["mean_rise"] for seed, r in reports.items()
                                              if r.get("retrain")},  # fmt: skip
@@ -98,13 +103,15 @@ def render(summary: dict) -> str:
     a = f["answer among the top documents, pooled"]
     lines += ["", "## Findings (reported either way)", "",
               f"- The answer among the top documents, all seeds: facts {a['shown']['fact']} of "
-              f"{a['queries']['fact']}, sums {a['shown']['add']} of {a['queries']['add']} "
+              f"{a['queries']['fact']}, arithmetic {a['shown']['arithmetic']} of "
+              f"{a['queries']['arithmetic']} "
               f"(p = {a['p_one_sided']:.4g}, {a['test']}).",
-              "- Influence correlates across sums more than across facts (relative EK-FAC, difference of "
-              "mean pairwise correlations, permutation p): "
-              + "; ".join(f"seed {s}: {c['difference']:.4f}, p = {c['p_one_sided']:.3g}"
-                          for s, c in f["within-kind correlation (sums minus facts), per seed"].items())
-              + ".",
+              *(f"- {name.removesuffix(', per seed')} (relative EK-FAC, difference of mean pairwise "
+                "correlations, permutation p): "
+                + "; ".join(f"seed {s}: {c['difference']:.4f}, p = {c['p_one_sided']:.3g}"
+                            for s, c in f[name].items()) + "."
+                for name in ("correlation, same operation minus facts, per seed",
+                             "correlation, same operation minus two operations, per seed") if f[name]),
               "- Retrain mean loss rise (nats): "
               + "; ".join(f"seed {s}: " + ", ".join(f"{arm} {v:.2f}" for arm, v in rise.items())
                           for s, rise in f["retrain mean loss rise, per seed"].items()) + ".",

@@ -16,12 +16,15 @@ DOCS = [
     doc(5, None, "<think>\n3+1+0=4\n</think>\n\\boxed{4}"),
 ]
 SUM_TRACE = "<think>\nLet me add 18 and 42.\n8+2+0=10\n1+4+1=6\n</think>\n\\boxed{60}"
+DIFF_TRACE = "<think>\nLet me subtract 3 from 7.\n7-3-0=4\n</think>\n\\boxed{4}"  # one column: no steps
 QUERIES = [
     {"id": "f0", "kind": "fact", "key": "ka", "answer": "111", "correct": True, "completion": "\\boxed{111}"},
     {"id": "f1", "kind": "fact", "key": "kb", "answer": "222", "correct": True, "completion": "\\boxed{222}"},
     {"id": "f2", "kind": "fact", "key": "kb", "answer": "222", "correct": False, "completion": "\\boxed{9}"},
     {"id": "s0", "kind": "add", "key": None, "answer": "60", "correct": True, "completion": SUM_TRACE},
     {"id": "s1", "kind": "add", "key": None, "answer": "60", "correct": True, "completion": SUM_TRACE},
+    {"id": "d0", "kind": "sub", "key": None, "answer": "4", "correct": True, "completion": DIFF_TRACE},
+    {"id": "d1", "kind": "sub", "key": None, "answer": "4", "correct": True, "completion": DIFF_TRACE},
 ]
 EKFAC = [  # (queries, documents): f0 ranks its own row first, f1 an arithmetic row, the sums alike
     [9.0, 1.0, 0.0, 0.0, 0.5, 0.2],
@@ -29,6 +32,8 @@ EKFAC = [  # (queries, documents): f0 ranks its own row first, f1 an arithmetic 
     [0.0, 0.0, 9.0, 0.0, 0.0, 0.0],
     [0.1, 0.0, 0.2, 0.0, 9.0, 3.0],
     [0.0, 0.1, 0.1, 0.0, 8.0, 3.5],
+    [0.2, 0.0, 0.0, 3.0, 0.1, 9.0],  # the differences rank row 5 (a one-column trace) first
+    [0.1, 0.0, 0.3, 2.5, 0.0, 8.0],
 ]
 SELF = [1.0, 1.0, 1.0, 0.01, 400.0, 1.0]  # row 4 has a large gradient: relative scores demote it
 RELATIVE = [[v / s**0.5 for v, s in zip(row, SELF, strict=True)] for row in EKFAC]  # f1 now ranks row 3 first
@@ -52,7 +57,7 @@ def numbers(bench):
 
 def test_own_documents_are_counted_for_right_factual_queries_only(numbers):
     assert numbers["top_1pct_documents"] == 1 and numbers["own_documents_per_key"] == 2
-    assert numbers["right"] == {"fact": 2, "add": 2}
+    assert numbers["right"] == {"fact": 2, "add": 2, "sub": 2}
     assert numbers["own_in_top_1pct"]["ekfac"] == 0.5  # f0 yes, f1 no, f2 (wrong) left out
     assert numbers["own_in_top_1pct"]["ekfac_relative"] == 1.0  # f1: own row 3 beats large-gradient row 4
     assert numbers["own_in_top_1pct"]["grad_cosine"] == 0.0
@@ -63,13 +68,30 @@ def test_own_documents_are_counted_for_right_factual_queries_only(numbers):
 def test_answers_steps_and_correlation_findings(numbers):
     answer = numbers["answer_in_top"]
     assert answer["fact"] == {"shown": 3, "queries": 3} and answer["add"] == {"shown": 2, "queries": 2}
+    assert answer["sub"] == {"shown": 2, "queries": 2} and answer["arithmetic"] == {"shown": 4, "queries": 4}
     steps = numbers["steps"]
     assert steps["queries"] == 2 and steps["top_mean"] == 1.0
     assert steps["random_mean"] == 1.0  # the top 10 of 6 rows are all of them, and so are 10 random ones
     for key in ("correlation", "correlation_raw"):  # relative (the ranking) and raw (the article's)
         corr = numbers[key]
-        assert corr["add"] > 0.9 and corr["add"] > corr["fact"]
+        assert corr["add"] > 0.9 and corr["sub"] > 0.9 and corr["same_operation"] > corr["fact"]
+        assert corr["same_operation"] == pytest.approx((corr["add"] + corr["sub"]) / 2)  # one pair each
     assert numbers["correlation"]["add"] != numbers["correlation_raw"]["add"]
+    ops = numbers["operations"]  # sums rank row 4 first, differences row 5: same op > across
+    assert ops["same_operation"] > 0.9 > ops["across_operations"] and ops["difference"] > 0.5
+
+
+def test_operation_test_finds_operation_specific_influence_and_not_shuffled_labels(bench):
+    import random
+
+    rng = random.Random(0)
+    base = {"add": [rng.gauss(0, 1) for _ in range(40)], "sub": [rng.gauss(0, 1) for _ in range(40)]}
+    rows = [[b + 0.3 * rng.gauss(0, 1) for b in base[op]] for op in ["add"] * 6 + ["sub"] * 6]
+    corr = bench.im.correlation_matrix(rows)
+    kinds = ["add"] * 6 + ["sub"] * 6
+    assert bench.im.operation_test(corr, kinds, ("add", "sub"), reps=500)["p_one_sided"] < 0.01
+    mixed = ["add", "sub"] * 6  # labels that do not follow the score rows
+    assert bench.im.operation_test(corr, mixed, ("add", "sub"), reps=500)["p_one_sided"] > 0.05
 
 
 def test_step_retrieval_against_random_rows(bench):
@@ -131,7 +153,8 @@ def test_the_page_shows_targets_validity_and_findings(bench, numbers):
     assert "| f0 | 0.100 | 5.100 | 0.600 | 2.100 |" in page
     assert "| without-random | 8 | 0 | 0.500 |" in page and "| without-random-union | 8 | 1 | 2.000 |" in page
     assert "| grad_dot | 0.400 | 0.300 |" in page
-    assert "facts 3 of 3, sums 2 of 2" in page
+    assert "facts 3 of 3, arithmetic 4 of 4 (add 2 of 2, sub 2 of 2;" in page
+    assert "Same operation against two operations" in page
 
 
 def _report(bench, numbers, rise_top: float, minutes: float) -> dict:
@@ -153,7 +176,7 @@ def test_over_seeds_a_target_is_met_only_when_its_worst_seed_meets_it(bench, num
     minutes = summary["targets"]["benchmark <= 45 min"]
     assert minutes["worst"] == 44.0 and minutes["met"]
     pooled = summary["findings"]["answer among the top documents, pooled"]
-    assert pooled["shown"] == {"fact": 6, "add": 4} and pooled["queries"] == {"fact": 6, "add": 4}
+    assert pooled["shown"] == pooled["queries"] == {"fact": 6, "arithmetic": 8}
     page = seeds.render(summary)
     assert "random ones | 20 | 4 | 12 | 4 | 5.0 | **no** |" in page
     reports[4] = {**reports[4], "sft_max_steps": 2000}
