@@ -1,7 +1,8 @@
 """Which SFT rows the tiny model's answers rely on (issue 16): EK-FAC influence, validated and compared.
 
-    python benchmarks/influence.py [--seed 0] [--arith-queries 20] [--retrain-queries 10] [--runs-dir DIR]
+    python benchmarks/influence.py [--seed 0] [--arith-queries 10] [--retrain-queries 10] [--runs-dir DIR]
                                    [key=value ...]
+    python benchmarks/influence.py --seed N --rebuild     # the seed's page again from its JSON, no runs
 
 Through the real CLI: ``rl-reasoner run recipes/tiny-arith/influence.yaml --stages data,sft`` (1- and 2-digit
 sums and differences plus a factual table, every key stated in paraphrased SFT rows), then ``rl-reasoner
@@ -130,7 +131,9 @@ def answer_and_steps(queries: list[dict], docs: list[dict], ekfac: list[list[flo
             "fact": fact,
             "arithmetic": arith,
             **{k: {"shown": shown[k], "queries": counts[k]} for k in ops},
-            "p_one_sided": im.fisher_greater(*fact.values(), *arith.values()),
+            "p_one_sided": im.fisher_greater(
+                a_yes=fact["shown"], a_n=fact["queries"], b_yes=arith["shown"], b_n=arith["queries"]
+            ),
             "test": f"Fisher exact test, one-sided (facts > arithmetic), top {TOP_K} relative EK-FAC "
             "documents",
         },
@@ -341,7 +344,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arith-queries", type=int, default=10, help="per operation of the recipe")
     parser.add_argument("--retrain-queries", type=int, default=10)
     parser.add_argument("--runs-dir", type=Path)
+    parser.add_argument("--rebuild", action="store_true", help="the seed's page again from its JSON, no runs")
     args, extra = parser.parse_known_args(argv)
+    suffix = "" if args.seed == 0 else f"-seed{args.seed}"  # seed 0 is the reported page; others beside it
+    results = ROOT / RESULTS.replace(".json", f"{suffix}.json")
+    doc = ROOT / DOC.replace(".md", f"{suffix}.md")
+    if args.rebuild:
+        doc.write_text(render(json.loads(results.read_text())))
+        return 0
     from rl_reasoner.influence.inputs import InfluenceError, require_kronfluence
 
     try:
@@ -376,12 +386,9 @@ def main(argv: list[str] | None = None) -> int:
         "targets": targets,
         "findings": findings,
     }
-    suffix = "" if args.seed == 0 else f"-seed{args.seed}"  # seed 0 is the reported page; others beside it
-    outputs = ((RESULTS.replace(".json", f"{suffix}.json"), json.dumps(report, indent=2)),
-               (DOC.replace(".md", f"{suffix}.md"), render(report)))  # fmt: skip
-    for rel, text in outputs:
-        (ROOT / rel).parent.mkdir(parents=True, exist_ok=True)
-        (ROOT / rel).write_text(text + ("\n" if not text.endswith("\n") else ""))
+    for path, text in ((results, json.dumps(report, indent=2)), (doc, render(report))):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + ("\n" if not text.endswith("\n") else ""))
     print(render(report))
     return 0
 

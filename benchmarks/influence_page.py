@@ -23,9 +23,9 @@ def _validity(n: dict, retrain: dict | None) -> list[str]:
         "## Validity",
         "",
         f"{n['documents']} SFT rows scored (all of them); top 1 % = {n['top_1pct_documents']} rows; "
-        f"{n['own_documents_per_key']} own rows per key. Queries answered right: facts "
-        f"{n['right']['fact']} of "
-        f"{n['queries']['fact']}, sums {n['right']['add']} of {n['queries']['add']} (greedy).",
+        f"{n['own_documents_per_key']} own rows per key. Queries answered right (greedy): "
+        + ", ".join(f"{k} {n['right'][k]} of {n['queries'][k]}" for k in n["queries"])
+        + ".",
         "",
         "(a) Right factual queries with one of their own rows in the top 1 %:",
         "",

@@ -13,18 +13,18 @@ DOCS = [
     doc(2, "kb", "<think>\nkb is 222.\n</think>\n\\boxed{222}"),
     doc(3, "kb", "<think>\nkb maps to 222.\n</think>\n\\boxed{222}"),
     doc(4, None, "<think>\n8+2+0=10\n1+4+1=6\n</think>\n\\boxed{60}"),
-    doc(5, None, "<think>\n3+1+0=4\n</think>\n\\boxed{4}"),
+    doc(5, None, "<think>\n12-8-0=4\n6-1-1=4\n</think>\n\\boxed{44}"),
 ]
 SUM_TRACE = "<think>\nLet me add 18 and 42.\n8+2+0=10\n1+4+1=6\n</think>\n\\boxed{60}"
-DIFF_TRACE = "<think>\nLet me subtract 3 from 7.\n7-3-0=4\n</think>\n\\boxed{4}"  # one column: no steps
+DIFF_TRACE = "<think>\nLet me subtract 18 from 62.\n12-8-0=4\n6-1-1=4\n</think>\n\\boxed{44}"
 QUERIES = [
     {"id": "f0", "kind": "fact", "key": "ka", "answer": "111", "correct": True, "completion": "\\boxed{111}"},
     {"id": "f1", "kind": "fact", "key": "kb", "answer": "222", "correct": True, "completion": "\\boxed{222}"},
     {"id": "f2", "kind": "fact", "key": "kb", "answer": "222", "correct": False, "completion": "\\boxed{9}"},
     {"id": "s0", "kind": "add", "key": None, "answer": "60", "correct": True, "completion": SUM_TRACE},
     {"id": "s1", "kind": "add", "key": None, "answer": "60", "correct": True, "completion": SUM_TRACE},
-    {"id": "d0", "kind": "sub", "key": None, "answer": "4", "correct": True, "completion": DIFF_TRACE},
-    {"id": "d1", "kind": "sub", "key": None, "answer": "4", "correct": True, "completion": DIFF_TRACE},
+    {"id": "d0", "kind": "sub", "key": None, "answer": "44", "correct": True, "completion": DIFF_TRACE},
+    {"id": "d1", "kind": "sub", "key": None, "answer": "44", "correct": True, "completion": DIFF_TRACE},
 ]
 EKFAC = [  # (queries, documents): f0 ranks its own row first, f1 an arithmetic row, the sums alike
     [9.0, 1.0, 0.0, 0.0, 0.5, 0.2],
@@ -70,7 +70,7 @@ def test_answers_steps_and_correlation_findings(numbers):
     assert answer["fact"] == {"shown": 3, "queries": 3} and answer["add"] == {"shown": 2, "queries": 2}
     assert answer["sub"] == {"shown": 2, "queries": 2} and answer["arithmetic"] == {"shown": 4, "queries": 4}
     steps = numbers["steps"]
-    assert steps["queries"] == 2 and steps["top_mean"] == 1.0
+    assert steps["queries"] == 4 and steps["top_mean"] == 1.0  # two sums and two differences
     assert steps["random_mean"] == 1.0  # the top 10 of 6 rows are all of them, and so are 10 random ones
     for key in ("correlation", "correlation_raw"):  # relative (the ranking) and raw (the article's)
         corr = numbers[key]
@@ -136,13 +136,13 @@ def test_targets_pass_and_fail_where_they_should(bench, numbers):
 
 
 def test_the_page_shows_targets_validity_and_findings(bench, numbers):
-    arms = ("without-top", "without-random", "without-random-union")
-    retrain = {"mean_rise": dict(zip(arms, (5.0, 0.5, 2.0), strict=True)), "queries": ["f0"],
+    arms = bench.ARMS  # the retrains main() runs
+    assert arms == ("without-top", "without-random")
+    retrain = {"mean_rise": dict(zip(arms, (5.0, 0.5), strict=True)), "queries": ["f0"],
                "removed": dict.fromkeys(arms, 8),
-               "removed_own_documents": dict(zip(arms, (5, 0, 1), strict=True)),
-               "protocol": "SFT rerun", "losses": {
-                   "original": [0.1], "without-top": [5.1], "without-random": [0.6],
-                   "without-random-union": [2.1]}}  # fmt: skip
+               "removed_own_documents": dict(zip(arms, (5, 0), strict=True)),
+               "protocol": "SFT rerun", "losses": {"original": [0.1], "without-top": [5.1],
+                                                   "without-random": [0.6]}}  # fmt: skip
     targets, findings = bench.summarize(numbers, retrain, 30.0)
     report = {"command": "python benchmarks/influence.py", "git_commit": "abc", "machine": "cpu",
               "recipe": "r.yaml", "seed": 0, "wall_minutes": 30.0, "numbers": numbers, "retrain": retrain,
@@ -150,9 +150,10 @@ def test_the_page_shows_targets_validity_and_findings(bench, numbers):
     page = bench.render(report)
     assert "| EK-FAC, raw | 0.500 |" in page and "the targets' ranking) | 1.000 |" in page
     assert "of the relative EK-FAC score rows" in page and "of the raw EK-FAC score rows" in page
-    assert "| f0 | 0.100 | 5.100 | 0.600 | 2.100 |" in page
-    assert "| without-random | 8 | 0 | 0.500 |" in page and "| without-random-union | 8 | 1 | 2.000 |" in page
+    assert "| f0 | 0.100 | 5.100 | 0.600 |\n" in page
+    assert "| without-random | 8 | 0 | 0.500 |" in page and "union" not in page
     assert "| grad_dot | 0.400 | 0.300 |" in page
+    assert "Queries answered right (greedy): fact 2 of 3, add 2 of 2, sub 2 of 2." in page
     assert "facts 3 of 3, arithmetic 4 of 4 (add 2 of 2, sub 2 of 2;" in page
     assert "Same operation against two operations" in page
 
@@ -171,7 +172,7 @@ def test_over_seeds_a_target_is_met_only_when_its_worst_seed_meets_it(bench, num
     reports = {0: _report(bench, numbers, 20.0, 30.0), 4: _report(bench, numbers, 4.0, 44.0)}
     summary = seeds.combine(reports)
     ratio = summary["targets"]["loss rise without top documents >= 5x rise without random ones"]
-    assert ratio["values"] == {0: 20.0, 4: 4.0} and ratio["mean"] == 12.0 and ratio["worst"] == 4.0
+    assert ratio["values"] == {"0": 20.0, "4": 4.0} and ratio["mean"] == 12.0 and ratio["worst"] == 4.0
     assert not ratio["met"]  # 12x on the mean, 4x on seed 4
     minutes = summary["targets"]["benchmark <= 45 min"]
     assert minutes["worst"] == 44.0 and minutes["met"]
@@ -182,6 +183,11 @@ def test_over_seeds_a_target_is_met_only_when_its_worst_seed_meets_it(bench, num
     reports[4] = {**reports[4], "sft_max_steps": 2000}
     with pytest.raises(SystemExit, match="different recipes or SFT step counts"):
         seeds.combine(reports)
+    reports[4].pop("sft_max_steps")  # a report from before the step count was recorded
+    with pytest.raises(SystemExit, match="seed.s. 4 predate"):
+        seeds.combine(reports)
+    assert seeds.report_path(0).name == "influence.json"
+    assert seeds.report_path(4).name == "influence-seed4.json"
 
 
 def test_without_the_extra_the_bench_stops_before_training(bench, monkeypatch, tmp_path):
