@@ -1,19 +1,25 @@
 """Inference-time search on a weak model (issue 15): greedy, majority vote, ORM best-of-N, PRM beam, rStar.
 
-    python benchmarks/search.py [--seeds 0,1] [--n 16] [--runs-dir DIR] [key=value ...]
+    python benchmarks/search.py [--seeds 0,1] [--n 16] [--runs-dir DIR] [--lanes L] [key=value ...]
     python benchmarks/search.py --rebuild     # the page and plot again from the JSON, no runs
 
 Per seed, through the real CLI: the weak recipe (``recipes/tiny-arith/weak.yaml``: short SFT, no GRPO) on its
 own data; an outcome verifier (``rl-reasoner verifier RUN --kind orm``) trained on samples of the *training*
-prompts, and the same training on shuffled labels (the control); then on the held-out level-3 problems
-(``data.eval_per_level``, 300): a greedy eval, a sampled eval of ``--n`` answers per problem (pass@k, maj@k)
-and ``--search bon`` over ``--n`` candidates. The search draws its candidates as the sampled eval draws its
-answers (same chunks and seeds), so best-of-N and majority vote rank the very same candidates; the
-benchmark checks that, scores every candidate with the verifier (AUROC on problems no verifier saw, and
-best-of-k for k < n by reranking the first k), and plots accuracy against spent tokens per problem. A
+prompts, and the same training on shuffled labels of the same samples (the control, ``--samples-from``);
+then on the held-out level-3 problems (``data.eval_per_level``, 300): a greedy eval, a sampled eval of
+``--n`` answers per problem (pass@k, maj@k) and ``--search bon`` / ``bon-vote`` over ``--n`` candidates.
+The search draws its candidates as the sampled eval draws its answers (same chunks and seeds; tested in
+tests/rl_reasoner/evaluation/test_search.py), so here it ranks the sampled eval's answers
+(``--candidates-from``) instead of drawing them again: best-of-N and majority vote rank the very same
+candidates, at the same spent tokens. The benchmark checks the picks, scores every candidate with the
+verifier (AUROC on problems no verifier saw, and best-of-k for k < n by reranking the first k), and plots
+accuracy against spent tokens per problem. A
 process verifier (``--kind prm``: Monte-Carlo step labels) is trained on the same run and steers
 ``--search prm-beam`` at the ``BEAMS`` widths; each beam is compared with majority vote at the tokens it
 spent, and the PRM's step labels and scores with the exact step checker (``verifier.json``).
+
+The seeds run side by side (``--lanes``, default all of them), the cores split among the lanes
+(``OMP_NUM_THREADS``); each lane makes its seed's calls in order, as a user would one after another.
 
 Writes ``benchmarks/results/search.json`` (``targets``: ``{name: {value, bound, met}}``; ``findings``) and
 ``docs/search.md`` + ``docs/search.png``. No smoke-sized mode: a model trained in seconds answers nothing
@@ -24,11 +30,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import fmean
 
@@ -42,6 +50,7 @@ VERIFIER = ["--samples-per-prompt", "8", "--prompts", "500", "--steps", "600"]  
 
 
 SECONDS: dict[str, float] = {}  # "<command> <run>[/<output>]" -> wall seconds of each call made
+THREADS: dict[str, str] = {}  # the environment of every call: torch threads per lane (see main)
 
 
 def cli(*args: str) -> None:
@@ -49,7 +58,7 @@ def cli(*args: str) -> None:
     Its wall time goes to :data:`SECONDS` (the report's ``seconds``: where the bench's minutes go)."""
     cmd = [sys.executable, "-m", "rl_reasoner", *args]
     start = time.time()
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, **THREADS})
     if args[0] == "run":  # "run weak-seed1"; "verifier weak-seed1/verifier-orm", "eval weak-seed1/bon"
         where = next(a.removeprefix("name=") for a in args if a.startswith("name="))
     else:
@@ -71,18 +80,21 @@ def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str]) ->
     name, run = f"weak-seed{seed}", runs / f"weak-seed{seed}"
     cli("run", WEAK, "--stages", "data,sft", "--runs-dir", str(runs), f"name={name}", f"seed={seed}",
         "report_to=none", f"data.eval_per_level={per_level}", *extra)  # fmt: skip
-    for out, flags in (("verifier-orm", []), ("verifier-orm-shuffled", ["--shuffle-labels"])):
+    shuffled = ["--shuffle-labels", "--samples-from", str(run / "verifier-orm")]  # the same labelled samples
+    for out, flags in (("verifier-orm", []), ("verifier-orm-shuffled", shuffled)):
         if not (run / out / "verifier.json").exists():
             cli("verifier", str(run), "--kind", "orm", "--seed", str(seed), "--out", str(run / out), *flags,
                 *VERIFIER)  # fmt: skip
     if not (run / "verifier-prm" / "verifier.json").exists():
         cli("verifier", str(run), "--kind", "prm", "--seed", str(seed), "--out", str(run / "verifier-prm"),
             *PRM)  # fmt: skip
+    ranked = ["--verifier", str(run / "verifier-orm"), "--candidates", str(n),
+              "--candidates-from", str(run / "search" / "sampled")]  # the sampled eval's answers, ranked
     evals = {
         "greedy": [],
         "sampled": ["--n", str(n), "--k", ",".join(str(k) for k in ks_up_to(n))],
-        "bon": ["--search", "bon", "--verifier", str(run / "verifier-orm"), "--candidates", str(n)],
-        "bon-vote": ["--search", "bon-vote", "--verifier", str(run / "verifier-orm"), "--candidates", str(n)],
+        "bon": ["--search", "bon", *ranked],
+        "bon-vote": ["--search", "bon-vote", *ranked],
     }
     for width, expansions in BEAMS:
         beam = ["--beam-width", str(width), "--expansions", str(expansions)]
@@ -270,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=16)
     parser.add_argument("--eval-per-level", type=int, default=300)
     parser.add_argument("--runs-dir", type=Path)
+    parser.add_argument("--lanes", type=int, default=0,
+                        help="seeds run side by side (default: all), the cores shared among them")
     parser.add_argument("--rebuild", action="store_true", help=f"regenerate {DOC} from {RESULTS}; no runs")
     args, extra = parser.parse_known_args(argv)
     if args.rebuild:
@@ -278,10 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     seeds = [int(s) for s in args.seeds.split(",")]
     runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="rl-reasoner-search-"))
     n, per_level = args.n, args.eval_per_level
+    lanes = max(1, min(args.lanes or len(seeds), len(seeds)))
+    THREADS["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // lanes))
     start = time.time()
-    done = {seed: run_seed(seed, runs, n, per_level, extra) for seed in seeds}
-    for seed, disc in discriminators(runs, seeds).items():
-        run_mcts(seed, done[seed], disc)
+    with ThreadPoolExecutor(lanes) as pool:  # each lane one seed's calls, in order; the lanes side by side
+        lanes_done = pool.map(lambda s: run_seed(s, runs, n, per_level, extra), seeds)
+        done = dict(zip(seeds, lanes_done, strict=True))
+        disc = discriminators(runs, seeds)
+        list(pool.map(lambda s: run_mcts(s, done[s], disc[s]), seeds))
     numbers = {seed: seed_numbers(run, n) for seed, run in done.items()}
     wall = (time.time() - start) / 60
     targets, findings = summarize(numbers, n, wall)
@@ -290,6 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         "git_commit": _git_commit(),
         "machine": f"{platform.processor() or platform.machine()}, {platform.platform()}",
         "wall_minutes": wall,
+        "lanes": {"lanes": lanes, "torch_threads_per_lane": int(THREADS["OMP_NUM_THREADS"]),
+                  "cores": os.cpu_count()},
         "seconds": SECONDS,
         "n": n,
         "seeds": numbers,

@@ -100,6 +100,12 @@ def _add_search_flags(p) -> None:
     )
     p.add_argument("--actions", help="--search mcts|rstar: the action set, five (default) or two (A1, A2)")
     p.add_argument("--discriminator", help="--search rstar: the model that re-completes each trajectory")
+    p.add_argument(
+        "--candidates-from",
+        type=Path,
+        help="--search bon|bon-vote: rank the answers of this finished eval (--n = --candidates, same model, "
+        "data and sampling) instead of sampling them again",
+    )
 
 
 def default_max_new_tokens(model: ModelRef, data_source: str) -> int:
@@ -172,6 +178,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         data={"source": args.data, **_data_fields(spec)},
         model_name=str(Path(model.path).resolve()) if model.is_local else model.path,
         search=search,
+        candidates_from=args.candidates_from,
     )
     print(markdown(metrics))
     print(f"[rl-reasoner] eval written to {args.out}")

@@ -29,6 +29,7 @@ from rewards.verify import extract_answer, verify_batch
 from rl_reasoner.errors import UsageError
 from rl_reasoner.evaluation import metrics as M
 from rl_reasoner.evaluation.backends import EvalBackend, load_backend
+from rl_reasoner.evaluation.replay import ReplayBackend, check_source
 from rl_reasoner.evaluation.search import SearchSpec, with_search
 from rl_reasoner.generation import Generation
 
@@ -317,29 +318,44 @@ def evaluate_model(
     data: Mapping | None = None,
     model_name: str | None = None,
     search: SearchSpec | None = None,
+    candidates_from: Path | None = None,
 ) -> dict:
     """Samples (resuming ``out``), scores and summarises ``model_path`` on ``variants``; writes
     ``metrics.json``, ``metrics.md`` and ``budget_curve.png`` to ``out`` and returns the metrics. With a
-    ``search``, each prompt's one sample is the search's pick (``rl_reasoner.evaluation.search``)."""
+    ``search``, each prompt's one sample is the search's pick (``rl_reasoner.evaluation.search``); with
+    ``candidates_from`` (a sampled eval's folder) a best-of-N search ranks its samples
+    (``rl_reasoner.evaluation.replay``)."""
     from rl_reasoner.evaluation.report import markdown, plot_budget_curve
 
     sampling.check(ks)
     if search is not None:
         search.check(sampling.n, backend)
     config = eval_config(model_name or model_path, dict(data or {}), sampling, backend, variants, search)
+    replayed = check_source(candidates_from, config) if candidates_from else None
     done = prepare_output(out, config)
     total = sum(len(v.rows) for v in variants.values())
     if done:
         print(f"[rl-reasoner] eval: resuming, {len(done)} of {total} prompts done in {out / SAMPLES_FILE}")
     records = done
     if len(_keys(variants) - {(r["variant"], r["id"]) for r in done}):
-        engine = with_search(search, load_backend(backend, model_path, batch_size=batch_size))
+        if replayed is not None:
+            inner = _replay(replayed, model_path, sampling.chat_template)
+        else:
+            inner = load_backend(backend, model_path, batch_size=batch_size)
+        engine = with_search(search, inner)
         records = generate_all(engine, variants, out, sampling, done, desc=f"eval {Path(model_path).name}")
     metrics = compute_metrics(records, variants, ks, config)
     (out / METRICS_FILE).write_text(json.dumps(metrics, indent=2))
     (out / "metrics.md").write_text(markdown(metrics))
     plot_budget_curve(metrics, out / "budget_curve.png")
     return metrics
+
+
+def _replay(records: Sequence[dict], model_path: str, chat_template: bool) -> ReplayBackend:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
+    return ReplayBackend(records, tokenizer, _chat_formatter(tokenizer) if chat_template else None)
 
 
 def load_metrics(path: Path) -> dict:

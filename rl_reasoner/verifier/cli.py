@@ -38,6 +38,9 @@ def add_verifier_parser(sub) -> None:
     p.add_argument("--shuffle-labels", action="store_true",
                    help="orm only, control: permute the train samples' correct/incorrect labels (held-out "
                    "AUROC ~0.5)")
+    p.add_argument("--samples-from", type=Path,
+                   help="orm only: train on the labelled samples another outcome verifier of this run drew "
+                   "(its folder; same --samples-per-prompt, --prompts and --seed) instead of sampling again")
     p.set_defaults(func=cmd_verifier)
 
 
@@ -91,6 +94,11 @@ def _check_flags(args: argparse.Namespace) -> None:
         )
     if args.kind == "prm" and args.shuffle_labels:
         raise VerifierError("--shuffle-labels is the outcome verifier's control: use it with --kind orm")
+    if args.kind == "prm" and args.samples_from:
+        raise VerifierError(
+            "--samples-from reuses an outcome verifier's labelled samples; a process verifier draws its own "
+            "(with step continuations): use it with --kind orm"
+        )
 
 
 def _settings(args: argparse.Namespace) -> OrmSettings | PrmSettings:
@@ -101,7 +109,9 @@ def _settings(args: argparse.Namespace) -> OrmSettings | PrmSettings:
     given = {name: value for name, value in optional.items() if value is not None}
     if args.kind == "prm":
         return PrmSettings(prompts=args.prompts, seed=args.seed, **given)
-    return OrmSettings(prompts=args.prompts, seed=args.seed, shuffle_labels=args.shuffle_labels, **given)
+    samples_from = str(args.samples_from.resolve()) if args.samples_from else None
+    return OrmSettings(prompts=args.prompts, seed=args.seed, shuffle_labels=args.shuffle_labels,
+                       samples_from=samples_from, **given)  # fmt: skip
 
 
 def _report(kind: str, out: Path, info: dict, settings: OrmSettings | PrmSettings) -> None:

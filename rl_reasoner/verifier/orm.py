@@ -2,7 +2,8 @@
 
 Data flow, in the order :func:`build_orm` runs it:
 
-1. sample ``k`` completions per training prompt from the run's SFT model and verify each (``samples``);
+1. sample ``k`` completions per training prompt from the run's SFT model and verify each (``samples``), and
+   save them to ``labelled-samples.jsonl`` (``samples_from``: read another ORM folder's instead, drawn alike);
 2. split the prompts into train and held-out (seeded); with ``shuffle_labels`` permute the train samples'
    labels (the control: its held-out AUROC should be ~0.5);
 3. pair, per train prompt, correct with incorrect completions of that prompt (chosen = prompt + correct,
@@ -26,8 +27,10 @@ from rl_reasoner.verifier.metrics import auroc
 from rl_reasoner.verifier.samples import (
     LabelledPrompt,
     Sampling,
+    load_labelled,
     read_training_prompts,
     sample_and_label,
+    save_labelled,
     shuffle_labels,
     split_prompts,
 )
@@ -46,6 +49,7 @@ class OrmSettings:
     pairs_per_step: int = 8  # per_device_train_batch_size (each pair is two sequences)
     learning_rate: float = 1e-4
     shuffle_labels: bool = False  # the control: labels permuted across train samples before pairing
+    samples_from: str | None = None  # an ORM folder of the same run whose labelled samples to reuse
 
 
 def preference_pairs(items: Sequence[LabelledPrompt], cap: int) -> list[dict]:
@@ -104,12 +108,22 @@ def heldout_auroc(verifier: Verifier, items: Sequence[LabelledPrompt]) -> float 
     return auroc(verifier.score(prompts, completions), labels)
 
 
+def _draw(run_dir: Path, policy_path: str, settings: OrmSettings, sampling: Sampling) -> dict:
+    """What decides an ORM's labelled samples (the header of ``labelled-samples.jsonl``)."""
+    return {"run": str(run_dir.resolve()), "policy": str(Path(policy_path).resolve()),
+            "samples_per_prompt": settings.samples_per_prompt, "prompts": settings.prompts,
+            "seed": settings.seed, "temperature": sampling.temperature,
+            "max_new_tokens": sampling.max_new_tokens}  # fmt: skip
+
+
 def _sample(
     run_dir: Path, policy_path: str, settings: OrmSettings, sampling: Sampling
 ) -> list[LabelledPrompt]:
     """Labelled samples of the run's training prompts; the policy is freed before the reward model loads."""
     from rl_reasoner.generation import load_policy
 
+    if settings.samples_from:
+        return load_labelled(Path(settings.samples_from), _draw(run_dir, policy_path, settings, sampling))
     rows = read_training_prompts(run_dir, settings.prompts, settings.seed)
     if len(rows) < 2:
         raise VerifierError(
@@ -143,6 +157,7 @@ def build_orm(run_dir: Path, policy_path: str, out: Path, settings: OrmSettings,
     if not pairs:
         raise _no_pairs_error(train, n_samples, correct)
     out.mkdir(parents=True, exist_ok=True)
+    save_labelled(out, _draw(run_dir, policy_path, settings, sampling), items)
     model, tokenizer = train_reward_model(policy_path, pairs, out, settings)
     verifier = Verifier(model, tokenizer, {"kind": "orm"})
     info = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from rl_reasoner.data.teacher import sample_teacher
@@ -104,3 +104,39 @@ def shuffle_labels(items: Sequence[LabelledPrompt], seed: int) -> list[LabelledP
         out.append(replace(item, correct=tuple(labels[start : start + len(item.correct)])))
         start += len(item.correct)
     return out
+
+
+SAMPLES_FILE = "labelled-samples.jsonl"  # in a verifier folder: what it was trained and held out on
+
+
+def save_labelled(out: Path, draw: dict, items: Sequence[LabelledPrompt]) -> None:
+    """``out/labelled-samples.jsonl``: a header line with the ``draw`` (what decided the samples), then one
+    line per prompt with its completions and verdicts, so a second verifier can train on the same samples."""
+    lines = [json.dumps({"draw": draw})] + [json.dumps(asdict(item)) for item in items]
+    (out / SAMPLES_FILE).write_text("".join(line + "\n" for line in lines))
+
+
+def load_labelled(folder: Path, draw: dict) -> list[LabelledPrompt]:
+    """The labelled samples a verifier folder saved, when they were drawn as ``draw`` asks (else an error)."""
+    from rl_reasoner.verifier.info import VerifierError
+
+    path = folder / SAMPLES_FILE
+    if not path.is_file():
+        raise VerifierError(
+            f"--samples-from {folder} holds no {SAMPLES_FILE}: pass the folder of an outcome verifier "
+            "trained on this run (rl-reasoner verifier RUN --kind orm writes it)"
+        )
+    header, *lines = path.read_text().splitlines()
+    theirs = json.loads(header)["draw"]
+    if differ := sorted(k for k in draw.keys() | theirs.keys() if draw.get(k) != theirs.get(k)):
+        shown = "; ".join(f"{k}: {theirs.get(k)!r} there, {draw.get(k)!r} here" for k in differ)
+        raise VerifierError(
+            f"--samples-from {folder} was sampled otherwise ({shown}); pass a verifier folder of the same "
+            "run, --samples-per-prompt, --prompts and --seed, or drop --samples-from to sample"
+        )
+    items = []
+    for line in lines:
+        raw = json.loads(line)
+        items.append(replace(LabelledPrompt(**raw), completions=tuple(raw["completions"]),
+                             correct=tuple(raw["correct"])))  # fmt: skip
+    return items

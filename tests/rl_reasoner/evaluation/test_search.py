@@ -31,6 +31,8 @@ def evals(twelve_run, orm, run_cli, tmp_path_factory):
         ("bon", data, ["--search", "bon", "--verifier", str(orm[0]), "--candidates", "4"]),
         ("vote", data, ["--search", "bon-vote", "--verifier", str(orm[0]), "--candidates", "4"]),
         ("scrambled", scrambled, ["--search", "bon", "--verifier", str(orm[0]), "--candidates", "4"]),
+        ("replayed", data, ["--search", "bon", "--verifier", str(orm[0]), "--candidates", "4",
+                            "--candidates-from", str(tmp / "plain")]),
     ):
         done = run_cli("eval", model, "--data", rows, "--out", str(tmp / name), *FLAGS, *extra)
         assert done.returncode == 0, done.stderr[-3000:]
@@ -50,6 +52,42 @@ def test_best_of_n_picks_the_verifiers_best_of_the_candidates_an_n_eval_draws(ev
         assert pick["text"] in [c["text"] for c in candidates]
         assert pick["verifier_score"] == pytest.approx(max(finished), abs=1e-4)
         assert pick["spent_tokens"] == sum(c["tokens"] for c in candidates)
+
+
+def test_ranking_a_finished_evals_answers_picks_what_the_search_picks_by_sampling(evals):
+    sampled, replayed = (
+        {r["id"]: r["samples"] for r in read_samples(evals[name] / "samples.jsonl")}
+        for name in ("bon", "replayed")
+    )
+    assert sampled.keys() == replayed.keys() and len(sampled) == 13
+    for qid, (pick,) in sampled.items():
+        (again,) = replayed[qid]
+        assert (again["text"], again["spent_tokens"]) == (pick["text"], pick["spent_tokens"])
+        assert again["verifier_score"] == pytest.approx(pick["verifier_score"], abs=1e-5)
+    assert load_metrics(evals["replayed"])["config"] == load_metrics(evals["bon"])["config"]
+
+
+@pytest.mark.parametrize(
+    "candidates, seed, source, message",
+    [
+        ("2", "3", "plain", "n: 4 there, 2 here"),
+        ("4", "4", "plain", "seed: 3 there, 4 here"),
+        ("4", "3", "bon", "search: {'name': 'bon'"),
+        ("4", "3", "nowhere", "has no eval_config.json"),
+    ],
+)
+def test_replaying_candidates_that_the_search_would_not_draw_stops_first(
+    evals, twelve_run, orm, run_cli, tmp_path, candidates, seed, source, message
+):
+    folder = evals.get(source, tmp_path)
+    flags = ["--max-new-tokens", "40", "--batch-size", "16", "--seed", seed, "--temperature", "1.0",
+             "--search", "bon", "--verifier", str(orm[0]), "--candidates", candidates,
+             "--candidates-from", str(folder)]  # fmt: skip
+    data = str(evals["plain"].parent / "twelve.jsonl")  # the rows the sampled eval read: one thing differs
+    out = tmp_path / "out"
+    done = run_cli("eval", str(twelve_run / "sft"), "--data", data, "--out", str(out), *flags)
+    assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and not out.exists()
 
 
 def test_bon_vote_picks_the_best_member_of_the_answer_with_the_most_verifier_weight(evals, orm):

@@ -35,17 +35,21 @@ def test_verifier_command_writes_a_loadable_orm_and_its_record(orm, twelve_run):
 
 
 def test_shuffled_labels_are_recorded_and_keep_the_samples(orm, twelve_run, run_cli, tmp_path):
-    """The control trains on permuted labels; its held-out AUROC (true labels) is chance in expectation,
-    but on 3 held-out prompts one seed lands anywhere, so only the record is checked here."""
+    """The control trains on permuted labels of the first ORM's very samples (``--samples-from``); its
+    held-out AUROC (true labels) is chance in expectation, but on 3 held-out prompts one seed lands anywhere,
+    so only the record is checked here."""
     out = tmp_path / "shuffled"
     done = run_cli("verifier", str(twelve_run), "--kind", "orm", "--samples-per-prompt", "8", "--steps", "20",
-                   "--shuffle-labels", "--out", str(out))
+                   "--shuffle-labels", "--out", str(out), "--samples-from", str(orm[0]))
     assert done.returncode == 0, done.stderr[-3000:]
     info = json.loads((out / "verifier.json").read_text())
     true = json.loads((orm[0] / "verifier.json").read_text())
     assert info["shuffled_labels"] is True and "labels shuffled" in done.stdout
     assert info["counts"]["samples"] == true["counts"]["samples"]
     assert info["counts"]["correct_rate"] == true["counts"]["correct_rate"]  # same samples, same draw
+    saved = [(out / "labelled-samples.jsonl").read_text(), (orm[0] / "labelled-samples.jsonl").read_text()]
+    assert saved[0] == saved[1] and saved[0].count("\n") == 1 + 13  # header + one line per prompt
+    assert info["settings"]["samples_from"] == str(orm[0].resolve())
     auroc = info["heldout_auroc"]
     assert auroc is None or 0 <= auroc <= 1
     assert re.search(r"held-out AUROC: (\d\.\d{3}|undefined)", done.stdout)
@@ -63,12 +67,14 @@ def data_only_run(tmp_path_factory) -> Path:
     return runs / "tiny-arith-smoke"
 
 
-def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(twelve_run, data_only_run, tmp_path, capsys):
+def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(twelve_run, data_only_run, orm, tmp_path,
+                                                                 capsys):
     capsys.readouterr()
     taken = tmp_path / "taken"
     taken.mkdir()
     (taken / "keep.txt").write_text("mine")
     run = str(twelve_run)
+    new = ["--kind", "orm", "--out", str(tmp_path / "new")]
     cases = [
         ([str(data_only_run), "--kind", "orm"], "has no finished SFT stage (stages.sft.status: not started)"),
         ([run, "--kind", "bert"], "unknown verifier kind 'bert'; expected one of ['orm', 'prm']"),
@@ -80,12 +86,18 @@ def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(twelve_run, dat
         ([run, "--kind", "prm", "--steps", "0"], "--steps must be >= 1"),
         ([run, "--kind", "prm", "--shuffle-labels"], "--shuffle-labels is the outcome verifier's control"),
         ([run, "--kind", "orm", "--continuations", "4"], "use it with --kind prm"),
+        ([run, "--kind", "prm", "--samples-from", str(orm[0])], "use it with --kind orm"),
+        ([run, *new, "--samples-from", str(tmp_path)], "holds no labelled-samples.jsonl"),
+        ([run, *new, "--samples-from", str(orm[0]), "--seed", "1"], "seed: 0 there, 1 here"),
+        ([run, *new, "--samples-from", str(orm[0]), "--samples-per-prompt", "4"],
+         "samples_per_prompt: 8 there, 4 here"),
         ([str(data_only_run), "--kind", "prm"], "has no finished SFT stage"),
         ([str(tmp_path), "--kind", "orm"], "is not a run directory (no manifest.json)"),
         ([run, "--kind", "orm", "--out", str(taken)], "exists and is not empty"),
         ([run, "--kind", "prm", "--out", str(taken)], "exists and is not empty"),
     ]
     before = {folder: listing(folder) for folder in (twelve_run, data_only_run, tmp_path)}
+    assert (orm[0] / "labelled-samples.jsonl").exists()
     for args, message in cases:
         code = main(["verifier", *args])
         err = capsys.readouterr().err
