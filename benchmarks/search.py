@@ -46,8 +46,8 @@ from search_page import DOC, HARDEST, PLOT, RESULTS, WEAK, plot, rebuild, render
 from search_prm import BEAMS, PRM, maj_at, prm_numbers, prm_targets, target  # noqa: E402, F401
 from search_rstar import MCTS, discriminators, rstar_flags, rstar_numbers, rstar_targets  # noqa: E402
 
-# 8000 labelled samples: 500 prompts gave held-out AUROC 0.818 and 1000 gave 0.883 (seed 1's verifier.json
-# held-out training prompts, 5 Dec 2026; the eval problems' AUROC, which the bench reports, was not the guide).
+# 8000 labelled samples: 500 prompts gave held-out AUROC 0.818, 1000 gave 0.883 (seed 1's verifier.json,
+# held-out training prompts, 5 Dec 2026; the eval problems' AUROC, which the bench reports, was not a guide).
 VERIFIER = ["--samples-per-prompt", "8", "--prompts", "1000", "--steps", "600"]
 
 
