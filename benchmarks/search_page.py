@@ -61,16 +61,23 @@ def render(report: dict) -> str:
             f"{c['pass']:.1%} |"
         )
     lines += _prm_lines(report) + rstar_lines(report)
-    lines += _minutes_lines(report.get("seconds", {}), report.get("seconds_note"))
+    lines += _minutes_lines(report.get("seconds", {}), report.get("seconds_note"), report.get("lanes"))
     lines += ["", f"![accuracy vs spent tokens]({Path(PLOT).name})"]
     return "\n".join(lines) + "\n"
 
 
-def _minutes_lines(seconds: dict[str, float], note: str | None = None) -> list[str]:
+def _minutes_lines(
+    seconds: dict[str, float], note: str | None = None, lanes: dict | None = None
+) -> list[str]:
     """The page's time section: minutes per CLI call this invocation made (none when it resumed them all),
-    and the JSON's ``seconds_note`` where a hand has corrected them."""
+    how the seeds shared the cores, and the JSON's ``seconds_note`` where a hand has corrected them."""
     if not seconds:
         return []
+    side = ""
+    if lanes and lanes["lanes"] > 1:
+        side = (f" The seeds ran side by side, {lanes['lanes']} lanes of {lanes['torch_threads_per_lane']} "
+                f"torch thread(s) on {lanes['cores']} cores, so these minutes add up to more than the wall "
+                "time.")
     kinds: dict[str, float] = {}
     for call, sec in seconds.items():
         kinds[call.split()[0]] = kinds.get(call.split()[0], 0.0) + sec
@@ -79,7 +86,7 @@ def _minutes_lines(seconds: dict[str, float], note: str | None = None) -> list[s
         "## Where the minutes go",
         "",
         "Wall minutes of each `rl-reasoner` call this invocation made (calls resumed from finished outputs "
-        "take seconds): " + ", ".join(f"{kind} {sec / 60:.1f}" for kind, sec in kinds.items()) + ".",
+        "take seconds): " + ", ".join(f"{kind} {sec / 60:.1f}" for kind, sec in kinds.items()) + "." + side,
         "",
         *([f"**Note (by hand):** {note}", ""] if note else []),
         "| call | minutes |",
