@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="rl-reasoner-search-"))
     n, per_level = args.n, args.eval_per_level
     lanes = max(1, min(args.lanes or len(seeds), len(seeds)))
-    THREADS["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // lanes))
+    THREADS["OMP_NUM_THREADS"] = str(max(1, len(os.sched_getaffinity(0)) // lanes))
     start = time.time()
     with ThreadPoolExecutor(lanes) as pool:  # each lane one seed's calls, in order; the lanes side by side
         lanes_done = pool.map(lambda s: run_seed(s, runs, n, per_level, extra), seeds)
@@ -311,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{platform.processor() or platform.machine()}, {platform.platform()}",
         "wall_minutes": wall,
         "lanes": {"lanes": lanes, "torch_threads_per_lane": int(THREADS["OMP_NUM_THREADS"]),
-                  "cores": os.cpu_count()},
+                  "cores": len(os.sched_getaffinity(0))},
         "seconds": SECONDS,
         "n": n,
         "seeds": numbers,

@@ -4,21 +4,24 @@ A best-of-N search over N candidates draws them exactly as ``rl-reasoner eval --
 (same chunks, same seeds). When such an eval is already in ``DIR``, its ``samples.jsonl`` holds every
 candidate (text, token ids, token count, truncation), so the search can rank those instead of generating
 them again: the picks and the spent tokens are the ones a fresh search would report, at the cost of
-scoring only. The replay is refused, before any model is loaded, unless ``DIR`` was sampled from the same
-model, data, prompts and sampling settings with ``--n`` equal to ``--candidates``, and holds every prompt.
+scoring only. The replay is refused, before any model is loaded and before ``--out`` is touched, unless
+``DIR`` was sampled from the same model, prompts (the eval's digest of ids, prompts and answers), sampling
+settings and batch size (the chunks, hence the seeds) with ``--n`` equal to ``--candidates``, holds every
+prompt with that many samples, and is an eval of the original prompts only (no ``--perturb``, no forced
+openings: candidates are looked up by prompt).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rl_reasoner.errors import UsageError
 from rl_reasoner.generation import Generation
 
 REPLAYABLE = ("bon", "bon-vote")  # searches whose candidates are a plain --n eval's samples
-SAME = ("model", "data", "max_new_tokens", "temperature", "top_p", "seed", "chat_template", "backend",
+SAME = ("model", "max_new_tokens", "temperature", "top_p", "seed", "chat_template", "batch_size", "backend",
         "extraction", "variants", "prompts")  # fmt: skip
 
 
@@ -26,9 +29,10 @@ class ReplayError(UsageError):
     """``--candidates-from`` names a folder whose samples are not the candidates this search would draw."""
 
 
-def check_source(source: Path, config: dict) -> list[dict]:
-    """The records of ``source`` when they are exactly the candidates of the eval ``config`` describes."""
-    from rl_reasoner.evaluation.runner import CONFIG_FILE, METRICS_FILE, SAMPLES_FILE, read_samples
+def check_source(source: Path, config: dict, rows: Sequence[dict]) -> list[dict]:
+    """The records of ``source`` when they are exactly the candidates of the eval ``config`` describes on
+    ``rows`` (the original variant's rows)."""
+    from rl_reasoner.evaluation.runner import CONFIG_FILE, METRICS_FILE, ORIGINAL, SAMPLES_FILE
 
     search = config.get("search") or {}
     if search.get("name") not in REPLAYABLE:
@@ -37,54 +41,82 @@ def check_source(source: Path, config: dict) -> list[dict]:
             "--candidates-from ranks a sampled eval's answers, which only --search "
             f"{' or '.join(REPLAYABLE)} does; got {got}"
         )
-    candidates = search["candidates"]
+    if config["variants"] != [ORIGINAL]:
+        raise ReplayError(
+            f"--candidates-from replays an eval of the original prompts only; this one also has "
+            f"{config['variants'][1:]} (drop --perturb)"
+        )
     if not (source / CONFIG_FILE).exists():
         raise ReplayError(f"--candidates-from {source} has no {CONFIG_FILE}: pass an rl-reasoner eval --out")
-    old = json.loads((source / CONFIG_FILE).read_text())
+    _same_draw(source, json.loads((source / CONFIG_FILE).read_text()), config, search["candidates"])
+    if not (source / METRICS_FILE).exists():  # the runner writes it once every prompt is sampled
+        raise ReplayError(
+            f"--candidates-from {source} is unfinished (no {METRICS_FILE} yet); finish it with the same "
+            "rl-reasoner eval command first"
+        )
+    records = _complete_lines(source / SAMPLES_FILE)
+    _cover(source, records, rows, search["candidates"])
+    return records
+
+
+def _same_draw(source: Path, old: dict, config: dict, candidates: int) -> None:
     wanted = {key: config.get(key) for key in SAME} | {"n": candidates, "search": None}
     changed = [f"{k}: {old.get(k)!r} there, {v!r} here" for k, v in wanted.items() if old.get(k) != v]
     if changed:
         raise ReplayError(
             f"--candidates-from {source} was not sampled as this search draws its candidates "
             f"({'; '.join(changed)}); rerun without --candidates-from, or point it at a plain eval with "
-            f"--n {candidates} and the same model, data and sampling settings"
+            f"--n {candidates} and the same model, data, sampling settings and --batch-size"
         )
-    if not (source / METRICS_FILE).exists():  # the runner writes it once every prompt is sampled
+
+
+def _complete_lines(path: Path) -> list[dict]:
+    """The finished lines of another eval's ``samples.jsonl``, read without touching the file."""
+    text = path.read_text() if path.exists() else ""
+    return [json.loads(line) for line in text[: text.rfind("\n") + 1].splitlines() if line.strip()]
+
+
+def _cover(source: Path, records: Sequence[dict], rows: Sequence[dict], n: int) -> None:
+    """Every row once, with ``n`` samples; one prompt text never stands for two different sample sets."""
+    by_id = {r["id"]: r for r in records}
+    short = [row["id"] for row in rows if len(by_id.get(row["id"], {}).get("samples", ())) != n]
+    texts: dict[str, list] = {}
+    twice = [r["prompt"] for r in records if texts.setdefault(r["prompt"], r["samples"]) != r["samples"]]
+    if short or twice:
+        what = (f"{len(short)} prompts without {n} samples (first: {short[0]!r})" if short
+                else f"the prompt {twice[0]!r} twice with different samples")  # fmt: skip
         raise ReplayError(
-            f"--candidates-from {source} is unfinished (no {METRICS_FILE} yet); finish it with the same "
-            "rl-reasoner eval command first"
+            f"--candidates-from {source} holds {what}, so it is not the finished eval its config describes; "
+            "rerun that eval into a new folder"
         )
-    return read_samples(source / SAMPLES_FILE)
 
 
 class ReplayBackend:
-    """An eval backend that answers each prompt with the saved samples of a sampled eval, in their order."""
+    """An eval backend that answers each prompt with the saved samples of a sampled eval, in their order;
+    chunked as the hf backend chunks ``--batch-size`` sequences (the verifier scores the same batches)."""
 
-    def __init__(self, records: Sequence[dict], tokenizer, template=None):
-        self.tokenizer = tokenizer
-        self.groups: dict[str, list[Generation]] = {}
-        for record in records:
-            prompt = template(record["prompt"]) if template else record["prompt"]
-            group = [_generation(s) for s in record["samples"]]
-            if self.groups.setdefault(prompt, group) != group:
-                raise ReplayError(
-                    f"the candidates hold the prompt {record['prompt']!r} twice with different samples "
-                    "(two variants share it), so which were drawn where is ambiguous: rerun without "
-                    "--candidates-from"
-                )
+    def __init__(
+        self,
+        records: Sequence[dict],
+        tokenizer,
+        batch_size: int,
+        template: Callable[[str], str] | None = None,
+    ) -> None:
+        self.tokenizer, self.batch_size = tokenizer, batch_size
+        self.groups = {
+            (template(r["prompt"]) if template else r["prompt"]): [_generation(s) for s in r["samples"]]
+            for r in records
+        }
 
     def prompts_per_chunk(self, n: int) -> int:
-        return 64  # nothing is generated: chunks only pace the runner's saves
+        return max(1, self.batch_size // n)
 
     def generate(self, prompts: Sequence[str], *, n: int, **_sampling) -> list[list[Generation]]:
         """The saved ``n`` samples of each prompt (the sampling settings were checked against the source)."""
         missing = [p for p in prompts if p not in self.groups]
         if missing:
             raise ReplayError(f"the replayed eval has no samples of the prompt {missing[0]!r}")
-        groups = [self.groups[p] for p in prompts]
-        if any(len(g) != n for g in groups):
-            raise ReplayError(f"the replayed eval has {len(groups[0])} samples a prompt, the search asks {n}")
-        return groups
+        return [self.groups[p] for p in prompts]
 
 
 def _generation(sample: dict) -> Generation:

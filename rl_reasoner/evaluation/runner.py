@@ -34,6 +34,9 @@ from rl_reasoner.evaluation.search import SearchSpec, with_search
 from rl_reasoner.generation import Generation
 
 CONFIG_FILE, SAMPLES_FILE, METRICS_FILE = "eval_config.json", "samples.jsonl", "metrics.json"
+# Recorded in eval_config.json but not compared on resume: neither changes what a sample is (the batch size
+# picks the chunks' seeds; a crash for memory is resumed with a smaller one).
+NOT_COMPARED = ("batch_size", "candidates_from")
 EXTRACTION = M.EXTRACTION  # answers are read as graders read them: boxed or not (rewards.verify.MODES)
 ORIGINAL = "original"  # the variant reported at the top level of metrics.json
 
@@ -104,7 +107,7 @@ def prepare_output(out: Path, config: dict) -> list[dict]:
         changed = [
             f"{k}: {old.get(k)!r} -> {new.get(k)!r}"
             for k in sorted(set(old) | set(new))
-            if old.get(k) != new.get(k)
+            if old.get(k) != new.get(k) and k not in NOT_COMPARED
         ]
         if changed:
             raise EvalError(
@@ -293,11 +296,13 @@ def eval_config(
     backend: str,
     variants: Mapping,
     search: SearchSpec | None = None,
+    batch_size: int | None = None,
 ) -> dict:
     return {
         "model": model,
         "data": data,
         **asdict(sampling),
+        "batch_size": batch_size,
         "backend": backend,
         **({"search": search.settings()} if search is not None else {}),
         "extraction": EXTRACTION,  # the samples' verdicts were scored so: a resume must score the same way
@@ -330,8 +335,12 @@ def evaluate_model(
     sampling.check(ks)
     if search is not None:
         search.check(sampling.n, backend)
-    config = eval_config(model_name or model_path, dict(data or {}), sampling, backend, variants, search)
-    replayed = check_source(candidates_from, config) if candidates_from else None
+    config = eval_config(model_name or model_path, dict(data or {}), sampling, backend, variants, search,
+                         batch_size)  # fmt: skip
+    replayed = None
+    if candidates_from is not None:
+        replayed = check_source(candidates_from, config, variants[ORIGINAL].rows)
+        config["candidates_from"] = str(Path(candidates_from).resolve())
     done = prepare_output(out, config)
     total = sum(len(v.rows) for v in variants.values())
     if done:
@@ -339,7 +348,7 @@ def evaluate_model(
     records = done
     if len(_keys(variants) - {(r["variant"], r["id"]) for r in done}):
         if replayed is not None:
-            inner = _replay(replayed, model_path, sampling.chat_template)
+            inner = _replay(replayed, model_path, batch_size, sampling.chat_template)
         else:
             inner = load_backend(backend, model_path, batch_size=batch_size)
         engine = with_search(search, inner)
@@ -351,11 +360,12 @@ def evaluate_model(
     return metrics
 
 
-def _replay(records: Sequence[dict], model_path: str, chat_template: bool) -> ReplayBackend:
+def _replay(records: Sequence[dict], model_path: str, batch_size: int, chat_template: bool) -> ReplayBackend:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
-    return ReplayBackend(records, tokenizer, _chat_formatter(tokenizer) if chat_template else None)
+    template = _chat_formatter(tokenizer) if chat_template else None
+    return ReplayBackend(records, tokenizer, batch_size, template)
 
 
 def load_metrics(path: Path) -> dict:

@@ -16,6 +16,8 @@ Data flow, in the order :func:`build_orm` runs it:
 from __future__ import annotations
 
 import gc
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -108,12 +110,14 @@ def heldout_auroc(verifier: Verifier, items: Sequence[LabelledPrompt]) -> float 
     return auroc(verifier.score(prompts, completions), labels)
 
 
-def _draw(run_dir: Path, policy_path: str, settings: OrmSettings, sampling: Sampling) -> dict:
-    """What decides an ORM's labelled samples (the header of ``labelled-samples.jsonl``)."""
-    return {"run": str(run_dir.resolve()), "policy": str(Path(policy_path).resolve()),
-            "samples_per_prompt": settings.samples_per_prompt, "prompts": settings.prompts,
-            "seed": settings.seed, "temperature": sampling.temperature,
-            "max_new_tokens": sampling.max_new_tokens}  # fmt: skip
+def _draw(rows: Sequence[dict], policy_path: str, settings: OrmSettings, sampling: Sampling) -> dict:
+    """What decides an ORM's labelled samples (the header of ``labelled-samples.jsonl``): the policy, the
+    prompts drawn (a digest of their ids and texts) and how each was sampled."""
+    drawn = json.dumps([(str(row.get("id")), row["prompt"], str(row["answer"])) for row in rows])
+    digest = hashlib.sha256(drawn.encode()).hexdigest()[:16]
+    return {"policy": str(Path(policy_path).resolve()), "prompts": digest,
+            "samples_per_prompt": settings.samples_per_prompt, "seed": settings.seed,
+            "temperature": sampling.temperature, "max_new_tokens": sampling.max_new_tokens}  # fmt: skip
 
 
 def _sample(
@@ -122,9 +126,9 @@ def _sample(
     """Labelled samples of the run's training prompts; the policy is freed before the reward model loads."""
     from rl_reasoner.generation import load_policy
 
-    if settings.samples_from:
-        return load_labelled(Path(settings.samples_from), _draw(run_dir, policy_path, settings, sampling))
     rows = read_training_prompts(run_dir, settings.prompts, settings.seed)
+    if settings.samples_from:
+        return load_labelled(Path(settings.samples_from), _draw(rows, policy_path, settings, sampling))
     if len(rows) < 2:
         raise VerifierError(
             f"{run_dir} has {len(rows)} training prompt(s) in data/grpo.jsonl; a verifier needs >= 2 "
@@ -148,6 +152,7 @@ def _no_pairs_error(train: Sequence[LabelledPrompt], n_samples: int, correct: in
 def build_orm(run_dir: Path, policy_path: str, out: Path, settings: OrmSettings, sampling: Sampling) -> dict:
     """Samples, trains and evaluates an ORM for the run; writes the folder ``out`` and returns its info."""
     items = _sample(run_dir, policy_path, settings, sampling)
+    rows = read_training_prompts(run_dir, settings.prompts, settings.seed)  # as _sample drew them
     n_samples = sum(len(item.correct) for item in items)
     correct = sum(sum(item.correct) for item in items)
     train, heldout = split_prompts(items, settings.heldout_fraction, settings.seed)
@@ -157,7 +162,7 @@ def build_orm(run_dir: Path, policy_path: str, out: Path, settings: OrmSettings,
     if not pairs:
         raise _no_pairs_error(train, n_samples, correct)
     out.mkdir(parents=True, exist_ok=True)
-    save_labelled(out, _draw(run_dir, policy_path, settings, sampling), items)
+    save_labelled(out, _draw(rows, policy_path, settings, sampling), items)
     model, tokenizer = train_reward_model(policy_path, pairs, out, settings)
     verifier = Verifier(model, tokenizer, {"kind": "orm"})
     info = {

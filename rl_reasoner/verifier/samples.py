@@ -126,8 +126,15 @@ def load_labelled(folder: Path, draw: dict) -> list[LabelledPrompt]:
             f"--samples-from {folder} holds no {SAMPLES_FILE}: pass the folder of an outcome verifier "
             "trained on this run (rl-reasoner verifier RUN --kind orm writes it)"
         )
-    header, *lines = path.read_text().splitlines()
-    theirs = json.loads(header)["draw"]
+    try:
+        header, *lines = path.read_text().splitlines()
+        theirs = json.loads(header)["draw"]
+        raws = [json.loads(line) for line in lines]
+    except (ValueError, KeyError, TypeError):
+        raise VerifierError(
+            f"--samples-from {path} is not a labelled-samples file (a header line with the draw, then one "
+            "JSON line per prompt); pass the folder of an outcome verifier, or drop --samples-from to sample"
+        ) from None
     if differ := sorted(k for k in draw.keys() | theirs.keys() if draw.get(k) != theirs.get(k)):
         shown = "; ".join(f"{k}: {theirs.get(k)!r} there, {draw.get(k)!r} here" for k in differ)
         raise VerifierError(
@@ -135,8 +142,7 @@ def load_labelled(folder: Path, draw: dict) -> list[LabelledPrompt]:
             "run, --samples-per-prompt, --prompts and --seed, or drop --samples-from to sample"
         )
     items = []
-    for line in lines:
-        raw = json.loads(line)
+    for raw in raws:
         items.append(replace(LabelledPrompt(**raw), completions=tuple(raw["completions"]),
                              correct=tuple(raw["correct"])))  # fmt: skip
     return items

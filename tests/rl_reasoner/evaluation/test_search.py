@@ -4,6 +4,7 @@ they cost, never reads the gold, and bad settings stop before anything is genera
 
 import json
 import math
+import shutil
 
 import pytest
 
@@ -64,28 +65,70 @@ def test_ranking_a_finished_evals_answers_picks_what_the_search_picks_by_samplin
         (again,) = replayed[qid]
         assert (again["text"], again["spent_tokens"]) == (pick["text"], pick["spent_tokens"])
         assert again["verifier_score"] == pytest.approx(pick["verifier_score"], abs=1e-5)
-    assert load_metrics(evals["replayed"])["config"] == load_metrics(evals["bon"])["config"]
+    config = load_metrics(evals["replayed"])["config"]
+    assert config.pop("candidates_from") == str(evals["plain"].resolve())
+    assert config == load_metrics(evals["bon"])["config"]
+
+
+def test_the_replay_ranks_the_saved_answers_not_fresh_ones(evals, twelve_run, orm, run_cli, tmp_path):
+    """Every candidate of one prompt replaced by a copy of one it did not pick: the replay must pick that."""
+    plain = {r["id"]: r for r in read_samples(evals["plain"] / "samples.jsonl")}
+    picks = {r["id"]: r["samples"][0]["text"] for r in read_samples(evals["bon"] / "samples.jsonl")}
+    qid = next(q for q, r in plain.items() if len({s["text"] for s in r["samples"]}) > 1)
+    other = next(s for s in plain[qid]["samples"] if s["text"] != picks[qid])
+    edited = tmp_path / "edited"
+    shutil.copytree(evals["plain"], edited)
+    lines = [json.loads(line) for line in (edited / "samples.jsonl").read_text().splitlines()]
+    for record in lines:
+        if record["id"] == qid:
+            record["samples"] = [other] * len(record["samples"])
+    (edited / "samples.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    done = run_cli("eval", str(twelve_run / "sft"), "--data", str(evals["plain"].parent / "twelve.jsonl"),
+                   "--out", str(tmp_path / "out"), *FLAGS, "--search", "bon", "--verifier", str(orm[0]),
+                   "--candidates", "4", "--candidates-from", str(edited))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    again = {r["id"]: r["samples"][0] for r in read_samples(tmp_path / "out" / "samples.jsonl")}
+    assert again[qid]["text"] == other["text"] != picks[qid]
+    assert again[qid]["spent_tokens"] == 4 * other["tokens"]
+    assert all(again[q]["text"] == picks[q] for q in picks if q != qid)
+
+
+def broken_copies(plain, tmp_path):
+    """Copies of the sampled eval: one unfinished (no metrics.json), one missing a prompt's line."""
+    unfinished, short = tmp_path / "unfinished", tmp_path / "short"
+    for copy in (unfinished, short):
+        shutil.copytree(plain, copy)
+    (unfinished / "metrics.json").unlink()
+    lines = (short / "samples.jsonl").read_text().splitlines(keepends=True)
+    (short / "samples.jsonl").write_text("".join(lines[1:]))
+    return {"unfinished": unfinished, "short": short}
 
 
 @pytest.mark.parametrize(
-    "candidates, seed, source, message",
+    "extra, source, message",
     [
-        ("2", "3", "plain", "n: 4 there, 2 here"),
-        ("4", "4", "plain", "seed: 3 there, 4 here"),
-        ("4", "3", "bon", "search: {'name': 'bon'"),
-        ("4", "3", "nowhere", "has no eval_config.json"),
+        (["--candidates", "2"], "plain", "n: 4 there, 2 here"),
+        (["--seed", "4"], "plain", "seed: 3 there, 4 here"),
+        (["--batch-size", "8"], "plain", "batch_size: 16 there, 8 here"),
+        ([], "bon", "search: {'name': 'bon'"),
+        ([], "nowhere", "has no eval_config.json"),
+        ([], "unfinished", "is unfinished (no metrics.json yet)"),
+        ([], "short", "holds 1 prompts without 4 samples"),
+        (["--perturb"], "plain", "replays an eval of the original prompts only"),
+        (["--no-search"], "plain", "only --search bon or bon-vote does; got no --search"),
     ],
 )
 def test_replaying_candidates_that_the_search_would_not_draw_stops_first(
-    evals, twelve_run, orm, run_cli, tmp_path, candidates, seed, source, message
+    evals, twelve_run, orm, run_cli, tmp_path, extra, source, message
 ):
-    folder = evals.get(source, tmp_path)
-    flags = ["--max-new-tokens", "40", "--batch-size", "16", "--seed", seed, "--temperature", "1.0",
-             "--search", "bon", "--verifier", str(orm[0]), "--candidates", candidates,
-             "--candidates-from", str(folder)]  # fmt: skip
-    data = str(evals["plain"].parent / "twelve.jsonl")  # the rows the sampled eval read: one thing differs
+    folder = (evals | broken_copies(evals["plain"], tmp_path)).get(source, tmp_path)
+    search = ["--search", "bon", "--verifier", str(orm[0]), "--candidates", "4"]
+    if extra == ["--no-search"]:
+        search, extra = [], []
+    flags = [*FLAGS, *search, "--candidates-from", str(folder), *extra]  # argparse: the last value wins
     out = tmp_path / "out"
-    done = run_cli("eval", str(twelve_run / "sft"), "--data", data, "--out", str(out), *flags)
+    done = run_cli("eval", str(twelve_run / "sft"), "--data", str(evals["plain"].parent / "twelve.jsonl"),
+                   "--out", str(out), *flags)  # fmt: skip
     assert done.returncode == 2 and message in done.stderr, done.stderr[-2000:]
     assert "Traceback" not in done.stderr and not out.exists()
 

@@ -55,6 +55,24 @@ def test_shuffled_labels_are_recorded_and_keep_the_samples(orm, twelve_run, run_
     assert re.search(r"held-out AUROC: (\d\.\d{3}|undefined)", done.stdout)
 
 
+def test_samples_from_trains_on_the_saved_samples(orm, twelve_run, run_cli, tmp_path):
+    """Every saved label flipped in a copy: the second verifier counts the flipped ones, so it read them."""
+    flipped = tmp_path / "flipped"
+    flipped.mkdir()
+    header, *lines = (orm[0] / "labelled-samples.jsonl").read_text().splitlines()
+    items = [json.loads(line) for line in lines]
+    for item in items:
+        item["correct"] = [not ok for ok in item["correct"]]
+    (flipped / "labelled-samples.jsonl").write_text("\n".join([header, *map(json.dumps, items)]) + "\n")
+    out = tmp_path / "orm"
+    done = run_cli("verifier", str(twelve_run), "--kind", "orm", "--samples-per-prompt", "8", "--steps", "2",
+                   "--out", str(out), "--samples-from", str(flipped))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    rate = json.loads((out / "verifier.json").read_text())["counts"]["correct_rate"]
+    true = json.loads((orm[0] / "verifier.json").read_text())["counts"]["correct_rate"]
+    assert rate == pytest.approx(1 - true, abs=1e-4)
+
+
 def listing(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
 
@@ -75,6 +93,9 @@ def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(twelve_run, dat
     (taken / "keep.txt").write_text("mine")
     run = str(twelve_run)
     new = ["--kind", "orm", "--out", str(tmp_path / "new")]
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "labelled-samples.jsonl").write_text("not json\n")
     cases = [
         ([str(data_only_run), "--kind", "orm"], "has no finished SFT stage (stages.sft.status: not started)"),
         ([run, "--kind", "bert"], "unknown verifier kind 'bert'; expected one of ['orm', 'prm']"),
@@ -88,6 +109,7 @@ def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(twelve_run, dat
         ([run, "--kind", "orm", "--continuations", "4"], "use it with --kind prm"),
         ([run, "--kind", "prm", "--samples-from", str(orm[0])], "use it with --kind orm"),
         ([run, *new, "--samples-from", str(tmp_path)], "holds no labelled-samples.jsonl"),
+        ([run, *new, "--samples-from", str(corrupt)], "is not a labelled-samples file"),
         ([run, *new, "--samples-from", str(orm[0]), "--seed", "1"], "seed: 0 there, 1 here"),
         ([run, *new, "--samples-from", str(orm[0]), "--samples-per-prompt", "4"],
          "samples_per_prompt: 8 there, 4 here"),
