@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rl_reasoner.errors import UsageError
+from rl_reasoner.evaluation.layout import CONFIG_FILE, METRICS_FILE, ORIGINAL, SAMPLES_FILE
 from rl_reasoner.generation import Generation
 
 REPLAYABLE = ("bon", "bon-vote")  # searches whose candidates are a plain --n eval's samples
@@ -32,8 +33,6 @@ class ReplayError(UsageError):
 def check_source(source: Path, config: dict, rows: Sequence[dict]) -> list[dict]:
     """The records of ``source`` when they are exactly the candidates of the eval ``config`` describes on
     ``rows`` (the original variant's rows)."""
-    from rl_reasoner.evaluation.runner import CONFIG_FILE, METRICS_FILE, ORIGINAL, SAMPLES_FILE
-
     search = config.get("search") or {}
     if search.get("name") not in REPLAYABLE:
         got = f"--search {search['name']}" if search else "no --search"

@@ -29,16 +29,15 @@ from rewards.verify import extract_answer, verify_batch
 from rl_reasoner.errors import UsageError
 from rl_reasoner.evaluation import metrics as M
 from rl_reasoner.evaluation.backends import EvalBackend, load_backend
+from rl_reasoner.evaluation.layout import CONFIG_FILE, METRICS_FILE, ORIGINAL, SAMPLES_FILE
 from rl_reasoner.evaluation.replay import ReplayBackend, check_source
 from rl_reasoner.evaluation.search import SearchSpec, with_search
 from rl_reasoner.generation import Generation
 
-CONFIG_FILE, SAMPLES_FILE, METRICS_FILE = "eval_config.json", "samples.jsonl", "metrics.json"
 # Recorded in eval_config.json but not compared on resume: neither changes what a sample is (the batch size
 # picks the chunks' seeds; a crash for memory is resumed with a smaller one).
 NOT_COMPARED = ("batch_size", "candidates_from")
 EXTRACTION = M.EXTRACTION  # answers are read as graders read them: boxed or not (rewards.verify.MODES)
-ORIGINAL = "original"  # the variant reported at the top level of metrics.json
 
 
 class EvalError(UsageError):
