@@ -1,7 +1,7 @@
 """Cold-start data of the seed papers, each against its control, SFT only (issue 14).
 
     python benchmarks/cold_start.py [--parts revthink,draft,teacher] [--seeds 0,1] [--runs-dir DIR]
-                                    [--teacher SFT_FOLDER] [--quick] [key=value ...]
+                                    [--teacher SFT_FOLDER] [--lanes L] [--quick] [key=value ...]
 
 Every arm is one run of the real CLI (``rl-reasoner run RECIPE --stages data,sft,eval``) of a recipe under
 ``recipes/tiny-arith/`` with the overrides of :data:`ARMS`; each seed is its own data and SFT. Parts:
@@ -17,6 +17,9 @@ Every arm is one run of the real CLI (``rl-reasoner run RECIPE --stages data,sft
   ``{seed}`` in it is replaced by each seed), and the control "shortest of 8, right or wrong". The teacher
   samples 8 per prompt once per seed (the k8 arm); the other arms re-select from that draw
   (``data.teacher.samples``), so k = 1 and 4 are its first 1 and 4 samples.
+
+The seeds run side by side (``--lanes``, default all of them), the cores split among the lanes
+(``OMP_NUM_THREADS``); each lane runs its seed's arms in order, as a user would one after another.
 
 Writes ``benchmarks/results/cold_start.json`` (``targets``: ``{name: {value, bound, met}}``; ``findings``:
 the replications reported either way) and ``docs/cold-start.md``; ``--quick`` (smoke-sized, 1 seed) writes
@@ -34,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import fmean
 
@@ -84,6 +88,11 @@ QUICK = [  # smoke-sized: what makes every arm's data, SFT and eval run in secon
     "eval.batch_size=16",
 ]
 _DRAFT = re.compile(r"Draft:\s*(.*)")
+THREADS: dict[str, str] = {}  # the environment of every run: torch threads per lane (see main)
+
+
+def cli(cmd: list[str]) -> None:
+    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL, env={**os.environ, **THREADS})
 
 
 def run_arm(part: str, arm: str, seed: int, runs: Path, teacher: str | None, extra: list[str]) -> Path:
@@ -108,7 +117,7 @@ def run_arm(part: str, arm: str, seed: int, runs: Path, teacher: str | None, ext
         "report_to=none",
         *overrides,
     ]
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    cli(cmd)
     return runs / name
 
 
@@ -130,7 +139,7 @@ def train_teacher(seed: int, runs: Path, extra: list[str]) -> Path:
         "report_to=none",
         *extra,
     ]
-    subprocess.run(cmd, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+    cli(cmd)
     return runs / name
 
 
@@ -220,15 +229,23 @@ def teacher_oracle_tokens(teacher: Path) -> float:
     return json.loads(results.read_text())["oracle"]["overall"]["mean_tokens"]
 
 
-def run_part(part: str, seeds: list[int], runs: Path, teachers: dict[int, Path], extra: list[str]) -> dict:
-    arms = {arm: [] for arm in ARMS[part]}
-    for seed in seeds:
-        for arm in ARMS[part]:
-            run_dir = run_arm(part, arm, seed, runs, str(teachers.get(seed, "")) or None, extra)
-            arms[arm].append(collect(run_dir) | {"seed": seed})
-            if part == "teacher" and arm != "k8-shortest-unverified":
-                rule = RULES.get(arm, "shortest_correct")
-                arms[arm][-1]["selection"] = verified_selection(run_dir, rule)
+def seed_lane(part: str, seed: int, runs: Path, teacher: Path | None, extra: list[str]) -> dict[str, dict]:
+    """One seed's arms of ``part``, in the order of :data:`ARMS`: arm -> its numbers."""
+    out = {}
+    for arm in ARMS[part]:
+        run_dir = run_arm(part, arm, seed, runs, str(teacher or "") or None, extra)
+        out[arm] = collect(run_dir) | {"seed": seed}
+        if part == "teacher" and arm != "k8-shortest-unverified":
+            out[arm]["selection"] = verified_selection(run_dir, RULES.get(arm, "shortest_correct"))
+    return out
+
+
+def run_part(
+    part: str, seeds: list[int], runs: Path, teachers: dict[int, Path], extra: list[str], lanes: int = 1
+) -> dict:
+    with ThreadPoolExecutor(lanes) as pool:  # each lane one seed's arms, in order; the lanes side by side
+        per_seed = list(pool.map(lambda s: seed_lane(part, s, runs, teachers.get(s), extra), seeds))
+    arms = {arm: [lane[arm] for lane in per_seed] for arm in ARMS[part]}
     if part == "revthink":
         targets, findings = revthink_numbers(arms)
     elif part == "draft":
@@ -257,18 +274,22 @@ def merge(out: Path, parts: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--parts", default="revthink,draft,teacher", help="comma-separated subset of parts")
-    parser.add_argument("--seeds", default="0,1", help="comma-separated seeds (default: 0,1)")
+    parser.add_argument("--seeds", help="comma-separated seeds (default: 0,1; --quick: 0)")
     parser.add_argument("--runs-dir", type=Path, help="where the runs go (default: a new temp folder)")
     parser.add_argument("--teacher", help="an SFT folder to sample from (default: the demo's SFT, per seed)")
-    parser.add_argument("--quick", action="store_true", help="smoke-sized runs, seed 0, outputs in runs dir")
+    parser.add_argument("--lanes", type=int, default=0,
+                        help="seeds run side by side, the cores split among them (default: one per seed)")
+    parser.add_argument("--quick", action="store_true", help="smoke-sized runs, outputs in runs dir")
     parser.add_argument("overrides", nargs="*", help="key=value overrides for every run")
     args = parser.parse_args(argv)
     parts = args.parts.split(",")
     if unknown := [p for p in parts if p not in ARMS]:
         raise SystemExit(f"unknown part(s) {unknown}; valid parts: {list(ARMS)}")
-    seeds = [0] if args.quick else [int(s) for s in args.seeds.split(",")]
+    seeds = [int(s) for s in (args.seeds or ("0" if args.quick else "0,1")).split(",")]
     runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="cold-start-"))
     extra = [*(QUICK if args.quick else []), *args.overrides]
+    lanes = max(1, min(args.lanes or len(seeds), len(seeds)))
+    THREADS["OMP_NUM_THREADS"] = str(max(1, len(os.sched_getaffinity(0)) // lanes))
     out, doc = (
         (runs / "cold_start.json", runs / "cold-start.md") if args.quick else (ROOT / RESULTS, ROOT / DOC)
     )
@@ -279,20 +300,22 @@ def main(argv: list[str] | None = None) -> int:
         "seeds": seeds,
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "runs_dir": str(runs),
+        "lanes": {"lanes": lanes, "torch_threads_per_lane": int(THREADS["OMP_NUM_THREADS"]),
+                  "cores": len(os.sched_getaffinity(0))},
     }
     teachers, teacher_s = {}, 0.0
     if "teacher" in parts:  # trained once per seed, its time counted in the teacher part's
         began = time.time()
         given = args.teacher
-        teachers = {
-            s: Path(given.replace("{seed}", str(s))) if given else train_teacher(s, runs, extra) / "sft"
-            for s in seeds
-        }
+        with ThreadPoolExecutor(lanes) as pool:
+            made = pool.map(lambda s: Path(given.replace("{seed}", str(s))) if given
+                            else train_teacher(s, runs, extra) / "sft", seeds)
+            teachers = dict(zip(seeds, made, strict=True))
         teacher_s = time.time() - began
     done = {}
     for part in parts:
         began = time.time()
-        done[part] = run_part(part, seeds, runs, teachers, extra) | meta
+        done[part] = run_part(part, seeds, runs, teachers, extra, lanes) | meta
         done[part]["wall_seconds"] = round(time.time() - began + (teacher_s if part == "teacher" else 0), 1)
         # what the runs took: the true cost when a benchmark is resumed or split over processes
         arms = [a for per_seed in done[part]["arms"].values() for a in per_seed]

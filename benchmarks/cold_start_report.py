@@ -212,6 +212,15 @@ ABOUT = {
 }
 
 
+def lanes_line(lanes: dict | None) -> list[str]:
+    """How the seeds shared the cores (absent in results from before the lanes)."""
+    if not lanes:
+        return []
+    return [f"The seeds ran side by side: {lanes['lanes']} lane(s) of {lanes['torch_threads_per_lane']} "
+            f"torch thread(s) on {lanes['cores']} cores, so the stages' minutes add up to more than the "
+            "wall time."]
+
+
 def render(report: dict) -> str:
     """docs/cold-start.md: per part its command, commit, machine and time, its table, targets and findings."""
     lines = [
@@ -229,6 +238,7 @@ def render(report: dict) -> str:
             f"{body['wall_seconds'] / 60:.1f} min wall in this invocation; its runs' stages took "
             f"{body.get('run_seconds', 0) / 60:.1f} min in all (finished runs of an earlier invocation are "
             "reused, not rerun).",
+            *lanes_line(body.get("lanes")),
             "",
         ]
         lines += forced_table(body["arms"]["four-styles"]) if part == "draft" else arm_table(body["arms"])

@@ -184,13 +184,18 @@ def test_a_teachers_rows_are_rechecked_against_their_answers_and_all_their_sampl
 
 
 def test_quick_draft_part_runs_the_real_cli_and_writes_its_page(bench, tmp_path):
-    assert bench.main(["--parts", "draft", "--quick", "--runs-dir", str(tmp_path)]) == 0
+    assert bench.main(["--parts", "draft", "--quick", "--seeds", "0,1", "--runs-dir", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "cold_start.json").read_text())
-    seed = report["parts"]["draft"]["arms"]["four-styles"][0]
-    assert set(seed["forced"]) == {"direct", "draft", "concise", "verbose"} and seed["seed"] == 0
+    seeds = report["parts"]["draft"]["arms"]["four-styles"]
+    assert [s["seed"] for s in seeds] == [0, 1]
+    assert all((tmp_path / f"draft-four-styles-seed{s}" / "eval" / "results.json").exists() for s in (0, 1))
+    assert report["parts"]["draft"]["lanes"]["lanes"] == 2  # the seeds side by side
+    seed = seeds[0]
+    assert set(seed["forced"]) == {"direct", "draft", "concise", "verbose"}
     assert set(seed["draft_columns_right"]) == {"1", "2", "3"}
     page = (tmp_path / "cold-start.md").read_text()
     assert "| forced style | accuracy | tokens |" in page and "forced draft tokens <= 0.6" in page
+    assert "The seeds ran side by side: 2 lane(s)" in page
     assert report["targets"] and not (tmp_path / "tiny-arith-draft").exists()  # runs are named per arm
     with pytest.raises(SystemExit, match=r"unknown part\(s\) \['cot'\]"):
         bench.main(["--parts", "cot", "--quick", "--runs-dir", str(tmp_path)])
