@@ -6,7 +6,7 @@
 Every arm is one run of the real CLI (``rl-reasoner run RECIPE --stages data,sft,eval``) of a recipe under
 ``recipes/tiny-arith/`` with the overrides of :data:`ARMS`; each seed is its own data and SFT. Parts:
 
-* ``revthink`` (cold-start-revthink.yaml, 1000 problems, 600 optimizer steps): full objectives against
+* ``revthink`` (cold-start-revthink.yaml, 300 problems, 1200 optimizer steps): full objectives against
   forward-only at equal steps, against forward-only on 3x the problems (the same row count), the seed
   paper's ablations (forward + question, forward + backward reasoning), and ``noise: 0.1`` with the
   consistency filter on and off;
@@ -57,7 +57,7 @@ ARMS: dict[str, dict[str, list[str]]] = {
     "revthink": {
         "forward": ["data.revthink.objectives=[forward]"],
         "full": [],
-        "forward-3n": ["data.revthink.objectives=[forward]", "data.train_size=3000"],
+        "forward-3n": ["data.revthink.objectives=[forward]", "data.train_size=900"],  # 3x the recipe's 300
         "forward-question": ["data.revthink.objectives=[forward,question]"],
         "forward-backward": ["data.revthink.objectives=[forward,backward]"],
         "full-noise-filtered": [f"data.revthink.noise={NOISE}"],
@@ -159,6 +159,15 @@ def draft_columns_right(samples: Path) -> dict[str, float]:
     return {lv: fmean(oks) for lv, oks in sorted(right.items())}
 
 
+def last_train_loss(sft: Path) -> float | None:
+    """The last training loss the SFT trainer logged (its last checkpoint's ``trainer_state.json``): near 0
+    when an arm has memorised its rows; None when no checkpoint has one."""
+    states = sorted(sft.glob("checkpoint-*/trainer_state.json"), key=lambda p: int(p.parent.name[11:]))
+    history = json.loads(states[-1].read_text())["log_history"] if states else []
+    logged = [h["loss"] for h in history if "loss" in h]
+    return round(logged[-1], 4) if logged else None
+
+
 def collect(run_dir: Path) -> dict:
     """An arm's numbers: its SFT model's accuracy and tokens (per level too), each forced style's, the
     oracle, and the data stage's summary (RevThink's kept fraction, the teacher's selection)."""
@@ -178,6 +187,7 @@ def collect(run_dir: Path) -> dict:
         "data": {k: data[k] for k in ("sft", "revthink", "teacher") if k in data},
         "seconds": {u: e.get("seconds") for u, e in manifest["stages"].items()},
     }
+    out["train_loss"] = last_train_loss(run_dir / "sft")
     if "draft" in out["forced"]:
         out["draft_columns_right"] = draft_columns_right(run_dir / "eval" / "sft" / "samples.jsonl")
     return out

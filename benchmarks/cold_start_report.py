@@ -164,17 +164,18 @@ def arm_table(arms: dict[str, list[dict]]) -> list[str]:
     lines = [
         "| arm | SFT rows | accuracy (mean / worst seed) | tokens | "
         + " | ".join(f"level {lv}" for lv in levels)
-        + " |",
-        "|---" * (4 + len(levels)) + "|",
+        + " | last train loss |",
+        "|---" * (5 + len(levels)) + "|",
     ]
     for arm, seeds in arms.items():
         acc = [s["sft"]["accuracy"] for s in seeds]
         cells = [f"{100 * fmean(at(seeds, lv)):.1f}% · {fmean(at(seeds, lv, 'tokens')):.0f}" for lv in levels]
+        losses = [s["train_loss"] for s in seeds if s.get("train_loss") is not None]
         lines.append(
             f"| {arm} | {seeds[0]['data'].get('sft', '')} | {100 * fmean(acc):.1f}% / "
             f"{100 * min(acc):.1f}% | {fmean(s['sft']['tokens'] for s in seeds):.1f} | "
             + " | ".join(cells)
-            + " |"
+            + (f" | {fmean(losses):.3f} |" if losses else " | — |")
         )
     return lines
 
@@ -200,8 +201,10 @@ def forced_table(seeds: list[dict]) -> list[str]:
 
 
 ABOUT = {
-    "revthink": "RevThink (cold-start-revthink.yaml): SFT on 1000 problems (levels 2-3, add and sub), 600 "
-    "optimizer steps of 32 rows for every arm; forward-3n has 3000 problems (as many rows as full).",
+    "revthink": "RevThink (cold-start-revthink.yaml): SFT on 300 problems (levels 2-3, add and sub), 1200 "
+    "optimizer steps of 32 rows for every arm (the data-limited regime: forward-only memorises its rows); "
+    "forward-3n has 900 problems (as many rows as full). The step-limited regime of 1000 problems x 600 "
+    "steps, where the full objectives lost: docs/cold-start-revthink-1000.md.",
     "draft": "Chain-of-Draft (cold-start-draft.yaml): one SFT model on the four styles, forced into each.",
     "teacher": "Shortest correct of k (cold-start-teacher.yaml): students trained from the base model on the "
     "teacher's selected samples, no RL. One draw of 8 samples per prompt and seed; k1 and k4 select from its "

@@ -40,7 +40,9 @@ def test_every_arm_is_a_valid_recipe_of_its_part(bench):
             recipe = load_recipe(root / bench.RECIPES[part], [*overrides, *extra])
             assert recipe.data.train_size >= 1, name
     revthink = load_recipe(root / bench.RECIPES["revthink"], bench.ARMS["revthink"]["forward-3n"])
-    assert revthink.data.train_size == 3 * 1000 and revthink.data.revthink.objectives == ["forward"]
+    full = load_recipe(root / bench.RECIPES["revthink"], bench.ARMS["revthink"]["full"])
+    assert revthink.data.train_size == 3 * full.data.train_size
+    assert revthink.data.revthink.objectives == ["forward"]
 
 
 def test_revthink_targets_are_means_over_seeds_and_can_fail(bench):
@@ -215,3 +217,18 @@ def test_a_run_of_some_parts_keeps_the_other_parts_of_the_results_file(bench, tm
     assert merged["targets"] == {"revthink: t": body["targets"]["t"], "draft: t": new["targets"]["t"]}
     assert merged["findings"] == {"revthink: f": 1}
     assert list(bench.merge(tmp_path / "none.json", {"draft": new})["parts"]) == ["draft"]
+
+
+def test_the_last_train_loss_is_read_from_the_last_checkpoint(bench, tmp_path):
+    for step, losses in ((900, [0.5, 0.3]), (1200, [0.2, 0.01])):  # 1200 sorts before 900 as text
+        folder = tmp_path / "sft" / f"checkpoint-{step}"
+        folder.mkdir(parents=True)
+        history = [{"step": i, "loss": v} for i, v in enumerate(losses)] + [{"train_runtime": 1}]
+        (folder / "trainer_state.json").write_text(json.dumps({"log_history": history}))
+    assert bench.last_train_loss(tmp_path / "sft") == 0.01
+    assert bench.last_train_loss(tmp_path / "none") is None
+    from cold_start_report import arm_table  # the bench put benchmarks/ on the path
+
+    rows = arm_table({"forward": [arm({"2": 0.5, "3": 0.2}) | {"train_loss": 0.01},
+                       arm({"2": 0.5, "3": 0.2}) | {"train_loss": 0.03}]})
+    assert rows[0].endswith("| last train loss |") and rows[2].endswith("| 0.020 |")
