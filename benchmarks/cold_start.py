@@ -22,8 +22,8 @@ The seeds run side by side (``--lanes``, default all of them), the cores split a
 (``OMP_NUM_THREADS``); each lane runs its seed's arms in order, as a user would one after another.
 
 Writes ``benchmarks/results/cold_start.json`` (``targets``: ``{name: {value, bound, met}}``; ``findings``:
-the replications reported either way) and ``docs/cold-start.md``; ``--quick`` (smoke-sized, 1 seed) writes
-them into the runs folder. Runs are kept; a rerun resumes.
+the replications reported either way) and ``docs/cold-start.md``; ``--quick`` (smoke-sized; seed 0 unless
+``--seeds``) writes them into the runs folder. Runs are kept; a rerun resumes.
 """
 
 from __future__ import annotations
@@ -47,7 +47,14 @@ from rl_reasoner.evaluation.runner import read_samples
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:  # run as a script it is already there; loaded from a test it is not
     sys.path.insert(0, str(HERE))
-from cold_start_report import NOISE, draft_numbers, render, revthink_numbers, teacher_numbers  # noqa: E402
+from cold_start_report import (  # noqa: E402
+    ABOUT,
+    NOISE,
+    draft_numbers,
+    render,
+    revthink_numbers,
+    teacher_numbers,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS, DOC = "benchmarks/results/cold_start.json", "docs/cold-start.md"
@@ -296,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := [p for p in parts if p not in ARMS]:
         raise SystemExit(f"unknown part(s) {unknown}; valid parts: {list(ARMS)}")
     seeds = [int(s) for s in (args.seeds or ("0" if args.quick else "0,1")).split(",")]
+    if len(set(seeds)) < len(seeds):
+        raise SystemExit(f"--seeds {args.seeds}: a seed twice (each seed is one run folder per arm)")
     runs = args.runs_dir or Path(tempfile.mkdtemp(prefix="cold-start-"))
     extra = [*(QUICK if args.quick else []), *args.overrides]
     lanes = max(1, min(args.lanes or len(seeds), len(seeds)))
@@ -325,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     done = {}
     for part in parts:
         began = time.time()
-        done[part] = run_part(part, seeds, runs, teachers, extra, lanes) | meta
+        done[part] = run_part(part, seeds, runs, teachers, extra, lanes) | meta | {"about": ABOUT[part]}
         done[part]["wall_seconds"] = round(time.time() - began + (teacher_s if part == "teacher" else 0), 1)
         # what the runs took: the true cost when a benchmark is resumed or split over processes
         arms = [a for per_seed in done[part]["arms"].values() for a in per_seed]

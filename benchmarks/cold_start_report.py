@@ -170,7 +170,8 @@ def arm_table(arms: dict[str, list[dict]]) -> list[str]:
     for arm, seeds in arms.items():
         acc = [s["sft"]["accuracy"] for s in seeds]
         cells = [f"{100 * fmean(at(seeds, lv)):.1f}% · {fmean(at(seeds, lv, 'tokens')):.0f}" for lv in levels]
-        losses = [s["train_loss"] for s in seeds if s.get("train_loss") is not None]
+        losses = [s.get("train_loss") for s in seeds]
+        losses = losses if None not in losses else []
         lines.append(
             f"| {arm} | {seeds[0]['data'].get('sft', '')} | {100 * fmean(acc):.1f}% / "
             f"{100 * min(acc):.1f}% | {fmean(s['sft']['tokens'] for s in seeds):.1f} | "
@@ -217,7 +218,7 @@ ABOUT = {
 
 def lanes_line(lanes: dict | None) -> list[str]:
     """How the seeds shared the cores (absent in results from before the lanes)."""
-    if not lanes:
+    if not lanes or lanes["lanes"] == 1:
         return []
     return [f"The seeds ran side by side: {lanes['lanes']} lane(s) of {lanes['torch_threads_per_lane']} "
             f"torch thread(s) on {lanes['cores']} cores, so the stages' minutes add up to more than the "
@@ -234,7 +235,7 @@ def render(report: dict) -> str:
         "Cells: accuracy · mean tokens; means over the seeds.",
     ]
     for part, body in report["parts"].items():
-        lines += ["", f"## {part}", "", ABOUT[part], ""]
+        lines += ["", f"## {part}", "", body.get("about", ABOUT[part]), ""]  # as it was when the part ran
         lines += [
             f"Command: `{body['command']}` at commit `{body['git_commit']}`, "
             f"{body['machine']['cpus']} CPU cores ({body['machine']['platform']}), seeds {body['seeds']}, "

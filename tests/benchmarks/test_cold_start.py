@@ -199,8 +199,11 @@ def test_quick_draft_part_runs_the_real_cli_and_writes_its_page(bench, tmp_path)
     assert "| forced style | accuracy | tokens |" in page and "forced draft tokens <= 0.6" in page
     assert "The seeds ran side by side: 2 lane(s)" in page
     assert report["targets"] and not (tmp_path / "tiny-arith-draft").exists()  # runs are named per arm
+    assert report["parts"]["draft"]["about"].startswith("Chain-of-Draft")  # the page's text as it ran
     with pytest.raises(SystemExit, match=r"unknown part\(s\) \['cot'\]"):
         bench.main(["--parts", "cot", "--quick", "--runs-dir", str(tmp_path)])
+    with pytest.raises(SystemExit, match="a seed twice"):
+        bench.main(["--parts", "draft", "--quick", "--seeds", "3,3", "--runs-dir", str(tmp_path)])
 
 
 def test_a_run_of_some_parts_keeps_the_other_parts_of_the_results_file(bench, tmp_path):
@@ -232,3 +235,9 @@ def test_the_last_train_loss_is_read_from_the_last_checkpoint(bench, tmp_path):
     rows = arm_table({"forward": [arm({"2": 0.5, "3": 0.2}) | {"train_loss": 0.01},
                        arm({"2": 0.5, "3": 0.2}) | {"train_loss": 0.03}]})
     assert rows[0].endswith("| last train loss |") and rows[2].endswith("| 0.020 |")
+    one = arm({"2": 0.5, "3": 0.2})
+    partial = arm_table({"forward": [one | {"train_loss": 0.01}, one]})
+    assert partial[2].endswith("| — |")  # a mean over some seeds is not shown as the arm's
+    from cold_start_report import lanes_line
+
+    assert lanes_line({"lanes": 1, "torch_threads_per_lane": 2, "cores": 2}) == [] == lanes_line(None)
