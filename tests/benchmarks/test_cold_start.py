@@ -51,7 +51,8 @@ def test_revthink_targets_are_means_over_seeds_and_can_fail(bench):
         "full": [arm({"2": 0.95, "3": 0.7}), arm({"2": 0.9, "3": 0.74})],  # L3 +10 / +4 pt
         "forward-3n": [arm({"2": 1.0, "3": 0.8}), arm({"2": 1.0, "3": 0.7})],
         "forward-question": [arm({"2": 0.9, "3": 0.5}), arm({"2": 0.9, "3": 0.7})],
-        "full-noise-filtered": [arm({"2": 0.9, "3": 0.7}, data={"revthink": {"kept_fraction": 0.80}})] * 2,
+        "full-noise-filtered": [arm({"2": 0.9, "3": 0.7}, data={"revthink": {"kept_fraction": 0.80,
+                                                                             "problems": 300}})] * 2,
         "full-noise-unfiltered": [arm({"2": 0.9, "3": 0.6})] * 2,
     }
     targets, findings = bench.revthink_numbers(seeds)
@@ -59,8 +60,15 @@ def test_revthink_targets_are_means_over_seeds_and_can_fail(bench):
     full = targets["full >= forward-only + 5 pt at level 3"]
     assert full["value"] == pytest.approx(0.07) and full["met"]
     assert not targets["full on N >= forward-only on 3N at level 3 (equal rows)"]["met"]  # -3 pt
-    kept = targets["kept fraction with noise 0.1 within 2 pt of (1-p)^2 = 0.81"]
+    name = "kept fraction with noise 0.1 within 2 pt of (1-p)^2 = 0.81 (data stage, {} problems per seed)"
+    kept = targets[name.format(300)]
     assert kept["value"] == pytest.approx(0.01) and kept["met"] and kept["kept_fraction"] == 0.8
+    checks = [{"kept_fraction": 0.84, "problems": 3000}, {"kept_fraction": 0.86, "problems": 3000}]
+    checked, checked_findings = bench.revthink_numbers(seeds, checks)  # the check decides, not the arm
+    big = checked[name.format(3000)]
+    assert big["value"] == pytest.approx(0.04) and not big["met"]
+    per_seed = "kept fraction per seed: of the trained filtered arm's problems, of the check's"
+    assert checked_findings[per_seed] == [[0.8, 0.84], [0.8, 0.86]]
     assert targets["noise 0.1: filtered >= unfiltered at level 3"]["value"] == pytest.approx(0.1)
     assert findings["full - forward-only at level 3, pt (mean, worst seed)"] == [7.0, 4.0]
     assert findings["forward-question - forward-only at level 3, pt (mean, worst seed)"] == [-5.0, -10.0]
@@ -238,6 +246,14 @@ def test_the_last_train_loss_is_read_from_the_last_checkpoint(bench, tmp_path):
     one = arm({"2": 0.5, "3": 0.2})
     partial = arm_table({"forward": [one | {"train_loss": 0.01}, one]})
     assert partial[2].endswith("| — |")  # a mean over some seeds is not shown as the arm's
+    assert arm_table({"forward": [one, one]})[0].endswith("| level 3 |")  # no loss recorded: no column
     from cold_start_report import lanes_line
 
     assert lanes_line({"lanes": 1, "torch_threads_per_lane": 2, "cores": 2}) == [] == lanes_line(None)
+
+
+def test_the_kept_fraction_check_runs_the_data_stage_with_noise(bench, tmp_path):
+    kept = bench.kept_check(5, tmp_path, ["data.train_size=200"])  # the bench's 3000, made smaller here
+    assert kept["seed"] == 5 and kept["problems"] == 200 and 0 < kept["kept"] < 200
+    assert kept["kept_fraction"] == round(kept["kept"] / 200, 4)
+    assert not (tmp_path / "revthink-kept-seed5" / "sft").exists()  # data only
