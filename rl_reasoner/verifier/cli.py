@@ -33,6 +33,8 @@ def add_verifier_parser(sub) -> None:
                    help=f"prm: continuations M sampled from each step prefix to label it (>= 1, default "
                    f"{PRM.continuations}); a step is right when any of them reaches the gold answer")
     p.add_argument("--steps", type=int, help=f"optimizer steps (default {ORM.steps})")
+    p.add_argument("--learning-rate", type=float,
+                   help=f"optimizer learning rate (default {ORM.learning_rate})")
     p.add_argument("--seed", type=int, default=ORM.seed)
     p.add_argument("--out", type=Path, help="output folder (default: RUN/verifier-<kind>; new or empty)")
     p.add_argument("--shuffle-labels", action="store_true",
@@ -83,6 +85,8 @@ def _check_flags(args: argparse.Namespace) -> None:
         raise VerifierError(f"--samples-per-prompt must be >= {least} ({why}), got {args.samples_per_prompt}")
     if args.steps is not None and args.steps < 1:
         raise VerifierError(f"--steps must be >= 1, got {args.steps}")
+    if args.learning_rate is not None and not args.learning_rate > 0:
+        raise VerifierError(f"--learning-rate must be > 0, got {args.learning_rate}")
     if args.prompts is not None and args.prompts < 2:
         raise VerifierError(f"--prompts must be >= 2 (some to train on, some held out), got {args.prompts}")
     if args.kind == "orm" and args.continuations is not None:
@@ -103,7 +107,8 @@ def _check_flags(args: argparse.Namespace) -> None:
 
 def _settings(args: argparse.Namespace) -> OrmSettings | PrmSettings:
     """The kind's settings: its defaults, with the flags that were given."""
-    optional = {"samples_per_prompt": args.samples_per_prompt, "steps": args.steps}
+    optional = {"samples_per_prompt": args.samples_per_prompt, "steps": args.steps,
+                "learning_rate": args.learning_rate}
     if args.kind == "prm":
         optional["continuations"] = args.continuations
     given = {name: value for name, value in optional.items() if value is not None}

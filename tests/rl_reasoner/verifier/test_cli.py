@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from rl_reasoner.cli import main
@@ -66,9 +67,13 @@ def test_samples_from_trains_on_the_saved_samples(orm, twelve_run, run_cli, tmp_
     (flipped / "labelled-samples.jsonl").write_text("\n".join([header, *map(json.dumps, items)]) + "\n")
     out = tmp_path / "orm"
     done = run_cli("verifier", str(twelve_run), "--kind", "orm", "--samples-per-prompt", "8", "--steps", "2",
-                   "--out", str(out), "--samples-from", str(flipped))  # fmt: skip
+                   "--learning-rate", "3e-4", "--out", str(out), "--samples-from", str(flipped))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    rate = json.loads((out / "verifier.json").read_text())["counts"]["correct_rate"]
+    info = json.loads((out / "verifier.json").read_text())
+    assert info["settings"]["learning_rate"] == 3e-4  # the flag reached the trainer's settings
+    args = torch.load(out / "training_args.bin", weights_only=False)  # what the trainer ran with
+    assert args.learning_rate == 3e-4
+    rate = info["counts"]["correct_rate"]
     true = json.loads((orm[0] / "verifier.json").read_text())["counts"]["correct_rate"]
     assert rate == pytest.approx(1 - true, abs=1e-4)
 
@@ -101,6 +106,8 @@ def test_bad_input_exits_2_with_one_paragraph_and_writes_nothing(twelve_run, dat
         ([run, "--kind", "bert"], "unknown verifier kind 'bert'; expected one of ['orm', 'prm']"),
         ([run, "--kind", "orm", "--samples-per-prompt", "1"], "--samples-per-prompt must be >= 2"),
         ([run, "--kind", "orm", "--steps", "0"], "--steps must be >= 1"),
+        ([run, "--kind", "orm", "--learning-rate", "0"], "--learning-rate must be > 0"),
+        ([run, "--kind", "prm", "--learning-rate=-1e-4"], "--learning-rate must be > 0"),
         ([run, "--kind", "orm", "--prompts", "1"], "--prompts must be >= 2"),
         ([run, "--kind", "prm", "--continuations", "0"], "--continuations must be >= 1"),
         ([run, "--kind", "prm", "--samples-per-prompt", "0"], "--samples-per-prompt must be >= 1"),
