@@ -46,9 +46,10 @@ from search_page import DOC, HARDEST, PLOT, RESULTS, WEAK, plot, rebuild, render
 from search_prm import BEAMS, PRM, maj_at, prm_numbers, prm_targets, target  # noqa: E402, F401
 from search_rstar import MCTS, discriminators, rstar_flags, rstar_numbers, rstar_targets  # noqa: E402
 
-# 8000 labelled samples: 500 prompts gave held-out AUROC 0.818, 1000 gave 0.883 (seed 1's verifier.json,
-# held-out training prompts, 5 Dec 2026; the eval problems' AUROC, which the bench reports, was not a guide).
-VERIFIER = ["--samples-per-prompt", "8", "--prompts", "1000", "--steps", "600"]
+# Chosen on calibration seed 1, held-out *training* prompts (verifier.json): 500 prompts x 600 steps 0.818,
+# 1000 x 600 0.883 (5 Dec 2026); 2000 x 600 0.868, 2000 x 1200 0.908 (a later session, same seed: more
+# prompts need more steps). The 2000 x 1200 ORM and its shuffled control cost ~12 min more per lane.
+VERIFIER = ["--samples-per-prompt", "8", "--prompts", "2000", "--steps", "1200"]
 
 
 SECONDS: dict[str, float] = {}  # "<command> <run>[/<output>]" -> wall seconds of each call made
