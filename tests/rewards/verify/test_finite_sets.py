@@ -122,7 +122,7 @@ def test_through_verify() -> None:
     ],
 )
 def test_bounds_refuse_or_decide_quickly(span: str) -> None:
-    start = time.perf_counter()
+    start = time.thread_time()
     lists_equal(span, span[::-1])
     lists_equal(span, span)
-    assert time.perf_counter() - start < 0.2
+    assert time.thread_time() - start < 0.2
