@@ -41,7 +41,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import fmean
 
-from rl_reasoner.data.revthink import column_values, questions
+from rl_reasoner.data.revthink import DRAFT_TAG, column_values, questions
 from rl_reasoner.evaluation.runner import read_samples
 
 HERE = Path(__file__).resolve().parent
@@ -95,7 +95,7 @@ QUICK = [  # smoke-sized: what makes every arm's data, SFT and eval run in secon
     "grpo.max_completion_length=24",
     "eval.batch_size=16",
 ]
-_DRAFT = re.compile(r"Draft:\s*(.*)")
+_DRAFT = re.compile(rf"{re.escape(DRAFT_TAG)}\s*(.*)")
 THREADS: dict[str, str] = {}  # the environment of every run: torch threads per lane (see main)
 
 
@@ -152,7 +152,7 @@ def train_teacher(seed: int, runs: Path, extra: list[str]) -> Path:
 
 
 def draft_columns_right(samples: Path) -> dict[str, float]:
-    """Per level, the share of forced drafts whose ``Draft:`` values are all the problem's column values."""
+    """Per level, the share of forced drafts whose draft values are all the problem's column values."""
     right: dict[str, list[bool]] = {}
     for record in read_samples(samples):
         if record["variant"] != "forced-draft":

@@ -7,7 +7,8 @@ styles in the R1 format (``<think>…</think>`` then ``\\boxed{…}``):
 * ``direct``  – empty thinking, just the answer;
 * ``draft``   – Chain-of-Draft (Xu et al., 2025: think step by step, but write only a terse draft of each
   step): the column results alone, from the right, carries included and no operand restated
-  (``478+356``: ``Draft: 14,13,8``). No default style mix includes it;
+  (``478+356``: ``D: 14,13,8``; its tag is two characters, not ``Draft:``, since the tag is overhead and a
+  draft is about its tokens). No default style mix includes it;
 * ``concise`` – the operands restated once, then one line per digit column (``a+b=sum``): the carries
   are left to be done in the head while writing the answer (a shortcut that gets harder as carries
   chain over more columns);
@@ -30,7 +31,7 @@ verbose only repeated its lines and was never the only reliable style on any see
 ``834-478=?``). Its traces mirror the addition ones column by column, with borrows where addition has
 carries: concise writes each column as if it borrowed only for itself (``14-8=6``) and leaves the borrow
 it passes on to the head; verbose writes the borrow in (``13-7-1=5``); draft writes each column's
-``x - y - borrow``, negative where the column borrows (``834-478``: ``Draft: -4,-5,3``). Concise
+``x - y - borrow``, negative where the column borrows (``834-478``: ``D: -4,-5,3``). Concise
 subtraction opens differently (``<think>\\nSubtract``): :func:`style_prefix` gives a style's opening for
 an operation. Rows name their operation (``op``) only when the recipe's ops are not the default
 ``["add"]``, so a default run's files are byte-identical to those made before subtraction existed; a row
@@ -50,7 +51,7 @@ STYLES = ("direct", "draft", "concise", "verbose")  # shortest first
 THINK_OPEN = "<think>\n"
 STYLE_PREFIX = {
     "direct": "<think>\n</think>",
-    "draft": "<think>\nDraft:",
+    "draft": "<think>\nD:",
     "concise": "<think>\nAdd",
     "verbose": "<think>\nLet me",
 }

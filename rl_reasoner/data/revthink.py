@@ -42,7 +42,16 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rl_reasoner.data.arith import borrow_steps, digit_steps, make_problem, prompt_text, result, trace
+from rl_reasoner.data.arith import (
+    STYLE_PREFIX,
+    THINK_OPEN,
+    borrow_steps,
+    digit_steps,
+    make_problem,
+    prompt_text,
+    result,
+    trace,
+)
 from rl_reasoner.errors import UsageError
 
 OBJECTIVES = ("forward", "question", "backward")
@@ -52,7 +61,8 @@ MAX_DRAWS = 1000  # redraws of a problem whose fact is an eval problem's before 
 Problem = tuple[str, int, int]  # (op, a, b): the question ``a<op>b=?``
 _QUESTION = re.compile(r"(\d+)([+-])(\d+)=\?")
 _COLUMN_LINE = re.compile(r"^(\d+)((?:[+-]\d+)+)=(-?\d+)$", flags=re.MULTILINE)
-_DRAFT_LINE = re.compile(r"^Draft: (.*)$", flags=re.MULTILINE)
+DRAFT_TAG = STYLE_PREFIX["draft"].removeprefix(THINK_OPEN)  # what opens a draft line: "D:"
+_DRAFT_LINE = re.compile(rf"^{re.escape(DRAFT_TAG)} (.*)$", flags=re.MULTILINE)
 _BOXED = re.compile(r"\\boxed\{(-?\d+)\}")
 _OP_OF_SIGN = {"+": "add", "-": "sub"}
 

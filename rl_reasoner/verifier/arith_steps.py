@@ -74,7 +74,7 @@ def exact_step_labels(a: int, b: int, completion: str) -> list[bool]:
 
     >>> exact_step_labels(3, 4, "<think>\\n</think>\\n\\\\boxed{7}")
     [True, True, True]
-    >>> exact_step_labels(3, 4, "<think>\\nDraft: 8\\n</think>\\n\\\\boxed{8}")
+    >>> exact_step_labels(3, 4, "<think>\\nD: 8\\n</think>\\n\\\\boxed{8}")
     [True, False, False, False]
     """
     prefixes = step_prefixes(completion)

@@ -140,7 +140,7 @@ def test_a_draft_counts_only_when_every_column_value_is_right(bench, tmp_path):
     good, bad = trace(478, 356, "draft"), trace(478, 356, "draft").replace("13", "12")
     lines = [
         {"variant": "forced-draft", "level": 3, "prompt": "478+356=?\n", "samples": [{"text": t}]}
-        for t in (good, bad, "<think>\nDraft: x,1</think>")
+        for t in (good, bad, "<think>\nD: x,1</think>")
     ]
     lines.append(
         {

@@ -114,7 +114,7 @@ def test_default_ops_give_the_data_made_before_subtraction_existed():
 def test_the_addition_openings_are_unchanged_and_subtraction_opens_concise_its_own_way():
     before = {"direct": "<think>\n</think>", "concise": "<think>\nAdd", "verbose": "<think>\nLet me"}
     assert {style: STYLE_PREFIX[style] for style in before} == before  # every existing run's data opens so
-    assert STYLE_PREFIX["draft"] == "<think>\nDraft:" and set(STYLE_PREFIX) == set(STYLES)
+    assert STYLE_PREFIX["draft"] == "<think>\nD:" and set(STYLE_PREFIX) == set(STYLES)
     assert {s: style_prefix(s, "add") for s in STYLE_PREFIX} == STYLE_PREFIX
     assert style_prefix("concise", "sub") == "<think>\nSubtract"
     assert forced_opening("concise", {"prompt": "8-3=?\n", "op": "sub"}) == "<think>\nSubtract"
@@ -157,7 +157,7 @@ def test_every_trace_of_every_op_is_right_line_by_line_over_random_problems(op, 
 def _draft_is_right(a: int, b: int, op: str, completion: str) -> bool:
     """Each draft value is its column's x + y + carry (x - y - borrow), recomputed from the operands, and
     the values' digits (plus the last carry) make the answer."""
-    drafted = re.fullmatch(r"<think>\nDraft: ([-\d,]+)\n</think>\n.*", completion)[1]
+    drafted = re.fullmatch(r"<think>\nD: ([-\d,]+)\n</think>\n.*", completion)[1]
     values = [int(v) for v in drafted.split(",")]
     carry, sign = 0, 1 if op == "add" else -1
     for i, value in enumerate(values):
@@ -170,8 +170,8 @@ def _draft_is_right(a: int, b: int, op: str, completion: str) -> bool:
 
 
 def test_a_draft_writes_only_the_column_results_and_is_shorter_than_concise():
-    assert trace(478, 356, "draft") == "<think>\nDraft: 14,13,8\n</think>\n\\boxed{834}"
-    assert trace(834, 478, "draft", op="sub") == "<think>\nDraft: -4,-5,3\n</think>\n\\boxed{356}"
+    assert trace(478, 356, "draft") == "<think>\nD: 14,13,8\n</think>\n\\boxed{834}"
+    assert trace(834, 478, "draft", op="sub") == "<think>\nD: -4,-5,3\n</think>\n\\boxed{356}"
     rng = random.Random(5)
     for op in OPS:
         for level in (3, 4, 5):
@@ -248,7 +248,7 @@ def test_a_mix_with_draft_trains_on_drafts_and_leaves_other_levels_alone():
     by_level = {1: {"direct": 1.0}, 2: {"draft": 1.0}}
     splits = build_splits([1, 2], 200, 4, 4, DEMO_MIX, seed=3, style_by_level=by_level)
     assert {r["style"] for r in splits["sft"] if r["level"] == 2} == {"draft"}
-    assert all(r["completion"].startswith("<think>\nDraft: ") for r in splits["sft"] if r["level"] == 2)
+    assert all(r["completion"].startswith("<think>\nD: ") for r in splits["sft"] if r["level"] == 2)
     assert {r["style"] for r in splits["sft"] if r["level"] == 1} == {"direct"}
 
 
