@@ -75,8 +75,10 @@ def preference_pairs(items: Sequence[LabelledPrompt], cap: int) -> list[dict]:
     return pairs
 
 
-def train_reward_model(policy_path: str, pairs: list[dict], out: Path, settings: OrmSettings):
-    """TRL's ``RewardTrainer`` on ``pairs`` from the SFT folder; saves model + tokenizer to ``out``."""
+def reward_trainer(policy_path: str, pairs: list[dict], out: Path, settings: OrmSettings):
+    """TRL's ``RewardTrainer`` on ``pairs`` from the SFT folder, each step's pairs of alike length: a step
+    pads its ``2 x pairs_per_step`` sequences to the longest, and one long trace among short answers made
+    most of a random step padding (``group_by_length``: per 50 steps' pairs, sorted by length)."""
     from datasets import Dataset
     from trl import RewardConfig, RewardTrainer
 
@@ -88,6 +90,8 @@ def train_reward_model(policy_path: str, pairs: list[dict], out: Path, settings:
         per_device_train_batch_size=settings.pairs_per_step,
         learning_rate=settings.learning_rate,
         max_length=None,  # TRL drops longer pairs silently (default 1024): long traces are the point
+        train_sampling_strategy="group_by_length",  # reads the "length" column added below
+        remove_unused_columns=False,  # keeps that column (TRL's collator reads only the token ids)
         seed=settings.seed,
         save_strategy="no",
         logging_steps=max(1, settings.steps // 10),
@@ -95,6 +99,15 @@ def train_reward_model(policy_path: str, pairs: list[dict], out: Path, settings:
         **device_args({}),
     )
     trainer = RewardTrainer(model=policy_path, args=config, train_dataset=Dataset.from_list(pairs))
+    trainer.train_dataset = trainer.train_dataset.map(  # the pair's tokens as TRL tokenized them
+        lambda pair: {"length": max(len(pair["chosen_ids"]), len(pair["rejected_ids"]))}
+    )
+    return trainer
+
+
+def train_reward_model(policy_path: str, pairs: list[dict], out: Path, settings: OrmSettings):
+    """:func:`reward_trainer` trained; saves model + tokenizer to ``out``."""
+    trainer = reward_trainer(policy_path, pairs, out, settings)
     trainer.train()
     trainer.save_model(str(out))
     return trainer.model, trainer.processing_class

@@ -26,3 +26,25 @@ def test_prompts_with_one_kind_of_completion_give_no_pairs_and_the_cap_holds():
              item("many", (True,) + (False,) * 9)]
     pairs = preference_pairs(items, cap=4)
     assert len(pairs) == 4 and {x["prompt"] for x in pairs} == {"many"}
+
+
+def _padded_tokens(trainer) -> tuple[int, int]:
+    """(tokens the model runs, tokens that are not padding) over one pass of the trainer's batches."""
+    run = real = 0
+    for batch in trainer.get_train_dataloader():
+        run += batch["attention_mask"].numel()
+        real += int(batch["attention_mask"].sum())
+    return run, real
+
+
+def test_a_step_pairs_traces_of_alike_length(answer_model, tmp_path):
+    """400 pairs, half of short answers and half of 150-token traces: random steps of 8 pairs would pad
+    nearly every step to the long ones; grouped by length (per 12 steps' pairs here), few steps mix them."""
+    from rl_reasoner.verifier.orm import OrmSettings, reward_trainer
+
+    pairs = [{"prompt": f"{i}+1=?\n", "chosen": f"{i + 1}", "rejected": f"{i + 2}"} for i in range(200)]
+    pairs += [{"prompt": f"{i}+1=?\n", "chosen": "1" * 150, "rejected": "2" * 150} for i in range(200)]
+    settings = OrmSettings(steps=10, pairs_per_step=8)
+    run, real = _padded_tokens(reward_trainer(str(answer_model), pairs, tmp_path / "orm", settings))
+    assert real == sum(len(p["prompt"] + p["chosen"]) + len(p["prompt"] + p["rejected"]) + 2 for p in pairs)
+    assert run < 1.2 * real  # random steps: ~1.8x (each pads its short answers to the long ones)
