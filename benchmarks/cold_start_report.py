@@ -220,8 +220,8 @@ ABOUT = {
     "forward-3n has 900 problems (as many rows as full). The step-limited regime of 1000 problems x 600 "
     "steps, where the full objectives lost: docs/cold-start-revthink-1000.md. The noise filter's kept "
     "fraction is also checked on 3000 problems per seed (data stage only).",
-    "draft": "Chain-of-Draft (cold-start-draft.yaml): one SFT model on the four styles (3200 steps of 32 "
-    "rows), forced into each.",
+    "draft": "Chain-of-Draft (cold-start-draft.yaml): one SFT model on the four styles at levels 1-4 (4800 "
+    "steps of 32 rows), forced into each; the draft's tag is `D:` (it was `Draft:`, 4 more tokens).",
     "teacher": "Shortest correct of k (cold-start-teacher.yaml): students trained from the base model on the "
     "teacher's selected samples, no RL. One draw of 8 samples per prompt and seed; k1 and k4 select from its "
     "first 1 and 4. Not in the issue: k8-reliable selects `shortest_reliable` (the shortest correct sample "

@@ -202,7 +202,7 @@ def test_quick_draft_part_runs_the_real_cli_and_writes_its_page(bench, tmp_path)
     assert report["parts"]["draft"]["lanes"]["lanes"] == 2  # the seeds side by side
     seed = seeds[0]
     assert set(seed["forced"]) == {"direct", "draft", "concise", "verbose"}
-    assert set(seed["draft_columns_right"]) == {"1", "2", "3"}
+    assert set(seed["draft_columns_right"]) == {"1", "2", "3", "4"}  # the recipe's levels
     page = (tmp_path / "cold-start.md").read_text()
     assert "| forced style | accuracy | tokens |" in page and "forced draft tokens <= 0.6" in page
     assert "The seeds ran side by side: 2 lane(s)" in page
