@@ -48,7 +48,9 @@ from search_rstar import MCTS, discriminators, rstar_flags, rstar_numbers, rstar
 
 # Chosen on calibration seed 1, held-out *training* prompts (verifier.json): 500 prompts x 600 steps 0.818,
 # 1000 x 600 0.883 (5 Dec 2026); 2000 x 600 0.868, 2000 x 1200 0.908 (a later session, same seed: more
-# prompts need more steps). The 2000 x 1200 ORM and its shuffled control cost ~12 min more per lane.
+# prompts need more steps). The 2000 x 1200 ORM and its shuffled control cost ~12 min more per lane; since
+# ORM steps group pairs by length (3a1411f) each training takes ~1/3 less (seeds 1 / 98: 583 -> 398 s,
+# 675 -> 443 s; the bench has not run with it yet).
 VERIFIER = ["--samples-per-prompt", "8", "--prompts", "2000", "--steps", "1200"]
 
 
