@@ -64,19 +64,18 @@ class Verifier:
                 "scores whole completions only: use score(), or train a process verifier with rl-reasoner "
                 "verifier RUN --kind prm"
             )
-        out: list[list[float]] = []
-        for start in range(0, len(prompts), batch_size):
-            batch = slice(start, start + batch_size)
-            pairs = list(zip(prompts[batch], completions[batch], strict=True))
+        out: list[list[float]] = [[] for _ in prompts]
+        for batch in _alike_batches([p + c for p, c in zip(prompts, completions, strict=True)], batch_size):
+            pairs = [(prompts[i], completions[i]) for i in batch]
             enc = self.tokenizer([p + c for p, c in pairs], padding=True, return_offsets_mapping=True,
                                  return_tensors="pt")
             offsets = enc.pop("offset_mapping").tolist()
             with torch.inference_mode():
                 logits = self.model(**enc.to(self.model.device)).logits  # (batch, tokens, 2)
             correct = torch.softmax(logits.float(), dim=-1)[..., 1].tolist()
-            for row, (prompt, completion) in enumerate(pairs):
+            for row, (index, (prompt, completion)) in enumerate(zip(batch, pairs, strict=True)):
                 ends = [len(prompt) + end for end in step_ends(completion)]
-                out.append([correct[row][t] for t in end_token_indices(offsets[row], ends)])
+                out[index] = [correct[row][t] for t in end_token_indices(offsets[row], ends)]
         return out
 
     def _score_outcomes(
@@ -87,13 +86,27 @@ class Verifier:
         eos = self.tokenizer.eos_token or ""
         texts = [p + c for p, c in zip(prompts, completions, strict=True)]
         texts = [t if t.endswith(eos) else t + eos for t in texts]  # as RewardTrainer adds EOS to each pair
-        scores: list[float] = []
-        for start in range(0, len(texts), batch_size):
-            enc = self.tokenizer(texts[start : start + batch_size], padding=True, return_tensors="pt")
+        scores = [0.0] * len(texts)
+        for batch in _alike_batches(texts, batch_size):
+            enc = self.tokenizer([texts[i] for i in batch], padding=True, return_tensors="pt")
             with torch.inference_mode():
                 logits = self.model(**enc.to(self.model.device)).logits  # (batch, 1)
-            scores.extend(logits[:, 0].float().tolist())
+            for index, score in zip(batch, logits[:, 0].float().tolist(), strict=True):
+                scores[index] = score
         return scores
+
+
+def _alike_batches(texts: Sequence[str], batch_size: int) -> list[list[int]]:
+    """Indices of ``texts`` in batches of ``batch_size``, texts of alike length together: a batch pads to
+    its longest text, so one long trace among short ones made most of a batch padding (4800 eval candidates
+    of the weak model: 51.5 s as drawn, 33.9 s by length, scores equal to 1e-5). Callers put each score back
+    at its text's index.
+
+    >>> _alike_batches(["ccc", "a", "bb", "dddd"], 2)
+    [[1, 2], [0, 3]]
+    """
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
 
 
 def _check_batch(method: str, prompts: Sequence[str], completions: Sequence[str], batch_size: int) -> None:

@@ -19,6 +19,8 @@ def test_score_gives_one_deterministic_float_per_pair(orm, twelve_run):
     assert len(scores) == len(prompts) and all(isinstance(s, float) for s in scores)
     assert verifier.score(prompts, completions, batch_size=2) == scores
     assert verifier.score(prompts, completions) == pytest.approx(scores, abs=1e-5)  # padding changes nothing
+    alone = [verifier.score([p], [c])[0] for p, c in zip(prompts, completions, strict=True)]
+    assert alone == pytest.approx(scores, abs=1e-5)  # batched by length, each score back at its own pair
     assert verifier.score([], []) == []
     with pytest.raises(VerifierError, match="2 prompts but 1 completions"):
         verifier.score(prompts[:2], completions[:1])

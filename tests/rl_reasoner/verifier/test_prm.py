@@ -64,6 +64,8 @@ def test_the_folder_loads_as_a_prm_and_scores_each_step(prm, twelve_run):
     flat = [x for s in steps for x in s]
     again = [x for s in verifier.score_steps(prompts, completions) for x in s]
     assert again == pytest.approx(flat, abs=1e-5)  # padding and batching change nothing
+    alone = [x for p, c in zip(prompts, completions, strict=True) for x in verifier.score_steps([p], [c])[0]]
+    assert alone == pytest.approx(flat, abs=1e-5)  # batched by length, each pair's steps back in its place
     assert verifier.score(prompts, completions) == pytest.approx([min(s) for s in steps], abs=1e-5)
     # causal attention: a step's score does not depend on what follows it
     assert verifier.score_steps(["3+9=?\n"], ["zq\nxy\n"])[0] == pytest.approx(steps[1][:2], abs=1e-5)
