@@ -184,12 +184,29 @@ def seed_numbers(run: Path, n: int) -> dict:
         },
         "curve": curve,
         "auroc_eval_candidates": auroc(scores, labels),
+        "auroc_within_problems": within_problem_auroc(by_id.values()),
         "auroc_held_out": json.loads((run / "verifier-orm" / "verifier.json").read_text())["heldout_auroc"],
         "auroc_shuffled_labels": shuffled["heldout_auroc"],
         "search_matches_rerank": same / len(records),
         "vote_search_matches_rerank": same_vote / len(records),
         "problems": len(records),
     }
+
+
+def within_problem_auroc(problems) -> float:
+    """Mean over problems with right and wrong candidates of the AUROC among that problem's candidates:
+    the ranking best-of-N uses (the pooled AUROC also credits telling easy problems from hard ones).
+
+    >>> right, wrong = {"correct": True}, {"correct": False}
+    >>> within_problem_auroc([([right, wrong], [0.9, 0.1]), ([right, wrong, wrong], [0.2, 0.5, 0.1]),
+    ...                       ([right], [0.3])])
+    0.75
+    """
+    from rl_reasoner.verifier import auroc
+
+    per = [auroc(ranked, [c["correct"] for c in samples]) for samples, ranked in problems
+           if 0 < sum(c["correct"] for c in samples) < len(samples)]  # fmt: skip
+    return fmean(per)
 
 
 def _best(samples: list[dict], ranked: list[float]) -> dict:
@@ -259,6 +276,9 @@ def _findings(seeds: dict[int, dict], n: int) -> dict:
         ),
         "greedy accuracy": mean(lambda s: s["greedy"]["accuracy"]),
         "ORM AUROC held-out training prompts": mean(lambda s: s["auroc_held_out"] or 0.0),
+        "ORM AUROC within each problem's candidates (mean over problems with both kinds)": mean(
+            lambda s: s["auroc_within_problems"]
+        ),
         "curve (mean over seeds)": {
             k: {
                 key: mean(lambda s, k=k, key=key: s["curve"][k][key])

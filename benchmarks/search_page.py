@@ -37,15 +37,15 @@ def render(report: dict) -> str:
         "## Per seed",
         "",
         f"| seed | problems | greedy | sampled | maj@{n} | best-of-{n} | weighted vote | pass@{n} | "
-        "AUROC (eval) | AUROC (shuffled) | search = rerank |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "AUROC (eval) | AUROC within problems | AUROC (shuffled) | search = rerank |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for seed, s in report["seeds"].items():
         c = s["curve"][str(n)] if str(n) in s["curve"] else s["curve"][n]
         lines.append(
             f"| {seed} | {s['problems']} | {s['greedy']['accuracy']:.1%} | {s['sampled_accuracy']:.1%} | "
             f"{c['maj']:.1%} | {c['bon']:.1%} | {c['vote']:.1%} | {c['pass']:.1%} | "
-            f"{s['auroc_eval_candidates']:.3f} | "
+            f"{s['auroc_eval_candidates']:.3f} | {_within(s)} | "
             f"{s['auroc_shuffled_labels']:.3f} | {s['search_matches_rerank']:.1%} |"
         )
     lines += [
@@ -139,3 +139,9 @@ def plot(report: dict, path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def _within(seed: dict) -> str:
+    """The seed's within-problem ORM AUROC (results of benchmarks before it was measured have none)."""
+    value = seed.get("auroc_within_problems")
+    return "—" if value is None else f"{value:.3f}"

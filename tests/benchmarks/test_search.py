@@ -31,6 +31,7 @@ def seed(
         "bon_search": {"accuracy": bon, "spent_tokens": 400.0},
         "curve": curve,
         "auroc_eval_candidates": auroc,
+        "auroc_within_problems": auroc - 0.02,
         "auroc_held_out": auroc,
         "auroc_shuffled_labels": shuffled,
         "search_matches_rerank": 1.0,
@@ -91,7 +92,7 @@ def test_the_page_has_a_row_per_seed_and_the_curve(bench):
         "findings": findings,
     }
     page = bench.render(report)
-    assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 72.0% | 95.0% |" in page
+    assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 72.0% | 95.0% | 0.900 | 0.880 | 0.500 |" in page
     assert "| 4 | 400 | 60.0% | 68.0% | 72.0% | 94.0% |" in page
     assert "| 0 | 95.0% | 0.950 | 2x2 | 300 | 70.0% | 60.0% | +10.0 |" in page
     assert "| 0 | rstar | 800 | 80.0% | 60.0% | +20.0 | 90.0% | 50.0% |" in page
@@ -118,7 +119,7 @@ def test_rebuild_makes_the_page_again_from_the_json_alone_with_its_minutes(bench
     results.write_text(bench.json.dumps(report))  # the JSON's keys are strings now, as on disk
     page = bench.rebuild(tmp_path)
     assert (tmp_path / bench.DOC).read_text() == page and (tmp_path / bench.PLOT).stat().st_size > 0
-    assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 72.0% | 95.0% |" in page
+    assert "| 0 | 300 | 50.0% | 50.0% | 60.0% | 70.0% | 72.0% | 95.0% | 0.900 | 0.880 | 0.500 |" in page
     assert "Wall minutes" in page and "run 5.0, eval 4.5." in page
     assert "| `eval weak-seed1/bon` | 2.5 |" in page
     assert "Where the minutes go" not in bench.render({**report, "seconds": {}})
