@@ -18,8 +18,9 @@ process verifier (``--kind prm``: Monte-Carlo step labels) is trained on the sam
 ``--search prm-beam`` at the ``BEAMS`` widths; each beam is compared with majority vote at the tokens it
 spent, and the PRM's step labels and scores with the exact step checker (``verifier.json``).
 
-The seeds run side by side (``--lanes``, default all of them), the cores split among the lanes
-(``OMP_NUM_THREADS``); each lane makes its seed's calls in order, as a user would one after another.
+The seeds' calls share ``--lanes`` workers (default: one per seed), the cores split among them
+(``OMP_NUM_THREADS``): each worker starts the next call whose inputs exist (``schedule.run_tasks``), so no
+core waits for another seed's lane; every call is the one a user would make, with the seed's own ``--seed``.
 
 Writes ``benchmarks/results/search.json`` (``targets``: ``{name: {value, bound, met}}``; ``findings``) and
 ``docs/search.md`` + ``docs/search.png``. No smoke-sized mode: a model trained in seconds answers nothing
@@ -36,12 +37,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import fmean
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling, also when loaded by path
+from schedule import Task, run_tasks  # noqa: E402
 from search_page import DOC, HARDEST, PLOT, RESULTS, WEAK, plot, rebuild, render  # noqa: E402, F401
 from search_prm import BEAMS, PRM, maj_at, prm_numbers, prm_targets, target  # noqa: E402, F401
 from search_rstar import MCTS, discriminators, rstar_flags, rstar_numbers, rstar_targets  # noqa: E402
@@ -80,49 +81,56 @@ def hardest_rows(run: Path) -> Path:
     return out
 
 
-def run_seed(seed: int, runs: Path, n: int, per_level: int, extra: list[str]) -> Path:
-    """The weak run, its two verifiers and the three evals of one seed (each skipped or resumed when done)."""
+def seed_tasks(
+    seed: int, runs: Path, n: int, per_level: int, extra: list[str], disc: int
+) -> list[list[Task]]:
+    """One seed's calls as a user makes them (the weak run, its two verifiers, the evals, MCTS and rStar with
+    seed ``disc``'s weak model as discriminator) and then its numbers, in waves, the longest calls first
+    (:func:`main` lists every seed's k-th wave before any (k+1)-th). A finished verifier is not redone."""
     name, run = f"weak-seed{seed}", runs / f"weak-seed{seed}"
-    cli("run", WEAK, "--stages", "data,sft", "--runs-dir", str(runs), f"name={name}", f"seed={seed}",
-        "report_to=none", f"data.eval_per_level={per_level}", *extra)  # fmt: skip
+    disc_model = runs / f"weak-seed{disc}" / "sft"
+    own = f"{seed}:"  # task names: "<seed>:<output>"
+    data = run / "search" / f"level{HARDEST}.jsonl"
+
+    def weak() -> None:
+        cli("run", WEAK, "--stages", "data,sft", "--runs-dir", str(runs), f"name={name}", f"seed={seed}",
+            "report_to=none", f"data.eval_per_level={per_level}", *extra)  # fmt: skip
+        hardest_rows(run)
+
+    def verifier(out: str, kind: str, flags: list[str], needs: tuple[str, ...] = ()) -> Task:
+        def call() -> None:
+            if not (run / out / "verifier.json").exists():
+                cli("verifier", str(run), "--kind", kind, "--seed", str(seed), "--out", str(run / out),
+                    *flags)  # fmt: skip
+        return Task(own + out, call, needs=(own + "run", *needs))
+
+    def evaluate(out: str, flags: list[str], needs: tuple[str, ...]) -> Task:
+        def call() -> None:
+            cli("eval", str(run), "--stage", "sft", "--seed", str(seed), "--data", str(data), "--out",
+                str(run / "search" / out), *flags)  # fmt: skip
+        return Task(own + out, call, needs=(own + "run", *needs))
+
     shuffled = ["--shuffle-labels", "--samples-from", str(run / "verifier-orm")]  # the same labelled samples
-    for out, flags in (("verifier-orm", []), ("verifier-orm-shuffled", shuffled)):
-        if not (run / out / "verifier.json").exists():
-            cli("verifier", str(run), "--kind", "orm", "--seed", str(seed), "--out", str(run / out), *flags,
-                *VERIFIER)  # fmt: skip
-    if not (run / "verifier-prm" / "verifier.json").exists():
-        cli("verifier", str(run), "--kind", "prm", "--seed", str(seed), "--out", str(run / "verifier-prm"),
-            *PRM)  # fmt: skip
     ranked = ["--verifier", str(run / "verifier-orm"), "--candidates", str(n),
               "--candidates-from", str(run / "search" / "sampled")]  # the sampled eval's answers, ranked
-    evals = {
-        "greedy": [],
-        "sampled": ["--n", str(n), "--k", ",".join(str(k) for k in ks_up_to(n))],
-        "bon": ["--search", "bon", *ranked],
-        "bon-vote": ["--search", "bon-vote", *ranked],
-    }
-    for width, expansions in BEAMS:
-        beam = ["--beam-width", str(width), "--expansions", str(expansions)]
-        evals[f"prm-beam-{width}x{expansions}"] = [
-            "--search",
-            "prm-beam",
-            "--verifier",
-            str(run / "verifier-prm"),
-            *beam,
-        ]
-    data = str(hardest_rows(run))
-    for out, flags in evals.items():
-        cli("eval", str(run), "--stage", "sft", "--seed", str(seed), "--data", data, "--out",
-            str(run / "search" / out), *flags)  # fmt: skip
-    return run
-
-
-def run_mcts(seed: int, run: Path, disc: Path) -> None:
-    """The seed's MCTS and rStar evals (once every seed's weak model exists: one is the discriminator)."""
-    data = str(hardest_rows(run))
-    for out in MCTS:
-        cli("eval", str(run), "--stage", "sft", "--seed", str(seed), "--data", data, "--out",
-            str(run / "search" / out), *rstar_flags(out, disc))  # fmt: skip
+    orm, sampled = own + "verifier-orm", own + "sampled"
+    prm = ["--search", "prm-beam", "--verifier", str(run / "verifier-prm")]
+    beams = [evaluate(f"prm-beam-{w}x{e}", [*prm, "--beam-width", str(w), "--expansions", str(e)],
+                      (own + "verifier-prm",)) for w, e in BEAMS]  # fmt: skip
+    waves = [
+        [Task(own + "run", weak)],
+        [verifier("verifier-orm", "orm", VERIFIER)],
+        [verifier("verifier-prm", "prm", PRM)],
+        [verifier("verifier-orm-shuffled", "orm", [*shuffled, *VERIFIER], (orm,))],
+        [evaluate(out, rstar_flags(out, disc_model), (f"{disc}:run",)) for out in MCTS],
+        [evaluate("sampled", ["--n", str(n), "--k", ",".join(str(k) for k in ks_up_to(n))], ())],
+        beams,
+        [evaluate("bon", ["--search", "bon", *ranked], (orm, sampled))],
+        [evaluate("bon-vote", ["--search", "bon-vote", *ranked], (orm, sampled))],
+        [evaluate("greedy", [], ())],
+    ]
+    calls = tuple(t.name for wave in waves for t in wave)
+    return [*waves, [Task(own + "numbers", lambda: seed_numbers(run, n), needs=calls)]]
 
 
 def ks_up_to(n: int) -> list[int]:
@@ -308,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-per-level", type=int, default=300)
     parser.add_argument("--runs-dir", type=Path)
     parser.add_argument("--lanes", type=int, default=0,
-                        help="seeds run side by side (default: all), the cores shared among them")
+                        help="calls run side by side (default: one per seed), the cores shared among them")
     parser.add_argument("--rebuild", action="store_true", help=f"regenerate {DOC} from {RESULTS}; no runs")
     args, extra = parser.parse_known_args(argv)
     if args.rebuild:
@@ -319,13 +327,15 @@ def main(argv: list[str] | None = None) -> int:
     n, per_level = args.n, args.eval_per_level
     lanes = max(1, min(args.lanes or len(seeds), len(seeds)))
     THREADS["OMP_NUM_THREADS"] = str(max(1, len(os.sched_getaffinity(0)) // lanes))
+    import torch
+
+    torch.set_num_threads(int(THREADS["OMP_NUM_THREADS"]))  # the numbers tasks score here, beside a call
+    disc = discriminators(seeds)
+    waves = [seed_tasks(s, runs, n, per_level, extra, disc[s]) for s in seeds]
+    tasks = [task for k in range(len(waves[0])) for seed_waves in waves for task in seed_waves[k]]
     start = time.time()
-    with ThreadPoolExecutor(lanes) as pool:  # each lane one seed's calls, in order; the lanes side by side
-        lanes_done = pool.map(lambda s: run_seed(s, runs, n, per_level, extra), seeds)
-        done = dict(zip(seeds, lanes_done, strict=True))
-        disc = discriminators(runs, seeds)
-        list(pool.map(lambda s: run_mcts(s, done[s], disc[s]), seeds))
-    numbers = {seed: seed_numbers(run, n) for seed, run in done.items()}
+    done = run_tasks(tasks, workers=lanes)
+    numbers = {seed: done[f"{seed}:numbers"] for seed in seeds}
     wall = (time.time() - start) / 60
     targets, findings = summarize(numbers, n, wall)
     report = {

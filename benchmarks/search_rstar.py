@@ -20,9 +20,13 @@ MCTS = {  # eval name -> its search flags ({disc}: the discriminator model)
 }
 
 
-def discriminators(runs: Path, seeds: list[int]) -> dict[int, Path]:
-    """Seed -> the SFT folder of the next seed's weak run (cyclic; itself when alone)."""
-    return {s: runs / f"weak-seed{seeds[(i + 1) % len(seeds)]}" / "sft" for i, s in enumerate(seeds)}
+def discriminators(seeds: list[int]) -> dict[int, int]:
+    """Seed -> the seed whose weak SFT model is its discriminator: the next one (cyclic; itself when alone).
+
+    >>> discriminators([3, 4, 5]), discriminators([7])
+    ({3: 4, 4: 5, 5: 3}, {7: 7})
+    """
+    return {s: seeds[(i + 1) % len(seeds)] for i, s in enumerate(seeds)}
 
 
 def rstar_flags(name: str, disc: Path) -> list[str]:

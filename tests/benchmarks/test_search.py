@@ -1,4 +1,8 @@
-"""benchmarks/search.py without models: the targets and the page from hand-made per-seed numbers."""
+"""benchmarks/search.py without models: the targets and the page from hand-made per-seed numbers, and the
+order of its calls."""
+
+import threading
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +130,47 @@ def test_rebuild_makes_the_page_again_from_the_json_alone_with_its_minutes(bench
     assert "side by side" not in page  # the report has no lanes: one seed after another
     lanes = {"lanes": 2, "torch_threads_per_lane": 1, "cores": 2}
     assert "side by side, 2 lanes of 1 torch thread(s) on 2 cores" in bench.render({**report, "lanes": lanes})
+
+
+def test_every_call_starts_after_the_outputs_it_reads_and_the_seeds_share_the_workers(bench, tmp_path,
+                                                                                     monkeypatch):
+    """The two seeds' calls (``rl-reasoner`` stubbed: only the command lines are kept) on two workers: each
+    reads only outputs already written, rStar's discriminator is the other seed's weak model, and each seed's
+    numbers come after all its calls."""
+    made, lock = [], threading.Lock()
+
+    def cli(*args):
+        with lock:
+            made.append(args)
+        if args[0] == "run":  # the weak run writes the held-out split the evals read
+            run = tmp_path / next(a.removeprefix("name=") for a in args if a.startswith("name="))
+            (run / "data").mkdir(parents=True)
+            (run / "data" / "eval.jsonl").write_text('{"level": 3, "prompt": "1+1=?", "answer": "2"}\n')
+
+    monkeypatch.setattr(bench, "cli", cli)
+    monkeypatch.setattr(bench, "seed_numbers", lambda run, n: {"after": len(made), "run": run.name})
+    disc = bench.discriminators([5, 6])
+    waves = [bench.seed_tasks(s, tmp_path, 16, 300, [], disc[s]) for s in (5, 6)]
+    done = bench.run_tasks([t for k in range(len(waves[0])) for w in waves for t in w[k]], workers=2)
+
+    def where(args):  # "weak-seed5/run", "weak-seed5/verifier-orm", "weak-seed5/bon", ...
+        if args[0] == "run":
+            return next(a.removeprefix("name=") for a in args if a.startswith("name=")) + "/run"
+        return f"{Path(args[1]).name}/{Path(args[args.index('--out') + 1]).name}"
+
+    at = {where(args): i for i, args in enumerate(made)}
+    needs = {t.name: set(t.needs) for w in waves for wave in w for t in wave}
+    assert len(at) == len(made) == 24  # 12 calls a seed, each once
+    for s, other in ((5, 6), (6, 5)):
+        w, own = f"weak-seed{s}/", f"{s}:"
+        assert own + "verifier-orm" in needs[own + "verifier-orm-shuffled"]  # it reads the ORM's samples
+        assert {own + "verifier-orm", own + "sampled"} <= needs[own + "bon"] & needs[own + "bon-vote"]
+        assert own + "verifier-prm" in needs[own + "prm-beam-2x2"] and f"{other}:run" in needs[own + "rstar"]
+        assert at[w + "run"] < at[w + "verifier-orm"] < at[w + "verifier-orm-shuffled"]
+        assert max(at[w + "verifier-orm"], at[w + "sampled"]) < min(at[w + "bon"], at[w + "bon-vote"])
+        assert at[w + "verifier-prm"] < at[w + "prm-beam-2x2"]
+        rstar = made[at[w + "rstar"]]
+        assert rstar[rstar.index("--discriminator") + 1] == str(tmp_path / f"weak-seed{other}" / "sft")
+        assert at[f"weak-seed{other}/run"] < at[w + "rstar"]
+        assert done[f"{s}:numbers"]["run"] == f"weak-seed{s}"
+        assert all(i < done[f"{s}:numbers"]["after"] for key, i in at.items() if key.startswith(w))
