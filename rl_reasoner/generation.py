@@ -62,6 +62,8 @@ def generate_samples(
     """
     import torch
 
+    from rl_reasoner.kv_cache import chunked_cache
+
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
     per_batch = max(1, batch_size // n)
     results: list[list[Generation] | None] = [None] * len(prompts)
@@ -83,6 +85,7 @@ def generate_samples(
                 eos_token_id=eos,
                 pad_token_id=pad,
                 **sampling,
+                **chunked_cache(model),
             )
         rows = out[:, enc["input_ids"].shape[1] :].tolist()
         for j, index in enumerate(batch):
@@ -143,6 +146,8 @@ def generate_lines(
     """
     import torch
 
+    from rl_reasoner.kv_cache import chunked_cache
+
     eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
     fill = eos if pad is None else pad
     newlines = torch.tensor(sorted(set(newline_ids)), dtype=torch.long, device=model.device)
@@ -162,6 +167,7 @@ def generate_lines(
                 eos_token_id=eos,
                 pad_token_id=fill,
                 **_sampling_kwargs(temperature, top_p),
+                **chunked_cache(model),
             )
         made = out[:, width:].tolist()
         steps += [_step(row, limit, eos, set(newline_ids)) for row, limit in zip(made, limits, strict=True)]
