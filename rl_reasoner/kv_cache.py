@@ -6,6 +6,9 @@ on the 2-core CPU, 24 prompts x 16 samples of the weak model took 22.0 s instead
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer
 
@@ -60,3 +63,25 @@ def chunked_cache(model) -> dict:
     cache = DynamicCache(config=model.config)
     cache.layers = [ChunkedLayer() if type(layer) is DynamicLayer else layer for layer in cache.layers]
     return {"cache": cache}
+
+
+@contextmanager
+def chunked_generate(model) -> Iterator[None]:
+    """Inside, ``model.generate`` gets the chunked cache unless the call names a cache or a cache
+    implementation: for trainers that call ``generate`` themselves (TRL's GRPO without vLLM)."""
+    plain, had_own = model.generate, "generate" in vars(model)
+
+    def generate(*args, **kwargs):
+        config = kwargs.get("generation_config") or getattr(model, "generation_config", None)
+        if "cache" in kwargs or "past_key_values" in kwargs or getattr(config, "cache_implementation", None):
+            return plain(*args, **kwargs)
+        return plain(*args, **kwargs, **chunked_cache(model))
+
+    model.generate = generate
+    try:
+        yield
+    finally:
+        if had_own:
+            model.generate = plain
+        else:
+            del model.generate

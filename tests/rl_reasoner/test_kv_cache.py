@@ -6,7 +6,7 @@ import torch
 from transformers.cache_utils import DynamicLayer
 
 from rl_reasoner.generation import load_policy
-from rl_reasoner.kv_cache import CHUNK, ChunkedLayer, chunked_cache
+from rl_reasoner.kv_cache import CHUNK, ChunkedLayer, chunked_cache, chunked_generate
 from rl_reasoner.tiny_model import save_tiny_model
 
 
@@ -58,3 +58,26 @@ def test_each_layer_operation_leaves_what_the_library_layer_leaves():
     theirs.reset()
     step(2)
     assert ours.get_seq_length() == theirs.get_seq_length() == 2
+
+
+def test_generate_called_by_a_trainer_gets_the_chunked_cache_inside_the_context_only(random_model):
+    """TRL's GRPO calls ``model.generate`` itself: inside ``chunked_generate`` it gets the chunked cache
+    unless it names a cache implementation, and the model's own ``generate`` is back afterwards."""
+    from transformers import GenerationConfig
+
+    model, tokenizer = random_model
+    enc = tokenizer(["1+2=?\n"], return_tensors="pt")
+    config = GenerationConfig(max_new_tokens=4, do_sample=False, pad_token_id=tokenizer.pad_token_id,
+                              return_dict_in_generate=True)
+
+    def layers(**kwargs):
+        with torch.inference_mode():
+            return model.generate(**enc, generation_config=config, **kwargs).past_key_values.layers
+
+    with chunked_generate(model):
+        assert all(isinstance(layer, ChunkedLayer) for layer in layers())
+        config.cache_implementation = "static"
+        assert not any(isinstance(layer, ChunkedLayer) for layer in layers())
+        config.cache_implementation = None
+    assert "generate" not in vars(model)
+    assert not any(isinstance(layer, ChunkedLayer) for layer in layers())
