@@ -1,7 +1,7 @@
 """A key/value cache for ``generate`` that grows by chunks. transformers' ``DynamicLayer`` concatenates, so
 each new token copies the whole cache; here a layer's keys and values are views of a buffer that gains
 ``CHUNK`` token slots when full, so a token costs one small write. The tokens generated are the same (tested);
-on the 2-core CPU, 24 prompts x 16 samples of the weak model took 22.0 s instead of 35-43 s.
+on the 2-core CPU (Intel Xeon), 300 level-3 problems x 16 samples of the weak model: 160 s instead of 257 s.
 """
 
 from __future__ import annotations
