@@ -75,9 +75,9 @@ def _minutes_lines(
         return []
     side = ""
     if lanes and lanes["lanes"] > 1:
-        side = (f" The seeds ran side by side, {lanes['lanes']} lanes of {lanes['torch_threads_per_lane']} "
-                f"torch thread(s) on {lanes['cores']} cores, so these minutes add up to more than the wall "
-                "time.")
+        at, threads, cores = lanes["lanes"], lanes["torch_threads_per_lane"], lanes["cores"]
+        side = (f" The calls ran {at} at a time, {threads} torch thread(s) each on {cores} cores, "
+                "so these minutes add up to more than the wall time.")
     kinds: dict[str, float] = {}
     for call, sec in seconds.items():
         kinds[call.split()[0]] = kinds.get(call.split()[0], 0.0) + sec

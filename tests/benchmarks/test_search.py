@@ -127,9 +127,9 @@ def test_rebuild_makes_the_page_again_from_the_json_alone_with_its_minutes(bench
     assert "Wall minutes" in page and "run 5.0, eval 4.5." in page
     assert "| `eval weak-seed1/bon` | 2.5 |" in page
     assert "Where the minutes go" not in bench.render({**report, "seconds": {}})
-    assert "side by side" not in page  # the report has no lanes: one seed after another
+    assert "at a time" not in page  # the report has no lanes: one call after another
     lanes = {"lanes": 2, "torch_threads_per_lane": 1, "cores": 2}
-    assert "side by side, 2 lanes of 1 torch thread(s) on 2 cores" in bench.render({**report, "lanes": lanes})
+    assert "ran 2 at a time, 1 torch thread(s) each on 2 cores" in bench.render({**report, "lanes": lanes})
 
 
 def test_every_call_starts_after_the_outputs_it_reads_and_the_seeds_share_the_workers(bench, tmp_path,
