@@ -7,13 +7,14 @@ Per seed, through the real CLI: the weak recipe (``recipes/tiny-arith/weak.yaml`
 own data; an outcome verifier (``rl-reasoner verifier RUN --kind orm``) trained on samples of the *training*
 prompts, and the same training on shuffled labels of the same samples (the control, ``--samples-from``);
 then on the held-out level-3 problems (``data.eval_per_level``, 300): a greedy eval, a sampled eval of
-``--n`` answers per problem (pass@k, maj@k) and ``--search bon`` / ``bon-vote`` over ``--n`` candidates.
+``--n`` answers per problem (pass@k, maj@k) and ``--search bon`` over ``--n`` candidates.
 The search draws its candidates as the sampled eval draws its answers (same chunks and seeds; tested in
 tests/rl_reasoner/evaluation/test_search.py), so here it ranks the sampled eval's answers
 (``--candidates-from``) instead of drawing them again: best-of-N and majority vote rank the very same
 candidates, at the same spent tokens. The benchmark checks the picks, scores every candidate with the
-verifier (AUROC on problems no verifier saw, and best-of-k for k < n by reranking the first k), and plots
-accuracy against spent tokens per problem. A
+verifier (AUROC on problems no verifier saw, and best-of-k for k < n by reranking the first k), takes
+``--search bon-vote``'s pick (``evaluation.search.weighted_vote``; the CLI call is tested there) on the same
+candidates and scores, and plots accuracy against spent tokens per problem. A
 process verifier (``--kind prm``: Monte-Carlo step labels) is trained on the same run and steers
 ``--search prm-beam`` at the ``BEAMS`` widths; each beam is compared with majority vote at the tokens it
 spent, and the PRM's step labels and scores with the exact step checker (``verifier.json``).
@@ -126,7 +127,6 @@ def seed_tasks(
         [evaluate("sampled", ["--n", str(n), "--k", ",".join(str(k) for k in ks_up_to(n))], ())],
         beams,
         [evaluate("bon", ["--search", "bon", *ranked], (orm, sampled))],
-        [evaluate("bon-vote", ["--search", "bon-vote", *ranked], (orm, sampled))],
         [evaluate("greedy", [], ())],
     ]
     calls = tuple(t.name for wave in waves for t in wave)
@@ -146,24 +146,20 @@ def seed_numbers(run: Path, n: int) -> dict:
     from rl_reasoner.evaluation.runner import load_metrics, read_samples
     from rl_reasoner.verifier import auroc, load_verifier
 
-    greedy, sampled, bon, vote = (
-        load_metrics(run / "search" / m) for m in ("greedy", "sampled", "bon", "bon-vote")
-    )
+    greedy, sampled, bon = (load_metrics(run / "search" / m) for m in ("greedy", "sampled", "bon"))
     records = read_samples(run / "search" / "sampled" / "samples.jsonl")
     verifier = load_verifier(str(run / "verifier-orm"), kind="orm")
     flat = [(r, s) for r in records for s in r["samples"]]
     scores = verifier.score([r["prompt"] for r, _ in flat], [s["text"] for _, s in flat])
     labels = [s["correct"] for _, s in flat]
     picks = {r["id"]: r["samples"][0] for r in read_samples(run / "search" / "bon" / "samples.jsonl")}
-    voted = {r["id"]: r["samples"][0] for r in read_samples(run / "search" / "bon-vote" / "samples.jsonl")}
-    by_id, pos, same, same_vote = {}, 0, 0, 0
+    by_id, pos, same = {}, 0, 0
     for r in records:
         ranked = scores[pos : pos + len(r["samples"])]
         pos += len(r["samples"])
         by_id[r["id"]] = (r["samples"], ranked)
         best = max(range(len(ranked)), key=lambda i: (not r["samples"][i]["truncated"], ranked[i], -i))
         same += r["samples"][best]["text"] == picks[r["id"]]["text"]
-        same_vote += _voted(r["samples"], ranked)["text"] == voted[r["id"]]["text"]
     curve = {}
     for k in ks_up_to(n):
         chosen = [_best(samples[:k], ranked[:k]) for samples, ranked in by_id.values()]
@@ -186,17 +182,12 @@ def seed_numbers(run: Path, n: int) -> dict:
             "accuracy": bon["overall"]["pass@1"],
             "spent_tokens": bon["overall"]["mean_spent_tokens"],
         },
-        "vote_search": {
-            "accuracy": vote["overall"]["pass@1"],
-            "spent_tokens": vote["overall"]["mean_spent_tokens"],
-        },
         "curve": curve,
         "auroc_eval_candidates": auroc(scores, labels),
         "auroc_within_problems": within_problem_auroc(by_id.values()),
         "auroc_held_out": json.loads((run / "verifier-orm" / "verifier.json").read_text())["heldout_auroc"],
         "auroc_shuffled_labels": shuffled["heldout_auroc"],
         "search_matches_rerank": same / len(records),
-        "vote_search_matches_rerank": same_vote / len(records),
         "problems": len(records),
     }
 
@@ -278,9 +269,6 @@ def _findings(seeds: dict[int, dict], n: int) -> dict:
         ),
         "search backend picks = rerank of the sampled eval's candidates": mean(
             lambda s: s["search_matches_rerank"]
-        ),
-        "bon-vote search picks = weighted vote over the sampled eval's candidates": mean(
-            lambda s: s["vote_search_matches_rerank"]
         ),
         "greedy accuracy": mean(lambda s: s["greedy"]["accuracy"]),
         "ORM AUROC held-out training prompts": mean(lambda s: s["auroc_held_out"] or 0.0),

@@ -30,8 +30,9 @@ def add_verifier_parser(sub) -> None:
                    f"{ORM.samples_per_prompt}; prm: >= 1, default {PRM.samples_per_prompt})")
     p.add_argument("--prompts", type=int, help="training prompts to sample, drawn by the seed (default: all)")
     p.add_argument("--continuations", type=int,
-                   help=f"prm: continuations M sampled from each step prefix to label it (>= 1, default "
-                   f"{PRM.continuations}); a step is right when any of them reaches the gold answer")
+                   help=f"prm: at most M continuations sampled from each step prefix to label it (>= 1, "
+                   f"default {PRM.continuations}); a step is right when the completion itself, a right "
+                   "continuation of a later step or one of its own reaches the gold answer")
     p.add_argument("--steps", type=int, help=f"optimizer steps (default {ORM.steps})")
     p.add_argument("--learning-rate", type=float,
                    help=f"optimizer learning rate (default {ORM.learning_rate})")
@@ -126,7 +127,8 @@ def _report(kind: str, out: Path, info: dict, settings: OrmSettings | PrmSetting
         auroc = info["heldout_step_auroc_exact"]
         print(f"[rl-reasoner] verifier (prm) written to {out}: {counts['prompts']} prompts, "
               f"{counts['samples']} samples ({counts['correct_rate']:.1%} correct), {counts['steps']} steps "
-              f"({counts['mc_right_rate']:.1%} labelled right by {settings.continuations} continuations)")
+              f"({counts['mc_right_rate']:.1%} labelled right, by <= {settings.continuations} continuations "
+              "a step)")
         agreed = "no checkable step" if exact["rate"] is None else f"{exact['rate']:.1%} of {exact['steps']}"
         print(f"held-out MC labels agree with the exact checker: {agreed}")
         print("held-out step AUROC vs exact labels: "

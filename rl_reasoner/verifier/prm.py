@@ -3,8 +3,9 @@
 Data flow, in the order :func:`build_prm` runs it:
 
 1. sample ``k`` completions per training prompt from the run's SFT model and verify each (``samples``);
-2. label every step of every completion by Monte-Carlo continuation from its prefix (``mc_labels``: ``M``
-   continuations at temperature 1.0, hard label = any of them right; the final step = the verdict);
+2. label every step of every completion by Monte-Carlo rollouts from its prefix (``mc_labels``: right when
+   the completion itself, a right continuation of a later step, or one of up to ``M`` continuations of its
+   own at temperature 1.0 reaches the gold; the final step = the verdict);
 3. split the prompts into train and held-out (seeded, as the ORM does);
 4. one training sequence per train completion: prompt + completion, each step's hard label (0/1) on the
    token that ends it, -100 on every other token, so ``transformers.Trainer`` and the standard token
@@ -45,7 +46,7 @@ class PrmSettings:
 
     samples_per_prompt: int = 4  # k completions per training prompt, temperature 1.0
     prompts: int | None = None  # training prompts to sample (None: all of data/grpo.jsonl)
-    continuations: int = 8  # M continuations per step prefix, temperature 1.0
+    continuations: int = 8  # at most M continuations per step prefix (in rounds), temperature 1.0
     steps: int = 100  # Trainer optimizer steps
     seed: int = 0
     heldout_fraction: float = 0.2  # share of prompts kept out of training, for the held-out numbers
@@ -153,7 +154,8 @@ def write_labels(
             f.write(json.dumps({
                 "id": items[sample.prompt_index].id, "heldout": sample.prompt_index in heldout,
                 "completion": sample.completion, "step_ends": step_ends(sample.completion),
-                "fractions": [round(x, 4) for x in sample.fractions], "labels": list(sample.labels),
+                "fractions": [None if x is None else round(x, 4) for x in sample.fractions],
+                "continuations": list(sample.drawn), "labels": list(sample.labels),
             }) + "\n")
 
 
@@ -199,5 +201,6 @@ def _counts(items, labelled, train, heldout, train_steps: int) -> dict:
         "steps": len(all_steps),
         "train_steps": train_steps,
         "mc_right_rate": round(sum(all_steps) / len(all_steps), 4),
-        "continued_prefixes": len(all_steps) - len(labelled),  # every step but each completion's last
+        "continued_prefixes": sum(d > 0 for s in labelled for d in s.drawn),  # wrong completions' steps
+        "continuations": sum(d for s in labelled for d in s.drawn),
     }

@@ -39,7 +39,6 @@ def seed(
         "auroc_held_out": auroc,
         "auroc_shuffled_labels": shuffled,
         "search_matches_rerank": 1.0,
-        "vote_search_matches_rerank": 1.0,
         "problems": 300,
     }
 
@@ -160,14 +159,14 @@ def test_every_call_starts_after_the_outputs_it_reads_and_the_seeds_share_the_wo
 
     at = {where(args): i for i, args in enumerate(made)}
     needs = {t.name: set(t.needs) for w in waves for wave in w for t in wave}
-    assert len(at) == len(made) == 24  # 12 calls a seed, each once
+    assert len(at) == len(made) == 22  # 11 calls a seed, each once
     for s, other in ((5, 6), (6, 5)):
         w, own = f"weak-seed{s}/", f"{s}:"
         assert own + "verifier-orm" in needs[own + "verifier-orm-shuffled"]  # it reads the ORM's samples
-        assert {own + "verifier-orm", own + "sampled"} <= needs[own + "bon"] & needs[own + "bon-vote"]
+        assert {own + "verifier-orm", own + "sampled"} <= needs[own + "bon"]
         assert own + "verifier-prm" in needs[own + "prm-beam-2x2"] and f"{other}:run" in needs[own + "rstar"]
         assert at[w + "run"] < at[w + "verifier-orm"] < at[w + "verifier-orm-shuffled"]
-        assert max(at[w + "verifier-orm"], at[w + "sampled"]) < min(at[w + "bon"], at[w + "bon-vote"])
+        assert max(at[w + "verifier-orm"], at[w + "sampled"]) < at[w + "bon"]
         assert at[w + "verifier-prm"] < at[w + "prm-beam-2x2"]
         rstar = made[at[w + "rstar"]]
         assert rstar[rstar.index("--discriminator") + 1] == str(tmp_path / f"weak-seed{other}" / "sft")

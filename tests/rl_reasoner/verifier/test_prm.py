@@ -43,9 +43,16 @@ def test_the_command_writes_a_prm_folder_with_its_labels_and_their_evaluation(pr
     assert len(samples) == 20 and sum(s["heldout"] for s in samples) == 4
     for s in samples:
         assert s["step_ends"] == step_ends(s["completion"]) and len(s["labels"]) == len(s["step_ends"])
-        assert s["labels"] == [f > 0 for f in s["fractions"]] and s["fractions"][-1] in (0.0, 1.0)
+        right, drawn = s["labels"][-1], s["continuations"][:-1]
+        assert s["fractions"][-1] == float(right) and s["continuations"][-1] == 0
+        # a right completion's steps are right, none continued; a wrong one's are continued (one round of
+        # M = 2), right up to its latest step with a right continuation
+        assert drawn == [0 if right else 2] * len(drawn)
+        assert s["labels"][:-1] == [right or any(f for f in s["fractions"][i:-1]) for i in range(len(drawn))]
+    assert any(len(s["labels"]) > 1 and not s["labels"][-1] for s in samples)  # steps were continued
     assert counts["steps"] == sum(len(s["labels"]) for s in samples)
-    assert counts["continued_prefixes"] == counts["steps"] - 20
+    assert counts["continued_prefixes"] == sum(len(s["labels"]) - 1 for s in samples if not s["labels"][-1])
+    assert counts["continuations"] == 2 * counts["continued_prefixes"]
     # the twelve prompts are additions, so every step is checked; the chain model writes no trace
     heldout = info["mc_vs_exact"]["heldout"]
     assert heldout["steps"] == sum(len(s["labels"]) for s in samples if s["heldout"])
