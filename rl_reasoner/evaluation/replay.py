@@ -8,12 +8,14 @@ scoring only. The replay is refused, before any model is loaded and before ``--o
 ``DIR`` was sampled from the same model, prompts (the eval's digest of ids, prompts and answers), sampling
 settings and batch size (the chunks, hence the seeds) with ``--n`` equal to ``--candidates``, holds every
 prompt with that many samples, and is an eval of the original prompts only (no ``--perturb``, no forced
-openings: candidates are looked up by prompt).
+openings: candidates are looked up by prompt). A prompt the data holds twice (two rows, one text) was sampled
+twice: each of its rows gets its own row's samples, in row order, as a fresh search would draw them.
 """
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -76,23 +78,23 @@ def _complete_lines(path: Path) -> list[dict]:
 
 
 def _cover(source: Path, records: Sequence[dict], rows: Sequence[dict], n: int) -> None:
-    """Every row once, with ``n`` samples; one prompt text never stands for two different sample sets."""
+    """Every row, by id and with its prompt, with ``n`` samples."""
     by_id = {r["id"]: r for r in records}
-    short = [row["id"] for row in rows if len(by_id.get(row["id"], {}).get("samples", ())) != n]
-    texts: dict[str, list] = {}
-    twice = [r["prompt"] for r in records if texts.setdefault(r["prompt"], r["samples"]) != r["samples"]]
-    if short or twice:
-        what = (f"{len(short)} prompts without {n} samples (first: {short[0]!r})" if short
-                else f"the prompt {twice[0]!r} twice with different samples")  # fmt: skip
+    short = [row["id"] for row in rows if len(by_id.get(row["id"], {}).get("samples", ())) != n
+             or by_id[row["id"]]["prompt"] != row["prompt"]]  # fmt: skip
+    if short:
         raise ReplayError(
-            f"--candidates-from {source} holds {what}, so it is not the finished eval its config describes; "
-            "rerun that eval into a new folder"
+            f"--candidates-from {source} holds {len(short)} prompts without {n} samples (first: "
+            f"{short[0]!r}), so it is not the finished eval its config describes; rerun that eval into a new "
+            "folder"
         )
 
 
 class ReplayBackend:
     """An eval backend that answers each prompt with the saved samples of a sampled eval, in their order;
-    chunked as the hf backend chunks ``--batch-size`` sequences (the verifier scores the same batches)."""
+    chunked as the hf backend chunks ``--batch-size`` sequences (the verifier scores the same batches).
+
+    ``records``: one per row still to answer, in row order; a text asked for again gets its next row's."""
 
     def __init__(
         self,
@@ -102,20 +104,20 @@ class ReplayBackend:
         template: Callable[[str], str] | None = None,
     ) -> None:
         self.tokenizer, self.batch_size = tokenizer, batch_size
-        self.groups = {
-            (template(r["prompt"]) if template else r["prompt"]): [_generation(s) for s in r["samples"]]
-            for r in records
-        }
+        self.groups: dict[str, deque[list[Generation]]] = defaultdict(deque)
+        for r in records:
+            key = template(r["prompt"]) if template else r["prompt"]
+            self.groups[key].append([_generation(s) for s in r["samples"]])
 
     def prompts_per_chunk(self, n: int) -> int:
         return max(1, self.batch_size // n)
 
     def generate(self, prompts: Sequence[str], *, n: int, **_sampling) -> list[list[Generation]]:
         """The saved ``n`` samples of each prompt (the sampling settings were checked against the source)."""
-        missing = [p for p in prompts if p not in self.groups]
+        missing = [p for p in prompts if not self.groups.get(p)]
         if missing:
             raise ReplayError(f"the replayed eval has no samples of the prompt {missing[0]!r}")
-        return [self.groups[p] for p in prompts]
+        return [self.groups[p].popleft() for p in prompts]
 
 
 def _generation(sample: dict) -> Generation:

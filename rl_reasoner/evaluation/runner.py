@@ -344,10 +344,11 @@ def evaluate_model(
     total = sum(len(v.rows) for v in variants.values())
     if done:
         print(f"[rl-reasoner] eval: resuming, {len(done)} of {total} prompts done in {out / SAMPLES_FILE}")
-    records = done
-    if len(_keys(variants) - {(r["variant"], r["id"]) for r in done}):
+    records, have = done, {(r["variant"], r["id"]) for r in done}
+    if len(_keys(variants) - have):
         if replayed is not None:
-            inner = _replay(replayed, model_path, batch_size, sampling.chat_template)
+            todo = [r["id"] for r in variants[ORIGINAL].rows if (ORIGINAL, r["id"]) not in have]
+            inner = _replay(replayed, todo, model_path, batch_size, sampling.chat_template)
         else:
             inner = load_backend(backend, model_path, batch_size=batch_size)
         engine = with_search(search, inner)
@@ -359,12 +360,17 @@ def evaluate_model(
     return metrics
 
 
-def _replay(records: Sequence[dict], model_path: str, batch_size: int, chat_template: bool) -> ReplayBackend:
+def _replay(
+    records: Sequence[dict], todo: Sequence[str], model_path: str, batch_size: int, chat_template: bool
+) -> ReplayBackend:
+    """The replay of ``records`` for the rows ``todo`` (ids, in row order: a prompt the data holds twice
+    gets each of its rows' samples in the order the runner asks, which keeps row order among equal texts)."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model_path, padding_side="left")
     template = _chat_formatter(tokenizer) if chat_template else None
-    return ReplayBackend(records, tokenizer, batch_size, template)
+    by_id = {r["id"]: r for r in records}
+    return ReplayBackend([by_id[i] for i in todo], tokenizer, batch_size, template)
 
 
 def load_metrics(path: Path) -> dict:

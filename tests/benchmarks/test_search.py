@@ -55,6 +55,8 @@ def test_targets_are_means_over_seeds_and_fail_where_they_should(bench):
     assert targets["best-of-4 >= maj@4 + 3 pt"]["value"] == pytest.approx(0.08)
     vote = targets["best-of-4 by verifier-weighted vote (bon-vote) >= maj@4 + 3 pt"]
     assert vote["value"] == pytest.approx(0.12)
+    resumed, _ = bench.summarize(good, 4, 30.0, resumed=True)  # a resumed invocation's minutes
+    assert [name for name, t in resumed.items() if not t["met"]] == ["benchmark <= 45 min"]
     weak = {
         0: seed(0.9, 0.6, 0.61, 0.6, 0.6, 0.9, prm=0.6, beam=0.62, mcts=(0.55, 0.56, 0.5), hits=(0.5, 0.45),
                 vote=0.62)
@@ -129,6 +131,7 @@ def test_rebuild_makes_the_page_again_from_the_json_alone_with_its_minutes(bench
     assert "at a time" not in page  # the report has no lanes: one call after another
     lanes = {"lanes": 2, "torch_threads_per_lane": 1, "cores": 2}
     assert "ran 2 at a time, 1 torch thread(s) each on 2 cores" in bench.render({**report, "lanes": lanes})
+    assert "**resumed**" not in page and "**resumed**" in bench.render({**report, "resumed": True})
 
 
 def test_every_call_starts_after_the_outputs_it_reads_and_the_seeds_share_the_workers(bench, tmp_path,

@@ -93,6 +93,28 @@ def test_the_replay_ranks_the_saved_answers_not_fresh_ones(evals, twelve_run, or
     assert all(again[q]["text"] == picks[q] for q in picks if q != qid)
 
 
+def test_a_prompt_held_twice_is_replayed_as_each_row_was_sampled(twelve_run, orm, run_cli, tmp_path):
+    """Two rows, one text: the sampled eval drew each row its own candidates (another chunk, another seed),
+    and the replay ranks each row's own, as a fresh search does (the bench's seed 16 held 364+530 twice)."""
+    data = tmp_path / "twice.jsonl"
+    write_rows(data, "12")
+    lines = data.read_text().splitlines()
+    data.write_text("\n".join([*lines, json.dumps({**json.loads(lines[5]), "id": "q5-again"})]) + "\n")
+    model, bon = str(twelve_run / "sft"), ["--search", "bon", "--verifier", str(orm[0]), "--candidates", "4"]
+    for name, extra in (("plain", ["--n", "4"]), ("fresh", bon),
+                        ("replayed", [*bon, "--candidates-from", str(tmp_path / "plain")])):  # fmt: skip
+        done = run_cli("eval", model, "--data", str(data), "--out", str(tmp_path / name), *FLAGS, *extra)
+        assert done.returncode == 0, done.stderr[-3000:]
+    plain, fresh, replayed = (
+        {r["id"]: r["samples"] for r in read_samples(tmp_path / name / "samples.jsonl")}
+        for name in ("plain", "fresh", "replayed")
+    )
+    assert plain["q5"] != plain["q5-again"]  # the case: one text, two sample sets
+    assert replayed == fresh
+    for qid in ("q5", "q5-again"):
+        assert replayed[qid][0]["text"] in [c["text"] for c in plain[qid]]
+
+
 def broken_copies(plain, tmp_path):
     """Copies of the sampled eval: one unfinished (no metrics.json), one missing a prompt's line."""
     unfinished, short = tmp_path / "unfinished", tmp_path / "short"
