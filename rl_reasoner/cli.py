@@ -19,9 +19,9 @@ STAGE_COMMANDS = {
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    recipe = load_recipe(args.recipe, args.overrides)  # before the stages' imports (torch, TRL: seconds)
     from rl_reasoner.pipeline import STAGES, run_stages
 
-    recipe = load_recipe(args.recipe, args.overrides)
     stages = args.stages.split(",") if args.stages else list(STAGES)
     pipeline = run_stages(recipe, stages, runs_dir=args.runs_dir, force=args.force)
     print(f"[rl-reasoner] finished: {pipeline.run_dir}")
